@@ -1,0 +1,35 @@
+/** Argument parsing shared by every CLI command. */
+export class UsageError extends Error {}
+
+export interface ParsedArgs {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const [key, inline] = a.slice(2).split('=', 2);
+    const next = argv[i + 1];
+    if (inline !== undefined) flags.set(key, inline);
+    else if (next !== undefined && !next.startsWith('--') && key !== 'json') {
+      flags.set(key, next);
+      i++;
+    } else flags.set(key, true);
+  }
+  return { positional, flags };
+}
+
+export function intFlag(args: ParsedArgs, name: string): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === true || !Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} needs a positive whole number, got '${v === true ? '' : v}'.`);
+  return n;
+}

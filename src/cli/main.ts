@@ -1,0 +1,49 @@
+/**
+ * The command line over the same core as the app: `npm run -s amc -- <command> ...`.
+ * A bad input exits non-zero with one line naming the file, the problem and the fix.
+ */
+import { ModelError } from '../core/model/errors';
+import { parseArgs, UsageError, type ParsedArgs } from './args';
+import { runInspect } from './inspect';
+
+const USAGE = `usage: npm run -s amc -- <command> [options]
+
+commands:
+  inspect <model.json|folder> [--json] [--input-size N]
+      layers, channel groups (prunable or frozen with the reason), MACs and parameters`;
+
+const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
+  inspect: runInspect,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`amc: unknown command '${command}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See 'npm run -s amc -- help'.`);
+    return 2;
+  }
+  try {
+    await run(parseArgs(rest));
+    return 0;
+  } catch (err) {
+    if (err instanceof ModelError) {
+      console.error(`amc ${command}: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof UsageError) {
+      console.error(`amc ${command}: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`amc ${command}: unexpected error: ${(err as Error).stack ?? err}`);
+    return 70;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,241 @@
+/**
+ * The flat layer graph: nested Sequential/Model layers expanded in place, tensors as edges,
+ * every layer call a node with unique id, shapes inferred with the user's input size.
+ */
+import { ModelError } from './errors';
+import { isModelClass } from './keras-classes';
+import { LAYER_HANDLERS, type LayerHandler, type Shape } from './layers';
+import { layerName } from './load';
+import type { KerasLayerJson, LoadedModel } from './types';
+
+export interface GraphLayer {
+  /** Unique in the graph: the Keras name, made unique with its model's name or the call index when needed. */
+  id: string;
+  /** The Keras layer name (what weights are named after). */
+  name: string;
+  className: string;
+  config: Record<string, unknown>;
+  /** undefined for classes tfjs runs but the pruner does not know. */
+  handler: LayerHandler | undefined;
+  inputs: string[];
+  output: string;
+  inputShapes: Shape[];
+  outputShape: Shape;
+  /** Full weight names (`conv1/kernel`) in Keras order. */
+  weights: string[];
+  /** Parameters as stored in the weight files; what cost uses for classes without a handler. */
+  storedParams: number;
+  /** Index of this call among the calls of a shared layer (0 for most layers). */
+  call: number;
+  /** Names of the nested models this layer sat in, outermost first. */
+  path: string[];
+}
+
+export interface GraphTensor {
+  id: string;
+  shape: Shape;
+  producer: string;
+}
+
+export interface ModelGraph {
+  layers: GraphLayer[];
+  tensors: Map<string, GraphTensor>;
+  inputs: string[];
+  outputs: string[];
+  /** What was assumed to get concrete shapes (e.g. null height/width set to 224). */
+  assumptions: string[];
+  /** Input size used for dynamic spatial dimensions. */
+  inputSize: number;
+}
+
+export interface GraphOptions {
+  /** Height and width used where the model's input has null spatial sizes. Default 224. */
+  inputSize?: number;
+}
+
+export const DEFAULT_INPUT_SIZE = 224;
+
+type Ref = [string, number, number];
+
+function inputShapeOf(cfg: Record<string, unknown>): Shape | undefined {
+  if (Array.isArray(cfg.batch_input_shape)) return cfg.batch_input_shape as Shape;
+  if (Array.isArray(cfg.input_shape)) return [null, ...(cfg.input_shape as Shape)];
+  return undefined;
+}
+
+class GraphBuilder {
+  layers: GraphLayer[] = [];
+  tensors = new Map<string, GraphTensor>();
+  assumptions: string[] = [];
+  private usedIds = new Set<string>();
+  private callCount = new Map<string, number>();
+
+  constructor(
+    private model: LoadedModel,
+    readonly inputSize: number,
+  ) {}
+
+  private uniqueId(name: string, path: string[], call: number): string {
+    const candidates = [call === 0 ? name : `${name}#${call}`, [...path, name].join('/') + (call ? `#${call}` : '')];
+    for (const c of candidates) if (!this.usedIds.has(c)) return this.claim(c);
+    let i = 2;
+    while (this.usedIds.has(`${candidates[1]}~${i}`)) i++;
+    return this.claim(`${candidates[1]}~${i}`);
+  }
+
+  private claim(id: string): string {
+    this.usedIds.add(id);
+    return id;
+  }
+
+  /** Creates the model input tensor, with dynamic sizes made concrete. */
+  addInput(layer: KerasLayerJson, path: string[]): string {
+    const name = layerName(layer);
+    let shape = inputShapeOf(layer.config);
+    if (!shape) {
+      throw new ModelError(this.model.source, `input layer '${name}' has no input shape.`, 'Export the model with a fixed input shape (set input_shape on the first layer).');
+    }
+    shape = shape.map((d, i) => {
+      if (i === 0 || d !== null) return d;
+      const spatial = shape!.length === 4 && (i === 1 || i === 2);
+      const value = spatial ? this.inputSize : 1;
+      const note = spatial
+        ? `input '${name}' has a dynamic ${i === 1 ? 'height' : 'width'}: assumed ${value}`
+        : `input '${name}' dimension ${i} is dynamic: assumed 1`;
+      if (!this.assumptions.includes(note)) this.assumptions.push(note);
+      return value;
+    });
+    return this.addLayer({ ...layer, class_name: 'InputLayer' }, path, [], [shape]);
+  }
+
+  addLayer(layer: KerasLayerJson, path: string[], inputs: string[], inputShapesOverride?: Shape[]): string {
+    const name = layerName(layer);
+    const call = this.callCount.get(name) ?? 0;
+    this.callCount.set(name, call + 1);
+    const id = this.uniqueId(name, path, call);
+    const handler = LAYER_HANDLERS[layer.class_name];
+    const inputShapes = inputShapesOverride ?? inputs.map((t) => this.tensors.get(t)!.shape);
+    const config = layer.config as Record<string, unknown>;
+    let outputShape: Shape;
+    if (handler) {
+      outputShape = handler.outputShape(config, inputShapes);
+    } else {
+      outputShape = [...inputShapes[0]];
+      this.assumptions.push(`layer '${name}' (${layer.class_name}): output shape assumed equal to its input`);
+    }
+    const weights = handler ? handler.weights(config, inputShapes).map((w) => `${name}/${w}`) : this.weightsByPrefix(name);
+    if (handler && call === 0) {
+      for (const w of weights) {
+        if (!this.model.byName.has(w)) {
+          throw new ModelError(
+            this.model.source,
+            `layer '${name}' (${layer.class_name}) needs the weight '${w}', which the weightsManifest does not have.`,
+            'model.json and its weights come from different exports: export both again together.',
+          );
+        }
+      }
+    }
+    const output = `${id}:0`;
+    this.tensors.set(output, { id: output, shape: outputShape, producer: id });
+    this.layers.push({
+      id,
+      name,
+      className: layer.class_name,
+      config,
+      handler,
+      inputs,
+      output,
+      inputShapes,
+      outputShape,
+      weights,
+      storedParams: weights.reduce((n, w) => n + (this.model.byName.get(w)?.values.length ?? 0), 0),
+      call,
+      path,
+    });
+    return output;
+  }
+
+  private weightsByPrefix(name: string): string[] {
+    return this.model.weights.filter((w) => w.name.startsWith(`${name}/`)).map((w) => w.name);
+  }
+
+  /** Expands a (possibly nested) model; `incoming` feeds its inputs when it is called from an outer model. */
+  expand(model: KerasLayerJson, path: string[], incoming?: string[]): string[] {
+    const cfg = model.config as Record<string, unknown>;
+    const layers = (cfg.layers ?? []) as KerasLayerJson[];
+    const inner = [...path, layerName(model)];
+    if (model.class_name === 'Sequential') return this.expandSequential(layers, inner, incoming, cfg);
+    return this.expandFunctional(model, layers, inner, incoming);
+  }
+
+  private expandSequential(layers: KerasLayerJson[], path: string[], incoming: string[] | undefined, cfg: Record<string, unknown>): string[] {
+    let current: string | undefined = incoming?.[0];
+    for (const layer of layers) {
+      if (layer.class_name === 'InputLayer') {
+        current ??= this.addInput(layer, path);
+        continue;
+      }
+      if (current === undefined) {
+        if (isModelClass(layer.class_name)) {
+          current = this.expand(layer, path)[0];
+          continue;
+        }
+        // Keras 2 Sequential: the first layer carries batch_input_shape; tfjs names the input `<name>_input`.
+        const shape = inputShapeOf(layer.config) ?? inputShapeOf(cfg);
+        current = this.addInput({ class_name: 'InputLayer', config: { name: `${layerName(layer)}_input`, batch_input_shape: shape } }, path);
+      }
+      current = isModelClass(layer.class_name) ? this.expand(layer, path, [current])[0] : this.addLayer(layer, path, [current]);
+    }
+    if (current === undefined) throw new ModelError(this.model.source, `model '${path.at(-1)}' has no layers.`, 'Export a model with at least one layer.');
+    return [current];
+  }
+
+  private expandFunctional(model: KerasLayerJson, layers: KerasLayerJson[], path: string[], incoming?: string[]): string[] {
+    const cfg = model.config as Record<string, unknown>;
+    const produced = new Map<string, string[]>(); // `${name}|${node}` -> output tensors of that call
+    const key = (name: string, node: number) => `${name}|${node}`;
+    const inputRefs = (cfg.input_layers ?? []) as Ref[];
+    inputRefs.forEach(([name, node], i) => {
+      const layer = layers.find((l) => layerName(l) === name);
+      if (!layer) throw new ModelError(this.model.source, `model '${path.at(-1)}' names input '${name}', which is not one of its layers.`, 'The model.json is inconsistent: export it again.');
+      const t = incoming?.[i] ?? this.addInput(layer, path);
+      produced.set(key(name, node), [t]);
+    });
+    // Layers are usually listed in topological order; loop until every call has its inputs.
+    const pending = layers
+      .filter((l) => l.class_name !== 'InputLayer')
+      .flatMap((l) => (l.inbound_nodes ?? []).map((node, k) => ({ layer: l, node, k })));
+    let progressed = true;
+    while (pending.length && progressed) {
+      progressed = false;
+      for (let i = 0; i < pending.length; i++) {
+        const { layer, node, k } = pending[i];
+        const refs = node.map(([n, ni, ti]) => produced.get(key(n, ni))?.[ti]);
+        if (refs.some((r) => r === undefined)) continue;
+        const ins = refs as string[];
+        const outs = isModelClass(layer.class_name) ? this.expand(layer, path, ins) : [this.addLayer(layer, path, ins)];
+        produced.set(key(layerName(layer), k), outs);
+        pending.splice(i--, 1);
+        progressed = true;
+      }
+    }
+    if (pending.length) {
+      const { layer, node } = pending[0];
+      const missing = node.map(([n]) => n).join(', ');
+      throw new ModelError(this.model.source, `layer '${layerName(layer)}' takes inputs from ${missing}, which never get computed.`, 'The model.json is inconsistent: export it again.');
+    }
+    return ((cfg.output_layers ?? []) as Ref[]).map(([name, node, index]) => {
+      const t = produced.get(key(name, node))?.[index];
+      if (!t) throw new ModelError(this.model.source, `model '${path.at(-1)}' names output '${name}', which is never computed.`, 'The model.json is inconsistent: export it again.');
+      return t;
+    });
+  }
+}
+
+export function buildGraph(model: LoadedModel, options: GraphOptions = {}): ModelGraph {
+  const root = model.topology.model_config!;
+  const b = new GraphBuilder(model, options.inputSize ?? DEFAULT_INPUT_SIZE);
+  const outputs = b.expand(root, []);
+  const inputs = b.layers.filter((l) => l.className === 'InputLayer').map((l) => l.output);
+  return { layers: b.layers, tensors: b.tensors, inputs, outputs, assumptions: b.assumptions, inputSize: b.inputSize };
+}

@@ -1,0 +1,155 @@
+/**
+ * Fixture models the tests build with tfjs, one per topology, written out as the files an export
+ * would contain (model.json + weights.bin) so every test goes through the real loader.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelFile } from '../core/model/files';
+
+export interface ExportedFiles {
+  modelJson: Record<string, unknown> & { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  shards: Record<string, ArrayBuffer>;
+}
+
+/** Saves a tfjs model as an export would: model.json + one weights.bin. */
+export async function exportModel(model: tf.LayersModel): Promise<ExportedFiles> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const a = saved!;
+  return {
+    modelJson: {
+      format: 'layers-model',
+      generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
+      convertedBy: null,
+      modelTopology: a.modelTopology as Record<string, unknown>,
+      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs! }],
+    },
+    shards: { 'weights.bin': a.weightData as ArrayBuffer },
+  };
+}
+
+export function memoryFile(path: string, data: ArrayBuffer | string | object): ModelFile {
+  const bytes =
+    data instanceof ArrayBuffer ? data : (new TextEncoder().encode(typeof data === 'string' ? data : JSON.stringify(data)).buffer as ArrayBuffer);
+  return { path, size: bytes.byteLength, read: async () => bytes };
+}
+
+/** The files of an export, as a drop of a folder would give them. */
+export function asFiles(e: ExportedFiles, dir = ''): ModelFile[] {
+  return [memoryFile(`${dir}model.json`, e.modelJson), ...Object.entries(e.shards).map(([name, data]) => memoryFile(dir + name, data))];
+}
+
+const conv = (filters: number, name: string, extra: Partial<Parameters<typeof tf.layers.conv2d>[0]> = {}) =>
+  tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name, ...extra });
+
+/** Conv(4) BN ReLU MaxPool Conv(6, valid) Flatten Dense(5) Dense(3): the Plain-CNN case. */
+export function sequentialCnn(): tf.Sequential {
+  return tf.sequential({
+    name: 'seq_cnn',
+    layers: [
+      conv(4, 'conv1', { inputShape: [8, 8, 3] }),
+      tf.layers.batchNormalization({ name: 'bn1' }),
+      tf.layers.reLU({ name: 'relu1' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      conv(6, 'conv2', { padding: 'valid' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dense({ units: 5, activation: 'relu', name: 'fc1' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc2' }),
+    ],
+  });
+}
+
+/** MobileNet-v1 block: Conv(8, s2) BN ReLU6 | DW BN ReLU | PW(16) BN ReLU | GAP Dense(4). */
+export function mobilenetV1Like(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  let x = conv(8, 'stem', { strides: 2, useBias: false }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'stem_bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ maxValue: 6, name: 'stem_relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'dw1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'dw1_bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: 'dw1_relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, name: 'pw1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'pw1_bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: 'pw1_relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 4, activation: 'softmax', name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'mobilenet_v1_like' });
+}
+
+/** MobileNet-v2 inverted residual: stem(8) BN, expand(16) DW project(8) BN, Add, head(12) GAP Dense(4). */
+export function mobilenetV2Like(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  let x = conv(8, 'stem').apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'stem_bn' }).apply(x) as tf.SymbolicTensor;
+  let b = tf.layers.conv2d({ filters: 16, kernelSize: 1, name: 'expand', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw' }).apply(b) as tf.SymbolicTensor;
+  b = tf.layers.conv2d({ filters: 8, kernelSize: 1, name: 'project' }).apply(b) as tf.SymbolicTensor;
+  b = tf.layers.batchNormalization({ name: 'project_bn' }).apply(b) as tf.SymbolicTensor;
+  x = tf.layers.add({ name: 'residual' }).apply([x, b]) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 12, kernelSize: 1, name: 'head', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 4, name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'mobilenet_v2_like' });
+}
+
+/** Two branches (4 and 6 filters) concatenated, then a 1x1 conv reads both. */
+export function concatNet(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  const a = conv(4, 'branch_a', { activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  const b = conv(6, 'branch_b', { activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers.concatenate({ name: 'concat' }).apply([a, b]) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'concat_bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 5, kernelSize: 1, name: 'fuse' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'concat_net' });
+}
+
+/** Conv(8) SeparableConv2D(12) BN GAP Dense(3): the Xception case. */
+export function separableNet(): tf.Sequential {
+  return tf.sequential({
+    name: 'separable_net',
+    layers: [
+      conv(8, 'stem', { inputShape: [8, 8, 3], activation: 'relu' }),
+      tf.layers.separableConv2d({ filters: 12, kernelSize: 3, padding: 'same', name: 'sep' }),
+      tf.layers.batchNormalization({ name: 'sep_bn' }),
+      tf.layers.globalAveragePooling2d({ name: 'gap' }),
+      tf.layers.dense({ units: 3, name: 'logits' }),
+    ],
+  });
+}
+
+/** Teachable Machine's shape: Sequential > [Sequential > functional base, Sequential > Dense Dense]. */
+export function teachableMachineLike(): tf.Sequential {
+  const input = tf.input({ shape: [8, 8, 3], name: 'input_1' });
+  let x = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'Conv1_pad' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, name: 'Conv1', useBias: false }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn_Conv1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ maxValue: 6, name: 'Conv1_relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 16, kernelSize: 1, name: 'Conv_1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d_1' }).apply(x) as tf.SymbolicTensor;
+  const base = tf.model({ inputs: input, outputs: x, name: 'model1' });
+  const truncated = tf.sequential({ name: 'sequential_1', layers: [base] });
+  const head = tf.sequential({
+    name: 'sequential_3',
+    layers: [
+      tf.layers.dense({ units: 10, inputShape: [16], name: 'dense_Dense1', activation: 'relu' }),
+      tf.layers.dense({ units: 3, name: 'dense_Dense2', activation: 'softmax' }),
+    ],
+  });
+  return tf.sequential({ name: 'sequential_4', layers: [truncated, head] });
+}
+
+/** One trunk, two heads: a class vector and a per-pixel map. */
+export function multiOutputNet(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  const trunk = conv(8, 'trunk', { activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as tf.SymbolicTensor;
+  const cls = tf.layers.dense({ units: 3, name: 'classes' }).apply(pooled) as tf.SymbolicTensor;
+  const seg = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'mask' }).apply(trunk) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: [cls, seg], name: 'two_heads' });
+}

@@ -1,0 +1,80 @@
+/// <reference types="vitest/config" />
+import { defineConfig, type Plugin, type Connect } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
+import { resolve, join, normalize, sep, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const modelsDir = resolve(root, 'models');
+
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.md': 'text/markdown; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Serves the repository's top-level `models/` folder at `/models/` in dev and preview,
+ * and copies it into the build output, so bundled demo models load by URL everywhere.
+ */
+function bundledModels(): Plugin {
+  let outDir = resolve(root, 'dist');
+  const middleware: Connect.NextHandleFunction = (req, res, next) => {
+    const url = req.url ? decodeURIComponent(req.url.split('?')[0]) : '';
+    if (!url.startsWith('/models/')) return next();
+    const file = normalize(join(modelsDir, url.slice('/models/'.length)));
+    if (!file.startsWith(modelsDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(`Not found: ${url}`);
+      return;
+    }
+    const size = statSync(file).size;
+    res.statusCode = 200;
+    res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
+    res.setHeader('Content-Length', String(size));
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  };
+  return {
+    name: 'amc-bundled-models',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+    writeBundle() {
+      if (existsSync(modelsDir)) cpSync(modelsDir, join(outDir, 'models'), { recursive: true });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [svelte(), bundledModels()],
+  server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    // tfjs is large by nature; the backends are split into their own chunks.
+    chunkSizeWarningLimit: 4096,
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    exclude: ['e2e/**', 'node_modules/**', 'dist/**'],
+    environment: 'node',
+    testTimeout: 60000,
+  },
+});
