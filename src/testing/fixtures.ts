@@ -153,3 +153,29 @@ export function multiOutputNet(): tf.LayersModel {
   const seg = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'mask' }).apply(trunk) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: [cls, seg], name: 'two_heads' });
 }
+
+/** A decoder-like net: Conv PReLU(per channel) Conv2DTranspose(stride 2) Conv: the upsampling case. */
+export function transposeNet(): tf.Sequential {
+  return tf.sequential({
+    name: 'transpose_net',
+    layers: [
+      conv(8, 'enc', { inputShape: [6, 6, 2] }),
+      tf.layers.prelu({ sharedAxes: [1, 2], name: 'enc_prelu', alphaInitializer: 'randomUniform' }),
+      tf.layers.conv2dTranspose({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', name: 'up' }),
+      tf.layers.upSampling2d({ size: [1, 1], name: 'resize' }),
+      tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'out' }),
+    ],
+  });
+}
+
+/** Every topology fixture, by name, for tests that must hold on all of them. */
+export const TOPOLOGY_FIXTURES = {
+  sequentialCnn: { build: sequentialCnn, input: [8, 8, 3] },
+  mobilenetV1Like: { build: mobilenetV1Like, input: [8, 8, 3] },
+  mobilenetV2Like: { build: mobilenetV2Like, input: [8, 8, 3] },
+  concatNet: { build: concatNet, input: [8, 8, 3] },
+  separableNet: { build: separableNet, input: [8, 8, 3] },
+  teachableMachineLike: { build: teachableMachineLike, input: [8, 8, 3] },
+  multiOutputNet: { build: multiOutputNet, input: [8, 8, 3] },
+  transposeNet: { build: transposeNet, input: [6, 6, 2] },
+} as const;

@@ -39,6 +39,7 @@ export interface GraphTensor {
 
 export interface ModelGraph {
   layers: GraphLayer[];
+  byId: Map<string, GraphLayer>;
   tensors: Map<string, GraphTensor>;
   inputs: string[];
   outputs: string[];
@@ -46,6 +47,11 @@ export interface ModelGraph {
   assumptions: string[];
   /** Input size used for dynamic spatial dimensions. */
   inputSize: number;
+  /**
+   * Layers of nested models whose config declares an input shape for a tensor that an outer
+   * model feeds (tfjs checks it on load, so pruning must rewrite its channel count).
+   */
+  declaredInputs: { layer: string; tensor: string }[];
 }
 
 export interface GraphOptions {
@@ -67,6 +73,7 @@ class GraphBuilder {
   layers: GraphLayer[] = [];
   tensors = new Map<string, GraphTensor>();
   assumptions: string[] = [];
+  declaredInputs: { layer: string; tensor: string }[] = [];
   private usedIds = new Set<string>();
   private callCount = new Map<string, number>();
 
@@ -172,9 +179,11 @@ class GraphBuilder {
     let current: string | undefined = incoming?.[0];
     for (const layer of layers) {
       if (layer.class_name === 'InputLayer') {
-        current ??= this.addInput(layer, path);
+        if (current === undefined) current = this.addInput(layer, path);
+        else this.declaredInputs.push({ layer: layerName(layer), tensor: current });
         continue;
       }
+      if (current !== undefined && inputShapeOf(layer.config)) this.declaredInputs.push({ layer: layerName(layer), tensor: current });
       if (current === undefined) {
         if (isModelClass(layer.class_name)) {
           current = this.expand(layer, path)[0];
@@ -199,6 +208,7 @@ class GraphBuilder {
       const layer = layers.find((l) => layerName(l) === name);
       if (!layer) throw new ModelError(this.model.source, `model '${path.at(-1)}' names input '${name}', which is not one of its layers.`, 'The model.json is inconsistent: export it again.');
       const t = incoming?.[i] ?? this.addInput(layer, path);
+      if (incoming?.[i]) this.declaredInputs.push({ layer: name, tensor: t });
       produced.set(key(name, node), [t]);
     });
     // Layers are usually listed in topological order; loop until every call has its inputs.
@@ -237,5 +247,5 @@ export function buildGraph(model: LoadedModel, options: GraphOptions = {}): Mode
   const b = new GraphBuilder(model, options.inputSize ?? DEFAULT_INPUT_SIZE);
   const outputs = b.expand(root, []);
   const inputs = b.layers.filter((l) => l.className === 'InputLayer').map((l) => l.output);
-  return { layers: b.layers, tensors: b.tensors, inputs, outputs, assumptions: b.assumptions, inputSize: b.inputSize };
+  return { layers: b.layers, byId: new Map(b.layers.map((l) => [l.id, l])), tensors: b.tensors, inputs, outputs, assumptions: b.assumptions, inputSize: b.inputSize, declaredInputs: b.declaredInputs };
 }
