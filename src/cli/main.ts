@@ -5,15 +5,20 @@
 import { ModelError } from '../core/model/errors';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { runInspect } from './inspect';
+import { runPrune } from './prune';
 
 const USAGE = `usage: npm run -s amc -- <command> [options]
 
 commands:
   inspect <model.json|folder> [--json] [--input-size N]
-      layers, channel groups (prunable or frozen with the reason), MACs and parameters`;
+      layers, channel groups (prunable or frozen with the reason), MACs and parameters
+  prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR
+        [--criterion l1|l2|producer-l1] [--round-to 8] [--input-size N] [--json]
+      writes DIR/model.json, DIR/model.weights.bin, DIR/report.json`;
 
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   inspect: runInspect,
+  prune: runPrune,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,297 @@
+/**
+ * The inspector's state: which backend runs, what is loading, the loaded model, its analysis,
+ * and the warm-up prediction that proves the model runs here.
+ *
+ * One direction: files -> loadModel -> analyzeModel -> instantiate + warm-up. Each new load bumps
+ * `generation`; results of an older load are dropped. All tfjs work goes through one queue so a
+ * backend switch never races a prediction, and every tensor made here is disposed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, isBackendName, type BackendInfo, type BackendName } from '../../core/measure/backends';
+import { ModelError } from '../../core/model/errors';
+import { filesFromBrowser, filesFromUrl, type ModelFile } from '../../core/model/files';
+import { loadModel } from '../../core/model/load';
+import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
+import { instantiate } from '../../core/model/tfjs-model';
+import type { LoadedModel } from '../../core/model/types';
+import { wasmPaths } from '../lib/wasm-paths';
+import { ByteProgress, type ByteCounter } from '../lib/progress';
+import { dynamicInputs } from '../lib/model-info';
+
+export const BUILTIN_MODEL_PATH = 'models/builtin/model.json';
+
+export interface ErrorView {
+  /** The file named by the error (or where it came from). */
+  file: string;
+  problem: string;
+  fix: string;
+  /** The whole one-line message, for copying. */
+  message: string;
+}
+
+export type LoadState =
+  | { kind: 'idle' }
+  | { kind: 'loading'; label: string; what: string; fraction: number; bytes: ByteCounter }
+  | { kind: 'error'; label: string; error: ErrorView }
+  | { kind: 'loaded' };
+
+export type RunState =
+  | { kind: 'idle' }
+  | { kind: 'running'; backend: string }
+  | { kind: 'ok'; backend: string; inputShapes: number[][]; outputShapes: number[][]; ms: number; tensors: number }
+  | { kind: 'error'; backend: string; message: string };
+
+export type BackendState =
+  | { kind: 'starting'; requested?: BackendName }
+  | { kind: 'ready'; info: BackendInfo }
+  | { kind: 'error'; message: string };
+
+/** Where the current model came from, for the header of the model view. */
+export interface SourceInfo {
+  kind: 'builtin' | 'url' | 'files';
+  label: string;
+}
+
+export function toErrorView(e: unknown, fallbackFile: string): ErrorView {
+  if (e instanceof ModelError) {
+    return { file: e.file, problem: e.problem, fix: e.fix, message: e.message };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const firstLine = message.split('\n')[0];
+  return {
+    file: fallbackFile,
+    problem: firstLine || 'Unknown error.',
+    fix: 'Check that these are the files of a TensorFlow.js LayersModel (model.json and its .bin weight files), then try again.',
+    message: `${fallbackFile}: ${firstLine}`,
+  };
+}
+
+function errLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+export class AppState {
+  backend = $state<BackendState>({ kind: 'starting' });
+  load = $state<LoadState>({ kind: 'idle' });
+  source = $state<SourceInfo | null>(null);
+  /** Large plain data (typed arrays, Maps): not deeply reactive. */
+  model = $state.raw<LoadedModel | null>(null);
+  analysis = $state.raw<ModelAnalysis | null>(null);
+  analysisError = $state<ErrorView | null>(null);
+  /** Spatial size used for null height/width; null = the analyzer's default. */
+  inputSize = $state<number | null>(null);
+  run = $state<RunState>({ kind: 'idle' });
+
+  /** True when the model has unknown spatial dimensions, so an input size is assumed. */
+  readonly isDynamic = $derived(this.model ? dynamicInputs(this.model) : false);
+
+  private generation = 0;
+  private runSeq = 0;
+  private tfQueue: Promise<unknown> = Promise.resolve();
+  private tfModel: tf.LayersModel | null = null;
+  private tfModelSource: LoadedModel | null = null;
+
+  /** Runs tfjs work one piece at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tfQueue.then(fn, fn);
+    this.tfQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** First open: backend from ?backend=, model from ?url= or the bundled demo. */
+  async start(search: string = globalThis.location?.search ?? ''): Promise<void> {
+    const params = new URLSearchParams(search);
+    const requested = params.get('backend');
+    await this.switchBackend(isBackendName(requested) ? requested : undefined, false);
+    const url = params.get('url');
+    if (url) await this.loadUrl(url, 'url');
+    else if (this.model === null && this.load.kind !== 'loading') await this.loadBuiltin();
+  }
+
+  async switchBackend(preferred?: BackendName, rerun = true): Promise<void> {
+    this.backend = { kind: 'starting', requested: preferred };
+    try {
+      const info = await this.exclusive(async () => {
+        // Weights live on the old backend: rebuild the tfjs model on the new one.
+        this.disposeTfModel();
+        return initBackend(preferred, wasmPaths);
+      });
+      this.backend = { kind: 'ready', info };
+    } catch (e) {
+      this.backend = { kind: 'error', message: errLine(e) };
+      return;
+    }
+    if (rerun && this.model) await this.runCheck();
+  }
+
+  loadBuiltin(): Promise<void> {
+    const url = new URL(import.meta.env.BASE_URL + BUILTIN_MODEL_PATH, globalThis.location?.href).href;
+    return this.loadUrl(url, 'builtin');
+  }
+
+  async loadUrl(url: string, kind: 'url' | 'builtin' = 'url'): Promise<void> {
+    const gen = ++this.generation;
+    const label = kind === 'builtin' ? 'built-in demo model' : url;
+    const progress = new ByteProgress((bytes) => this.progress(gen, label, bytes));
+    this.startLoading(label, progress.counter);
+    let files: ModelFile[];
+    try {
+      files = await filesFromUrl(url, progress.fetch);
+    } catch (e) {
+      if (gen === this.generation) this.fail(label, e, url);
+      return;
+    }
+    await this.finishLoad(gen, label, files, { kind, label: kind === 'builtin' ? 'Built-in demo' : url }, progress);
+  }
+
+  /** From an <input type=file> (files or a folder). */
+  loadPicked(list: FileList | File[]): Promise<void> {
+    return this.loadFiles(filesFromBrowser(Array.from(list)));
+  }
+
+  async loadFiles(files: ModelFile[]): Promise<void> {
+    const gen = ++this.generation;
+    const label = files.length === 1 ? files[0].path : `${files.length} files`;
+    const progress = new ByteProgress((bytes) => this.progress(gen, label, bytes));
+    this.startLoading(label, progress.counter);
+    if (files.length === 0) {
+      this.fail(label, new ModelError('(nothing)', 'No files were dropped or selected.', 'Drop model.json with its .bin weight files, or the folder that holds them.'), label);
+      return;
+    }
+    const wrapped = progress.wrapFiles(files);
+    await this.finishLoad(gen, label, wrapped, { kind: 'files', label }, progress);
+  }
+
+  async setInputSize(size: number | null): Promise<void> {
+    if (size !== null && (!Number.isFinite(size) || size < 1 || size > 4096)) return;
+    this.inputSize = size === null ? null : Math.round(size);
+    if (!this.model) return;
+    this.analyze(this.model);
+    await this.runCheck();
+  }
+
+  /** An error from outside the loader (e.g. a dropped folder that could not be read). */
+  reportError(label: string, e: unknown): void {
+    ++this.generation;
+    this.fail(label, e, label);
+  }
+
+  dismissError(): void {
+    if (this.load.kind === 'error') this.load = this.model ? { kind: 'loaded' } : { kind: 'idle' };
+  }
+
+  private startLoading(label: string, bytes: ByteCounter): void {
+    this.load = { kind: 'loading', label, what: 'starting', fraction: 0, bytes: { ...bytes } };
+  }
+
+  private progress(gen: number, label: string, bytes: ByteCounter, what?: string, fraction?: number): void {
+    if (gen !== this.generation) return;
+    const prev = this.load.kind === 'loading' ? this.load : undefined;
+    this.load = {
+      kind: 'loading',
+      label,
+      what: what ?? prev?.what ?? 'reading',
+      fraction: fraction ?? prev?.fraction ?? 0,
+      bytes,
+    };
+  }
+
+  private fail(label: string, e: unknown, file: string): void {
+    this.load = { kind: 'error', label, error: toErrorView(e, file) };
+  }
+
+  private async finishLoad(gen: number, label: string, files: ModelFile[], source: SourceInfo, progress: ByteProgress): Promise<void> {
+    let model: LoadedModel;
+    try {
+      model = await loadModel(files, (fraction, what) =>
+        this.progress(gen, label, { ...progress.counter }, what, fraction),
+      );
+    } catch (e) {
+      if (gen === this.generation) this.fail(label, e, label);
+      return;
+    }
+    if (gen !== this.generation) return;
+    this.model = model;
+    // The loader found model.json by content: name the model after it.
+    this.source = source.kind === 'files' ? { kind: 'files', label: model.source } : source;
+    this.inputSize = null;
+    this.load = { kind: 'loaded' };
+    this.analyze(model);
+    await this.runCheck();
+  }
+
+  private analyze(model: LoadedModel): void {
+    try {
+      this.analysis = analyzeModel(model, this.inputSize === null ? undefined : { inputSize: this.inputSize });
+      this.analysisError = null;
+    } catch (e) {
+      this.analysis = null;
+      this.analysisError = toErrorView(e, model.source);
+    }
+  }
+
+  private disposeTfModel(): void {
+    this.tfModel?.dispose();
+    this.tfModel = null;
+    this.tfModelSource = null;
+  }
+
+  /** Input shapes for the warm-up: batch 1, unknown sizes as the analysis assumed them. */
+  private warmupShapes(m: tf.LayersModel): number[][] {
+    const graph = this.analysis?.graph;
+    const graphInputs = graph?.layers.filter((l) => l.className === 'InputLayer') ?? [];
+    return m.inputs.map((input, i) => {
+      const name = m.inputLayers[i]?.name;
+      const known = (graphInputs.find((l) => l.name === name) ?? graphInputs[i])?.outputShape;
+      return input.shape.map((d, axis) => {
+        if (axis === 0) return 1;
+        if (d !== null && d !== undefined) return d;
+        const assumed = known?.[axis];
+        if (typeof assumed === 'number' && assumed > 0) return assumed;
+        return graph?.inputSize ?? this.inputSize ?? 224;
+      });
+    });
+  }
+
+  /** Instantiates the model in tfjs and runs one prediction on zeros, on the backend in use. */
+  private async runCheck(): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const id = ++this.runSeq;
+    const current = () => id === this.runSeq && this.model === model;
+    this.run = { kind: 'running', backend: tf.getBackend() ?? 'none' };
+    const result = await this.exclusive(async (): Promise<RunState> => {
+      const name = tf.getBackend() ?? 'none';
+      if (!current()) return { kind: 'idle' };
+      const inputs: tf.Tensor[] = [];
+      let outputs: tf.Tensor[] = [];
+      try {
+        if (!this.tfModel || this.tfModelSource !== model) {
+          this.disposeTfModel();
+          this.tfModel = await instantiate(model);
+          this.tfModelSource = model;
+        }
+        const m = this.tfModel;
+        const inputShapes = this.warmupShapes(m);
+        for (const s of inputShapes) inputs.push(tf.zeros(s));
+        // Let the page paint "running" before a possibly long first prediction on the main thread.
+        await new Promise((r) => setTimeout(r, 0));
+        const t0 = performance.now();
+        const out = m.predict(inputs.length === 1 ? inputs[0] : inputs);
+        outputs = Array.isArray(out) ? out : [out];
+        for (const o of outputs) await o.data();
+        const ms = performance.now() - t0;
+        const outputShapes = outputs.map((o) => o.shape.slice());
+        tf.dispose(outputs);
+        tf.dispose(inputs);
+        outputs = [];
+        return { kind: 'ok', backend: name, inputShapes, outputShapes, ms, tensors: tf.memory().numTensors };
+      } catch (e) {
+        tf.dispose(outputs);
+        tf.dispose(inputs);
+        return { kind: 'error', backend: name, message: errLine(e) };
+      }
+    });
+    if (current() && result.kind !== 'idle') this.run = result;
+  }
+}

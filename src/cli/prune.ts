@@ -1,0 +1,83 @@
+/**
+ * `amc prune`: apply a policy and write a loadable tfjs model with report.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeModel } from '../core/model/analyze';
+import { ModelError } from '../core/model/errors';
+import { formatCount } from '../core/model/format';
+import { loadModel } from '../core/model/load';
+import { filesFromPath } from '../core/model/node-files';
+import { exportFiles, WEIGHTS_FILE } from '../core/export/files';
+import { pruneReport } from '../core/export/report';
+import { IMPORTANCE_CRITERIA, type ImportanceCriterion } from '../core/prune/importance';
+import { PolicyError, uniformPolicy, type Policy } from '../core/prune/policy';
+import { pruneModel } from '../core/prune/prune';
+import { intFlag, UsageError, type ParsedArgs } from './args';
+
+function readPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ModelError(path, 'cannot be read.', 'Give the path of a JSON policy file: { "<group id>": keptChannels }.');
+  }
+  try {
+    const p = JSON.parse(text) as unknown;
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new Error('not an object');
+    return p as Policy;
+  } catch (e) {
+    throw new ModelError(path, `is not a policy (${(e as Error).message}).`, 'Write it as JSON: { "<group id>": keptChannels or a ratio in (0, 1) }.');
+  }
+}
+
+export async function runPrune(args: ParsedArgs): Promise<void> {
+  const path = args.positional[0];
+  const out = args.flags.get('out');
+  const policyArg = args.flags.get('policy');
+  const policyFile = args.flags.get('policy-file');
+  if (!path) throw new UsageError('prune needs the path of a model.json.');
+  if (typeof out !== 'string') throw new UsageError('prune needs --out DIR.');
+  if ((typeof policyArg === 'string') === (typeof policyFile === 'string')) throw new UsageError('prune needs exactly one of --policy uniform:RATIO or --policy-file FILE.');
+  if (args.flags.has('refit')) throw new UsageError('--refit is not available yet: prune without it (the pruned weights are sliced, not refitted).');
+  const criterion = (args.flags.get('criterion') ?? 'l1') as ImportanceCriterion;
+  if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
+  const roundTo = intFlag(args, 'round-to') ?? 8;
+  const model = await loadModel(filesFromPath(path));
+  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
+  let policy: Policy;
+  if (typeof policyArg === 'string') {
+    const m = /^uniform:([0-9.]+)$/.exec(policyArg);
+    if (!m) throw new UsageError(`--policy '${policyArg}' is not understood: use uniform:RATIO, e.g. uniform:0.5.`);
+    policy = uniformPolicy(analysis.groups, Number(m[1]));
+  } else {
+    policy = readPolicyFile(policyFile as string);
+  }
+  let result;
+  try {
+    result = pruneModel(model, analysis, policy, { criterion, roundTo });
+  } catch (e) {
+    if (e instanceof PolicyError) throw new ModelError(typeof policyFile === 'string' ? policyFile : `--policy ${policyArg}`, e.message, 'Fix the policy; `amc inspect` lists the group ids.');
+    throw e;
+  }
+  const report = pruneReport(model, analysis, result, { criterion, roundTo });
+  const files = exportFiles(result.model);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'model.json'), files.modelJson);
+  writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
+  writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  if (args.flags.has('json')) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
+  process.stdout.write(
+    [
+      `wrote      ${join(out, 'model.json')}, ${join(out, WEIGHTS_FILE)}, ${join(out, 'report.json')}`,
+      `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)} (${pct(report.ratios.macs)})`,
+      `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)} (${pct(report.ratios.params)})`,
+      `bytes      ${formatCount(report.original.bytes)} -> ${formatCount(report.pruned.bytes)} (${pct(report.ratios.bytes)})`,
+      `policy     ${Object.entries(report.policy).map(([g, k]) => `${g}:${k}/${report.channels[g]}`).join(' ')}`,
+    ].join('\n') + '\n',
+  );
+}
