@@ -1,0 +1,278 @@
+/**
+ * AMC's reconstruction: after channels are removed, refit each consumer of a pruned group so that
+ * its outputs from the kept inputs match the original model's outputs, by least squares without
+ * intercept, on features sampled at random positions (10 per image) of calibration images.
+ * 1x1 convs and Dense directly, k x k convs through im2col of the sampled positions. Solved in
+ * float64 (normal equations + small ridge, Cholesky) on the CPU. A refit that makes a layer's
+ * error or the model's output error worse than plain slicing is dropped.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { analyzeModel, type ModelAnalysis } from '../model/analyze';
+import { flattenModel } from '../model/flatten';
+import type { GraphLayer } from '../model/graph';
+import { instantiate } from '../model/tfjs-model';
+import type { LoadedModel, WeightArray } from '../model/types';
+import { keptIndices } from './masks';
+import type { PruneResult } from './prune';
+
+export interface RefitOptions {
+  /** Random spatial positions sampled per image (AMC: 10). */
+  samplesPerImage?: number;
+  seed?: number;
+  /** Ridge added to the normal equations, relative to their mean diagonal. */
+  ridge?: number;
+  /** Layers with more im2col features than this are left sliced (the solve grows with its cube). */
+  maxFeatures?: number;
+}
+
+export interface RefitLayerReport {
+  layer: string;
+  samples: number;
+  features: number;
+  /** Mean squared error of the layer's outputs against the original, sliced vs refitted. */
+  errorSliced: number;
+  errorRefit: number;
+  applied: boolean;
+  skipped?: string;
+}
+
+export interface RefitReport {
+  layers: RefitLayerReport[];
+  /** Mean squared error of the model outputs against the original on the calibration images. */
+  outputErrorSliced: number;
+  outputErrorRefit: number;
+  applied: boolean;
+}
+
+const REFIT_CLASSES = new Set(['Conv2D', 'Dense']);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Values of the given tensors of a model on `input`, as typed arrays with shapes. */
+async function features(model: LoadedModel, analysis: ModelAnalysis, tensors: string[], input: tf.Tensor | tf.Tensor[]) {
+  const flat = flattenModel(model, analysis, tensors);
+  const m = await instantiate(flat);
+  const outs = ([] as tf.Tensor[]).concat(m.predict(input) as tf.Tensor | tf.Tensor[]);
+  const result = await Promise.all(outs.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })));
+  tf.dispose(outs);
+  m.dispose();
+  return new Map(tensors.map((t, i) => [t, result[i]]));
+}
+
+interface Geometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  H: number;
+  W: number;
+  Ho: number;
+  Wo: number;
+}
+
+function geometry(layer: GraphLayer): Geometry {
+  const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [Number(v ?? 1), Number(v ?? 1)]);
+  const x = layer.inputShapes[0];
+  const y = layer.outputShape;
+  if (layer.className === 'Dense') {
+    const H = x.length === 4 ? (x[1] as number) : 1;
+    const W = x.length === 4 ? (x[2] as number) : 1;
+    return { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, H, W, Ho: H, Wo: W };
+  }
+  const [kh, kw] = pair(layer.config.kernel_size);
+  const [sh, sw] = pair(layer.config.strides);
+  const [dh, dw] = pair(layer.config.dilation_rate);
+  const [H, W, Ho, Wo] = [x[1], x[2], y[1], y[2]] as number[];
+  const same = layer.config.padding === 'same';
+  const padTop = same ? Math.floor(Math.max((Ho - 1) * sh + (kh - 1) * dh + 1 - H, 0) / 2) : 0;
+  const padLeft = same ? Math.floor(Math.max((Wo - 1) * sw + (kw - 1) * dw + 1 - W, 0) / 2) : 0;
+  return { kh, kw, sh, sw, dh, dw, padTop, padLeft, H, W, Ho, Wo };
+}
+
+/** im2col rows at the sampled output positions, over the given input channels. */
+function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, channels: readonly number[], positions: [number, number, number][]): Float64Array {
+  const C = f.shape[f.shape.length - 1];
+  const width = g.kh * g.kw * channels.length;
+  const out = new Float64Array(positions.length * width);
+  positions.forEach(([n, oh, ow], r) => {
+    let col = r * width;
+    for (let i = 0; i < g.kh; i++) {
+      const ih = oh * g.sh - g.padTop + i * g.dh;
+      for (let j = 0; j < g.kw; j++) {
+        const iw = ow * g.sw - g.padLeft + j * g.dw;
+        const inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+        const base = ((n * g.H + ih) * g.W + iw) * C;
+        for (const c of channels) out[col++] = inside ? f.values[base + c] : 0;
+      }
+    }
+  });
+  return out;
+}
+
+/** Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization. */
+export function leastSquares(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number, ridge = 1e-6): Float64Array {
+  const A = new Float64Array(features * features);
+  for (let r = 0; r < rows; r++) {
+    const x = r * features;
+    for (let i = 0; i < features; i++) {
+      const xi = X[x + i];
+      if (xi === 0) continue;
+      for (let j = 0; j <= i; j++) A[i * features + j] += xi * X[x + j];
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < features; i++) trace += A[i * features + i];
+  const lambda = ridge * Math.max(trace / features, 1e-12);
+  for (let i = 0; i < features; i++) A[i * features + i] += lambda;
+  // Cholesky, lower triangle in place.
+  for (let j = 0; j < features; j++) {
+    let d = A[j * features + j];
+    for (let k = 0; k < j; k++) d -= A[j * features + k] ** 2;
+    d = Math.sqrt(Math.max(d, 1e-300));
+    A[j * features + j] = d;
+    for (let i = j + 1; i < features; i++) {
+      let s = A[i * features + j];
+      for (let k = 0; k < j; k++) s -= A[i * features + k] * A[j * features + k];
+      A[i * features + j] = s / d;
+    }
+  }
+  const W = new Float64Array(features * outputs);
+  const b = new Float64Array(features);
+  for (let o = 0; o < outputs; o++) {
+    b.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const y = Y[r * outputs + o];
+      if (y === 0) continue;
+      for (let i = 0; i < features; i++) b[i] += X[r * features + i] * y;
+    }
+    for (let i = 0; i < features; i++) {
+      let s = b[i];
+      for (let k = 0; k < i; k++) s -= A[i * features + k] * b[k];
+      b[i] = s / A[i * features + i];
+    }
+    for (let i = features - 1; i >= 0; i--) {
+      let s = b[i];
+      for (let k = i + 1; k < features; k++) s -= A[k * features + i] * b[k];
+      b[i] = s / A[i * features + i];
+    }
+    for (let i = 0; i < features; i++) W[i * outputs + o] = b[i];
+  }
+  return W;
+}
+
+function matmul(X: Float64Array, W: ArrayLike<number>, rows: number, features: number, outputs: number, cols?: readonly number[], wOutputs = outputs): Float64Array {
+  const Y = new Float64Array(rows * outputs);
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < features; i++) {
+      const x = X[r * features + i];
+      if (x === 0) continue;
+      for (let o = 0; o < outputs; o++) Y[r * outputs + o] += x * W[i * wOutputs + (cols ? cols[o] : o)];
+    }
+  return Y;
+}
+
+const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / Math.max(a.length, 1);
+};
+
+async function outputError(a: LoadedModel, aAnalysis: ModelAnalysis, b: LoadedModel, bAnalysis: ModelAnalysis, input: tf.Tensor | tf.Tensor[]): Promise<number> {
+  const [fa, fb] = [await features(a, aAnalysis, aAnalysis.graph.outputs, input), await features(b, bAnalysis, bAnalysis.graph.outputs, input)];
+  let s = 0;
+  let n = 0;
+  for (const [t, v] of fa) {
+    const w = fb.get(t)!;
+    s += mse(v.values, w.values) * v.values.length;
+    n += v.values.length;
+  }
+  return s / Math.max(n, 1);
+}
+
+/**
+ * Refits the consumers of the pruned groups in `result` on `calibration` (a batch of model inputs).
+ * Returns the refitted model, or the sliced one when the refit does not lower the output error.
+ */
+export async function refitPruned(
+  original: LoadedModel,
+  analysis: ModelAnalysis,
+  result: PruneResult,
+  calibration: tf.Tensor | tf.Tensor[],
+  options: RefitOptions = {},
+): Promise<{ model: LoadedModel; report: RefitReport }> {
+  const samplesPerImage = options.samplesPerImage ?? 10;
+  const maxFeatures = options.maxFeatures ?? 2304;
+  const rand = mulberry32(options.seed ?? 0);
+  const pruned = result.model;
+  const prunedAnalysis = analyzeModel(pruned, { inputSize: analysis.graph.inputSize });
+  const consumers = new Set(analysis.groups.filter((g) => result.kept.has(g.id)).flatMap((g) => g.consumers.map((m) => m.layer)));
+  const targets = analysis.graph.layers.filter((l) => consumers.has(l.id) && l.call === 0);
+  const inputsOf = [...new Set(targets.map((l) => l.inputs[0]))];
+  const [fOrig, fPruned] = [await features(original, analysis, inputsOf, calibration), await features(pruned, prunedAnalysis, inputsOf, calibration)];
+  const N = (Array.isArray(calibration) ? calibration[0] : calibration).shape[0];
+
+  const replaced = new Map<string, WeightArray>();
+  const layers: RefitLayerReport[] = [];
+  for (const layer of targets) {
+    const base = { layer: layer.id, samples: 0, features: 0, errorSliced: 0, errorRefit: 0, applied: false };
+    if (!REFIT_CLASSES.has(layer.className) || Number(layer.config.groups ?? 1) > 1) {
+      layers.push({ ...base, skipped: `${layer.className} is not refitted` });
+      continue;
+    }
+    const layouts = analysis.groupAnalysis.layouts;
+    const inKept = keptIndices({ ...layouts.get(layer.inputs[0])!, spatial: 1 }, result.kept);
+    const outKept = keptIndices(layouts.get(layer.output)!, result.kept);
+    const g = geometry(layer);
+    const fo = fOrig.get(layer.inputs[0])!;
+    const fp = fPruned.get(layer.inputs[0])!;
+    // Dense after Flatten reads a flat vector: treat it as one 1x1 position with all features.
+    const flat = layer.className === 'Dense' && fo.shape.length === 2;
+    const allIn = flat ? [...Array(fo.shape[1]).keys()] : [...Array(fo.shape[fo.shape.length - 1]).keys()];
+    const inSel = flat ? keptIndices(layouts.get(layer.inputs[0])!, result.kept) : inKept;
+    const prunedIn = [...Array(flat ? fp.shape[1] : fp.shape[fp.shape.length - 1]).keys()];
+    const features = g.kh * g.kw * inSel.length;
+    if (features > maxFeatures) {
+      layers.push({ ...base, features, skipped: `${features} features is over the limit of ${maxFeatures}` });
+      continue;
+    }
+    const positions: [number, number, number][] = [];
+    for (let n = 0; n < N; n++) {
+      const k = flat || g.Ho * g.Wo === 1 ? 1 : samplesPerImage;
+      for (let s = 0; s < k; s++) positions.push([n, Math.floor(rand() * g.Ho), Math.floor(rand() * g.Wo)]);
+    }
+    const geo = flat ? { ...g, H: 1, W: 1, Ho: 1, Wo: 1 } : g;
+    const Xfull = patches(fo, geo, allIn, positions);
+    const Xs = patches(fp, geo, prunedIn, positions);
+    const kernelName = `${layer.name}/kernel`;
+    const Worig = original.byName.get(kernelName)!.values as Float32Array;
+    const Wsliced = pruned.byName.get(kernelName)!;
+    const outAll = layer.outputShape[layer.outputShape.length - 1] as number;
+    const rows = positions.length;
+    const Y = matmul(Xfull, Worig, rows, g.kh * g.kw * allIn.length, outKept.length, outKept, outAll);
+    const Wnew = leastSquares(Xs, Y, rows, features, outKept.length, options.ridge);
+    const errorSliced = mse(matmul(Xs, Wsliced.values as Float32Array, rows, features, outKept.length), Y);
+    const errorRefit = mse(matmul(Xs, Wnew, rows, features, outKept.length), Y);
+    const applied = errorRefit < errorSliced;
+    if (applied) replaced.set(kernelName, { ...Wsliced, values: Float32Array.from(Wnew) });
+    layers.push({ ...base, samples: rows, features, errorSliced, errorRefit, applied });
+  }
+  const weights = pruned.weights.map((w) => replaced.get(w.name) ?? w);
+  const refitted: LoadedModel = { ...pruned, weights, byName: new Map(weights.map((w) => [w.name, w])) };
+  const outputErrorSliced = await outputError(original, analysis, pruned, prunedAnalysis, calibration);
+  const outputErrorRefit = replaced.size ? await outputError(original, analysis, refitted, prunedAnalysis, calibration) : outputErrorSliced;
+  const applied = replaced.size > 0 && outputErrorRefit <= outputErrorSliced;
+  return { model: applied ? refitted : pruned, report: { layers, outputErrorSliced, outputErrorRefit: applied ? outputErrorRefit : outputErrorSliced, applied } };
+}
