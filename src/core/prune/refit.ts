@@ -14,6 +14,7 @@ import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
 import { keptIndices } from './masks';
 import type { PruneResult } from './prune';
+import { mulberry32 } from '../random';
 
 export interface RefitOptions {
   /** Random spatial positions sampled per image (AMC: 10). */
@@ -46,16 +47,6 @@ export interface RefitReport {
 
 const REFIT_CLASSES = new Set(['Conv2D', 'Dense']);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values of the given tensors of a model on `input`, as typed arrays with shapes. */
 async function features(model: LoadedModel, analysis: ModelAnalysis, tensors: string[], input: tf.Tensor | tf.Tensor[]) {
