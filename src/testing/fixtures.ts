@@ -4,14 +4,34 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelFile } from '../core/model/files';
+import { mulberry32 } from '../core/random';
 
 export interface ExportedFiles {
   modelJson: Record<string, unknown> & { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   shards: Record<string, ArrayBuffer>;
 }
 
-/** Saves a tfjs model as an export would: model.json + one weights.bin. */
-export async function exportModel(model: tf.LayersModel): Promise<ExportedFiles> {
+/**
+ * Replaces every weight with seeded values (uniform in [-0.5, 0.5], variances in [0.5, 1.5]) so a
+ * fixture is the same network on every run and tests never depend on tfjs's unseeded init.
+ */
+export function seedWeights(model: tf.LayersModel, seed = 1): void {
+  const rand = mulberry32(seed);
+  for (const layer of model.layers) {
+    const weights = layer.getWeights();
+    if (!weights.length) continue;
+    const seeded = weights.map((w, i) => {
+      const positive = /variance$/.test(layer.weights[i].originalName);
+      return tf.tensor(Float32Array.from({ length: w.size }, () => (positive ? 0.5 + rand() : rand() - 0.5)), w.shape);
+    });
+    layer.setWeights(seeded);
+    tf.dispose(seeded);
+  }
+}
+
+/** Saves a tfjs model (weights seeded first) as an export would: model.json + one weights.bin. */
+export async function exportModel(model: tf.LayersModel, seed = 1): Promise<ExportedFiles> {
+  seedWeights(model, seed);
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
