@@ -14,6 +14,13 @@ import { IMPORTANCE_CRITERIA, type ImportanceCriterion } from '../core/prune/imp
 import { PolicyError, uniformPolicy, type Policy } from '../core/prune/policy';
 import { pruneModel } from '../core/prune/prune';
 import { intFlag, UsageError, type ParsedArgs } from './args';
+import { parseDataFlag } from './eval';
+import { CHANNELS, datasetToTensor, generateDataset, IMAGE_SIZE, SPLIT_SIZES } from '../core/data/procedural';
+import { initBackend } from '../core/measure/backends';
+import type { ModelAnalysis } from '../core/model/analyze';
+import type { LoadedModel } from '../core/model/types';
+import { refitPruned } from '../core/prune/refit';
+import type { PruneResult } from '../core/prune/prune';
 
 function readPolicyFile(path: string): Policy {
   let text: string;
@@ -31,6 +38,23 @@ function readPolicyFile(path: string): Policy {
   }
 }
 
+/** Calibration for the refit: the first images of a demo split (AMC samples 10 positions in each). */
+async function refitOnDemoData(path: string, model: LoadedModel, analysis: ModelAnalysis, result: PruneResult, args: ParsedArgs) {
+  const split = parseDataFlag(args.flags.get('data'));
+  const count = Math.min(intFlag(args, 'calibration') ?? 256, SPLIT_SIZES[split]);
+  const input = analysis.graph.tensors.get(analysis.graph.inputs[0])!.shape;
+  if (analysis.graph.inputs.length !== 1 || input.slice(1).join('x') !== `${IMAGE_SIZE}x${IMAGE_SIZE}x${CHANNELS}`) {
+    throw new ModelError(path, `takes input [${input.map((d) => d ?? '?').join(', ')}], but demo:${split} images are ${IMAGE_SIZE}x${IMAGE_SIZE}x${CHANNELS}.`, 'Refit a model trained on the demo dataset, or prune without --refit.');
+  }
+  await initBackend('wasm');
+  const calibration = datasetToTensor(generateDataset(split, { count }));
+  try {
+    return await refitPruned(model, analysis, result, calibration, { seed: intFlag(args, 'seed') ?? 0 });
+  } finally {
+    calibration.dispose();
+  }
+}
+
 export async function runPrune(args: ParsedArgs): Promise<void> {
   const path = args.positional[0];
   const out = args.flags.get('out');
@@ -39,7 +63,8 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   if (!path) throw new UsageError('prune needs the path of a model.json.');
   if (typeof out !== 'string') throw new UsageError('prune needs --out DIR.');
   if ((typeof policyArg === 'string') === (typeof policyFile === 'string')) throw new UsageError('prune needs exactly one of --policy uniform:RATIO or --policy-file FILE.');
-  if (args.flags.has('refit')) throw new UsageError('--refit is not available yet: prune without it (the pruned weights are sliced, not refitted).');
+  const refit = args.flags.has('refit');
+  if (refit && args.flags.get('data') === undefined) throw new UsageError('--refit needs calibration images: --data demo:train (more sources come with user data).');
   const criterion = (args.flags.get('criterion') ?? 'l1') as ImportanceCriterion;
   if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
   const roundTo = intFlag(args, 'round-to') ?? 8;
@@ -60,8 +85,13 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
     if (e instanceof PolicyError) throw new ModelError(typeof policyFile === 'string' ? policyFile : `--policy ${policyArg}`, e.message, 'Fix the policy; `amc inspect` lists the group ids.');
     throw e;
   }
-  const report = pruneReport(model, analysis, result, { criterion, roundTo });
-  const files = exportFiles(result.model);
+  let pruned = result.model;
+  let refitReport;
+  if (refit) {
+    ({ model: pruned, report: refitReport } = await refitOnDemoData(path, model, analysis, result, args));
+  }
+  const report = { ...pruneReport(model, analysis, { ...result, model: pruned }, { criterion, roundTo, refit }), refit: refitReport };
+  const files = exportFiles(pruned);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'model.json'), files.modelJson);
   writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
@@ -77,6 +107,7 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
       `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)} (${pct(report.ratios.macs)})`,
       `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)} (${pct(report.ratios.params)})`,
       `bytes      ${formatCount(report.original.bytes)} -> ${formatCount(report.pruned.bytes)} (${pct(report.ratios.bytes)})`,
+      ...(report.refit ? [`refit      ${report.refit.applied ? 'applied' : 'not applied (it did not lower the error)'}: output MSE ${report.refit.outputErrorSliced.toExponential(3)} sliced -> ${report.refit.outputErrorRefit.toExponential(3)}`] : []),
       `policy     ${Object.entries(report.policy).map(([g, k]) => `${g}:${k}/${report.channels[g]}`).join(' ')}`,
     ].join('\n') + '\n',
   );

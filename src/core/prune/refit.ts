@@ -212,7 +212,9 @@ export async function refitPruned(
   const consumers = new Set(analysis.groups.filter((g) => result.kept.has(g.id)).flatMap((g) => g.consumers.map((m) => m.layer)));
   const targets = analysis.graph.layers.filter((l) => consumers.has(l.id) && l.call === 0);
   const inputsOf = [...new Set(targets.map((l) => l.inputs[0]))];
-  const [fOrig, fPruned] = [await features(original, analysis, inputsOf, calibration), await features(pruned, prunedAnalysis, inputsOf, calibration)];
+  // Kept inputs are read from the original network (AMC's choice): every consumer is fitted to the
+  // same targets its refitted producers approximate, so the fits compose.
+  const fOrig = await features(original, analysis, inputsOf, calibration);
   const N = (Array.isArray(calibration) ? calibration[0] : calibration).shape[0];
 
   const replaced = new Map<string, WeightArray>();
@@ -228,12 +230,10 @@ export async function refitPruned(
     const outKept = keptIndices(layouts.get(layer.output)!, result.kept);
     const g = geometry(layer);
     const fo = fOrig.get(layer.inputs[0])!;
-    const fp = fPruned.get(layer.inputs[0])!;
     // Dense after Flatten reads a flat vector: treat it as one 1x1 position with all features.
     const flat = layer.className === 'Dense' && fo.shape.length === 2;
     const allIn = flat ? [...Array(fo.shape[1]).keys()] : [...Array(fo.shape[fo.shape.length - 1]).keys()];
     const inSel = flat ? keptIndices(layouts.get(layer.inputs[0])!, result.kept) : inKept;
-    const prunedIn = [...Array(flat ? fp.shape[1] : fp.shape[fp.shape.length - 1]).keys()];
     const features = g.kh * g.kw * inSel.length;
     if (features > maxFeatures) {
       layers.push({ ...base, features, skipped: `${features} features is over the limit of ${maxFeatures}` });
@@ -246,7 +246,7 @@ export async function refitPruned(
     }
     const geo = flat ? { ...g, H: 1, W: 1, Ho: 1, Wo: 1 } : g;
     const Xfull = patches(fo, geo, allIn, positions);
-    const Xs = patches(fp, geo, prunedIn, positions);
+    const Xs = patches(fo, geo, inSel, positions);
     const kernelName = `${layer.name}/kernel`;
     const Worig = original.byName.get(kernelName)!.values as Float32Array;
     const Wsliced = pruned.byName.get(kernelName)!;
