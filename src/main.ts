@@ -6,3 +6,11 @@ const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
 export default mount(App, { target });
+
+declare global {
+  interface Window {
+    /** Fingerprint of the demo dataset as this browser generates it (compared with Node's in e2e). */
+    amcDatasetChecksum?: (split: 'train' | 'val' | 'test', count: number) => Promise<string>;
+  }
+}
+window.amcDatasetChecksum = async (split, count) => (await import('./core/data/procedural')).datasetChecksum(split, count);

@@ -92,7 +92,7 @@ export class AppState {
   private tfModelSource: LoadedModel | null = null;
 
   /** Runs tfjs work one piece at a time. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.tfQueue.then(fn, fn);
     this.tfQueue = next.catch(() => undefined);
     return next;
@@ -228,6 +228,22 @@ export class AppState {
       this.analysis = null;
       this.analysisError = toErrorView(e, model.source);
     }
+  }
+
+  /**
+   * Runs `fn` on the tfjs queue with `model` built in tfjs (the warm-up's instance, reused) and the
+   * input shapes the warm-up used. Refuses when another model was loaded meanwhile.
+   */
+  withTfModel<T>(model: LoadedModel, fn: (m: tf.LayersModel, inputShapes: number[][]) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      if (this.model !== model) throw new Error('Another model was loaded meanwhile; prune it again.');
+      if (!this.tfModel || this.tfModelSource !== model) {
+        this.disposeTfModel();
+        this.tfModel = await instantiate(model);
+        this.tfModelSource = model;
+      }
+      return fn(this.tfModel, this.warmupShapes(this.tfModel));
+    });
   }
 
   private disposeTfModel(): void {

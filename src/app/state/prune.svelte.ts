@@ -1,0 +1,233 @@
+/**
+ * The prune panel's state for one model and its analysis: the policy being edited (a kept count per
+ * prunable group), the live cost of that policy, and the last pruned result with its comparison
+ * and export files. A new model or a new analysis makes a new PruneState (the panel is keyed on it).
+ *
+ * tfjs work (running both models on the sample input, saving to IndexedDB) goes through the app's
+ * queue; every tensor and tfjs model made here is disposed before the step ends.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelAnalysis } from '../../core/model/analyze';
+import { computeCost, type ModelCost } from '../../core/model/cost';
+import type { ChannelGroup } from '../../core/model/groups';
+import type { LoadedModel } from '../../core/model/types';
+import { instantiate } from '../../core/model/tfjs-model';
+import { pruneModel, type PruneResult } from '../../core/prune/prune';
+import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/policy';
+import type { ImportanceCriterion } from '../../core/prune/importance';
+import { pruneReport, type PruneReport } from '../../core/export/report';
+import { downloadBlob, exportBlobs, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile } from '../../core/export/browser';
+import { WEIGHTS_FILE } from '../../core/export/files';
+import { maxAbsDiff, sampleInputs, summarizeOutput, type OutputSummary } from '../lib/sample-input';
+import { snapKeep } from '../lib/snap';
+import type { AppState } from './app.svelte';
+
+export const RATIO_MIN = 0.2;
+export const RATIO_MAX = 1;
+export const RATIO_STEP = 0.05;
+
+export interface PruneOutcome {
+  result: PruneResult;
+  report: PruneReport;
+  files: ExportFile[];
+  /** Object URLs of `files`, by name, for the download links; revoked when the outcome goes. */
+  urls: Record<string, string>;
+  original: OutputSummary[];
+  pruned: OutputSummary[];
+  maxAbsDiff: number;
+  inputShapes: number[][];
+  backend: string;
+  /** tf.memory().numTensors once the step finished. */
+  tensors: number;
+  ms: number;
+}
+
+export type PruneStatus = { kind: 'idle' } | { kind: 'pruning' } | { kind: 'error'; message: string };
+export type SaveStatus = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; url: string; bytes: number } | { kind: 'error'; message: string };
+
+function errLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+export class PruneState {
+  readonly model: LoadedModel;
+  readonly analysis: ModelAnalysis;
+  readonly prunable: ChannelGroup[];
+
+  ratio = $state(RATIO_MAX);
+  roundTo8 = $state(true);
+  criterion = $state<ImportanceCriterion>('l1');
+  /** Kept channels per prunable group id. */
+  keep = $state<Record<string, number>>({});
+  status = $state<PruneStatus>({ kind: 'idle' });
+  outcome = $state.raw<PruneOutcome | null>(null);
+  save = $state<SaveStatus>({ kind: 'idle' });
+
+  readonly roundTo = $derived(this.roundTo8 ? DEFAULT_ROUND_TO : 1);
+  /** Cost of the policy as edited: no rebuild, just shapes. */
+  readonly liveCost: ModelCost = $derived.by(() => computeCost(this.analysis.graph, this.analysis.groupAnalysis, this.keep));
+  readonly changed = $derived.by(() => this.prunable.some((g) => this.keep[g.id] !== g.channels));
+  readonly storageName: string;
+
+  private disposed = false;
+  private seq = 0;
+
+  constructor(
+    private readonly app: AppState,
+    model: LoadedModel,
+    analysis: ModelAnalysis,
+  ) {
+    this.model = model;
+    this.analysis = analysis;
+    this.prunable = analysis.groups.filter((g) => g.prunable);
+    this.keep = Object.fromEntries(this.prunable.map((g) => [g.id, g.channels]));
+    this.storageName = storageName(app.source?.kind === 'builtin' ? 'builtin' : model.source);
+  }
+
+  /** Every prunable group at `ratio`, rounded as the pruner rounds. */
+  setRatio(ratio: number): void {
+    if (!Number.isFinite(ratio)) return;
+    const r = Math.min(Math.max(ratio, RATIO_MIN), RATIO_MAX);
+    this.ratio = r;
+    const keep: Record<string, number> = {};
+    for (const g of this.prunable) keep[g.id] = r >= 1 ? g.channels : roundChannels(r * g.channels, g.channels, this.roundTo);
+    this.keep = keep;
+  }
+
+  setKeep(id: string, value: number): void {
+    const g = this.prunable.find((x) => x.id === id);
+    if (!g || !Number.isFinite(value)) return;
+    this.keep[id] = snapKeep(value, g.channels, this.roundTo);
+  }
+
+  setRounding(on: boolean): void {
+    this.roundTo8 = on;
+    if (on) for (const g of this.prunable) this.keep[g.id] = snapKeep(this.keep[g.id], g.channels, DEFAULT_ROUND_TO);
+  }
+
+  reset(): void {
+    this.setRatio(RATIO_MAX);
+  }
+
+  /**
+   * The policy as the pruner takes it: whole kept counts for the groups that shrink. Groups kept
+   * whole are left out (the pruner would round e.g. 100 of 100 down to 96).
+   */
+  policy(): Policy {
+    return Object.fromEntries(this.prunable.filter((g) => this.keep[g.id] < g.channels).map((g) => [g.id, this.keep[g.id]]));
+  }
+
+  async prune(): Promise<void> {
+    if (this.status.kind === 'pruning') return;
+    const id = ++this.seq;
+    this.status = { kind: 'pruning' };
+    this.save = { kind: 'idle' };
+    const options = { roundTo: this.roundTo, criterion: this.criterion };
+    const policy = this.policy();
+    // Let "Pruning…" paint before the synchronous work.
+    await new Promise((r) => setTimeout(r, 0));
+    let outcome: PruneOutcome | null = null;
+    try {
+      const t0 = performance.now();
+      const result = pruneModel(this.model, this.analysis, policy, options);
+      const report = pruneReport(this.model, this.analysis, result, options);
+      const compared = await this.app.withTfModel(this.model, async (original, inputShapes) => {
+        const pruned = await instantiate(result.model);
+        try {
+          return { inputShapes, original: await predictSample(original, inputShapes), pruned: await predictSample(pruned, inputShapes) };
+        } finally {
+          pruned.dispose();
+        }
+      });
+      const files = exportBlobs(result.model, report);
+      outcome = {
+        result,
+        report,
+        files,
+        urls: Object.fromEntries(files.map((f) => [f.name, URL.createObjectURL(f.blob)])),
+        original: compared.original,
+        pruned: compared.pruned,
+        maxAbsDiff: maxAbsDiff(compared.original, compared.pruned),
+        inputShapes: compared.inputShapes,
+        backend: tf.getBackend() ?? 'none',
+        tensors: tf.memory().numTensors,
+        ms: performance.now() - t0,
+      };
+    } catch (e) {
+      if (!this.disposed && id === this.seq) this.status = { kind: 'error', message: errLine(e) };
+      return;
+    }
+    if (this.disposed || id !== this.seq) {
+      revoke(outcome);
+      return;
+    }
+    revoke(this.outcome);
+    this.outcome = outcome;
+    this.status = { kind: 'idle' };
+  }
+
+  dismissError(): void {
+    if (this.status.kind === 'error') this.status = { kind: 'idle' };
+  }
+
+  /** Starts the downloads of model.json, model.weights.bin and report.json. */
+  downloadAll(): void {
+    const o = this.outcome;
+    if (!o) return;
+    for (const f of o.files) downloadBlob(f.blob, f.name);
+  }
+
+  async saveToBrowser(): Promise<void> {
+    const o = this.outcome;
+    if (!o || this.save.kind === 'saving') return;
+    this.save = { kind: 'saving' };
+    try {
+      const saved = await this.app.exclusive(async () => {
+        const r = await saveToIndexedDb(o.result.model, this.storageName);
+        if (!(await isStored(r.url))) throw new Error(`${r.url} is not listed by tf.io.listModels() after saving.`);
+        return r;
+      });
+      if (this.outcome === o) this.save = { kind: 'saved', ...saved };
+    } catch (e) {
+      if (this.outcome === o) this.save = { kind: 'error', message: `Could not save to browser storage: ${errLine(e)}` };
+    }
+  }
+
+  get fileSnippet(): string {
+    return loadSnippet('model.json');
+  }
+
+  get dbSnippet(): string {
+    return loadSnippet(`indexeddb://${this.storageName}`);
+  }
+
+  get weightsFile(): string {
+    return WEIGHTS_FILE;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    revoke(this.outcome);
+  }
+}
+
+function revoke(o: PruneOutcome | null): void {
+  if (o) for (const u of Object.values(o.urls)) URL.revokeObjectURL(u);
+}
+
+/** Runs `m` on the fixed sample input; disposes inputs and outputs. */
+async function predictSample(m: tf.LayersModel, shapes: number[][]): Promise<OutputSummary[]> {
+  const values = sampleInputs(shapes);
+  const inputs = shapes.map((s, i) => tf.tensor(values[i], s, 'float32'));
+  let outputs: tf.Tensor[] = [];
+  try {
+    const out = m.predict(inputs.length === 1 ? inputs[0] : inputs);
+    outputs = Array.isArray(out) ? out : [out];
+    const summaries: OutputSummary[] = [];
+    for (const o of outputs) summaries.push(summarizeOutput(o.shape.slice(), await o.data()));
+    return summaries;
+  } finally {
+    tf.dispose(outputs);
+    tf.dispose(inputs);
+  }
+}

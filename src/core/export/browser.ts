@@ -1,0 +1,88 @@
+/**
+ * Export in the browser: the files of a pruned model as Blobs the page can download, a save into
+ * the browser's IndexedDB through tfjs, and the lines of code that load either back.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LoadedModel } from '../model/types';
+import { instantiate } from '../model/tfjs-model';
+import { exportFiles, WEIGHTS_FILE } from './files';
+import type { PruneReport } from './report';
+
+export const MODEL_FILE = 'model.json';
+export const REPORT_FILE = 'report.json';
+
+export interface ExportFile {
+  name: string;
+  blob: Blob;
+  bytes: number;
+}
+
+/** model.json, model.weights.bin and report.json, ready to download. */
+export function exportBlobs(model: Pick<LoadedModel, 'modelJson' | 'weights'>, report?: PruneReport): ExportFile[] {
+  const { modelJson, weights } = exportFiles(model);
+  const files: ExportFile[] = [
+    { name: MODEL_FILE, blob: new Blob([modelJson], { type: 'application/json' }), bytes: 0 },
+    { name: WEIGHTS_FILE, blob: new Blob([weights], { type: 'application/octet-stream' }), bytes: 0 },
+  ];
+  if (report) files.push({ name: REPORT_FILE, blob: new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' }), bytes: 0 });
+  for (const f of files) f.bytes = f.blob.size;
+  return files;
+}
+
+/** Starts a download of `blob` as `name` from the page (an <a download> clicked once). */
+export function downloadBlob(blob: Blob, name: string, doc: Document = document): void {
+  const url = URL.createObjectURL(blob);
+  const a = doc.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  doc.body.appendChild(a);
+  a.click();
+  a.remove();
+  // The download has started from the click; the URL is not needed after that.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** `amc-<name>`: a model name for indexeddb:// made from where the model came from. */
+export function storageName(source: string, suffix = 'pruned'): string {
+  const path = source.split(/[?#]/)[0].replace(/\\/g, '/');
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length && /\.json$/i.test(parts[parts.length - 1])) {
+    const file = parts.pop()!;
+    if (!parts.length || !/^model\.json$/i.test(file)) parts.push(file.replace(/\.json$/i, ''));
+  }
+  const base = (parts[parts.length - 1] ?? 'model').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+  return `amc-${base}${suffix ? `-${suffix}` : ''}`;
+}
+
+export function indexedDbUrl(name: string): string {
+  return `indexeddb://${name}`;
+}
+
+/**
+ * Builds the model in tfjs, saves it to IndexedDB and disposes it again. Returns the URL to load it
+ * from and the bytes tfjs stored. Must run where no other tfjs work races it (the app's queue).
+ */
+export async function saveToIndexedDb(model: Pick<LoadedModel, 'topology' | 'weights'>, name: string): Promise<{ url: string; bytes: number }> {
+  const url = indexedDbUrl(name);
+  const m = await instantiate(model);
+  try {
+    const r = await m.save(url);
+    const info = r.modelArtifactsInfo;
+    return { url, bytes: (info.modelTopologyBytes ?? 0) + (info.weightSpecsBytes ?? 0) + (info.weightDataBytes ?? 0) };
+  } finally {
+    m.dispose();
+  }
+}
+
+/** True when tfjs lists `url` among the models stored in this browser. */
+export async function isStored(url: string): Promise<boolean> {
+  const models = await tf.io.listModels();
+  return url in models;
+}
+
+/** The line of JavaScript that loads the model from `url` (a path to model.json or indexeddb://...). */
+export function loadSnippet(url: string): string {
+  return `const model = await tf.loadLayersModel('${url.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}');`;
+}
