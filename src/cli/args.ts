@@ -1,6 +1,9 @@
 /** Argument parsing shared by every CLI command. */
 export class UsageError extends Error {}
 
+/** Flags that never take a value, so `--refit model.json` keeps the path positional. */
+const BOOLEAN_FLAGS = new Set(['json', 'refit', 'help']);
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;
@@ -18,7 +21,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const [key, inline] = a.slice(2).split('=', 2);
     const next = argv[i + 1];
     if (inline !== undefined) flags.set(key, inline);
-    else if (next !== undefined && !next.startsWith('--') && key !== 'json') {
+    else if (next !== undefined && !next.startsWith('--') && !BOOLEAN_FLAGS.has(key)) {
       flags.set(key, next);
       i++;
     } else flags.set(key, true);

@@ -58,3 +58,14 @@ describe('amc CLI', () => {
     expect(bad.stderr[0]).toMatch(/is not a group of this model/);
   }, 60_000);
 });
+
+describe('amc CLI argument mistakes', () => {
+  it('a bad uniform ratio and a boolean flag before the path give usage lines, not stack traces', () => {
+    const bad = amc('prune', join(dir, 'model.json'), '--policy', 'uniform:1.5', '--out', join(dir, 'x'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr[0]).toMatch(/uniform:RATIO with a ratio in \(0, 1\]/);
+    const refit = amc('prune', '--refit', join(dir, 'model.json'), '--policy', 'uniform:0.5', '--out', join(dir, 'x'));
+    expect(refit.code).toBe(2);
+    expect(refit.stderr[0]).toMatch(/--data is needed/);
+  }, 60_000);
+});

@@ -48,7 +48,7 @@ describe('amc eval', () => {
     expect(parseDataFlag('demo:train')).toBe('train');
     expect(() => parseDataFlag('demo:nope')).toThrow(UsageError);
     expect(() => parseDataFlag('demo:nope')).toThrow(/demo:train, demo:val, demo:test/);
-    expect(() => parseDataFlag(undefined)).toThrow(/needs --data/);
+    expect(() => parseDataFlag(undefined)).toThrow(/--data is needed/);
   });
 
   test('--json reports top-1, top-5 and fidelity to a reference', () => {

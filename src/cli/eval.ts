@@ -14,7 +14,7 @@ import { intFlag, UsageError, type ParsedArgs } from './args';
 const DATA_VALUES = SPLITS.map((s) => `demo:${s}`);
 
 export function parseDataFlag(v: string | true | undefined): Split {
-  if (v === undefined || v === true) throw new UsageError(`eval needs --data, one of ${DATA_VALUES.join(', ')}.`);
+  if (v === undefined || v === true) throw new UsageError(`--data is needed: one of ${DATA_VALUES.join(', ')}.`);
   const m = /^demo:(.*)$/.exec(v);
   if (!m || !isSplit(m[1])) throw new UsageError(`--data '${v}' is not a dataset this command knows: use one of ${DATA_VALUES.join(', ')}.`);
   return m[1];

@@ -15,7 +15,7 @@ commands:
       layers, channel groups (prunable or frozen with the reason), MACs and parameters
   prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR
         [--criterion l1|l2|producer-l1] [--round-to 8] [--input-size N] [--json]
-        [--refit --data demo:train [--calibration 256]]
+        [--refit --data demo:train [--calibration 256] [--seed 1]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train [--reference original.json] [--limit N] [--batch N] [--json]
       top-1/top-5 accuracy on the demo dataset (and fidelity to a reference model), on WASM`;

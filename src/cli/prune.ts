@@ -5,10 +5,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeModel } from '../core/model/analyze';
 import { ModelError } from '../core/model/errors';
-import { formatCount } from '../core/model/format';
+import { formatBytes, formatCount } from '../core/model/format';
 import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
-import { exportFiles, WEIGHTS_FILE } from '../core/export/files';
+import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import { pruneReport } from '../core/export/report';
 import { IMPORTANCE_CRITERIA, type ImportanceCriterion } from '../core/prune/importance';
 import { PolicyError, uniformPolicy, type Policy } from '../core/prune/policy';
@@ -49,7 +49,7 @@ async function refitOnDemoData(path: string, model: LoadedModel, analysis: Model
   await initBackend('wasm');
   const calibration = datasetToTensor(generateDataset(split, { count }));
   try {
-    return await refitPruned(model, analysis, result, calibration, { seed: intFlag(args, 'seed') ?? 0 });
+    return await refitPruned(model, analysis, result, calibration, { seed: intFlag(args, 'seed') ?? 1 });
   } finally {
     calibration.dispose();
   }
@@ -64,7 +64,7 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   if (typeof out !== 'string') throw new UsageError('prune needs --out DIR.');
   if ((typeof policyArg === 'string') === (typeof policyFile === 'string')) throw new UsageError('prune needs exactly one of --policy uniform:RATIO or --policy-file FILE.');
   const refit = args.flags.has('refit');
-  if (refit && args.flags.get('data') === undefined) throw new UsageError('--refit needs calibration images: --data demo:train (more sources come with user data).');
+  if (refit) parseDataFlag(args.flags.get('data'));
   const criterion = (args.flags.get('criterion') ?? 'l1') as ImportanceCriterion;
   if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
   const roundTo = intFlag(args, 'round-to') ?? 8;
@@ -72,9 +72,10 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
   let policy: Policy;
   if (typeof policyArg === 'string') {
-    const m = /^uniform:([0-9.]+)$/.exec(policyArg);
-    if (!m) throw new UsageError(`--policy '${policyArg}' is not understood: use uniform:RATIO, e.g. uniform:0.5.`);
-    policy = uniformPolicy(analysis.groups, Number(m[1]));
+    const m = /^uniform:(\d*\.?\d+)$/.exec(policyArg);
+    const ratio = m ? Number(m[1]) : NaN;
+    if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--policy '${policyArg}' is not understood: use uniform:RATIO with a ratio in (0, 1], e.g. uniform:0.5.`);
+    policy = uniformPolicy(analysis.groups, ratio);
   } else {
     policy = readPolicyFile(policyFile as string);
   }
@@ -93,9 +94,9 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   const report = { ...pruneReport(model, analysis, { ...result, model: pruned }, { criterion, roundTo, refit }), refit: refitReport };
   const files = exportFiles(pruned);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'model.json'), files.modelJson);
+  writeFileSync(join(out, MODEL_FILE), files.modelJson);
   writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
-  writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(out, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
   if (args.flags.has('json')) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
@@ -103,10 +104,10 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
   process.stdout.write(
     [
-      `wrote      ${join(out, 'model.json')}, ${join(out, WEIGHTS_FILE)}, ${join(out, 'report.json')}`,
+      `wrote      ${join(out, MODEL_FILE)}, ${join(out, WEIGHTS_FILE)}, ${join(out, REPORT_FILE)}`,
       `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)} (${pct(report.ratios.macs)})`,
       `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)} (${pct(report.ratios.params)})`,
-      `bytes      ${formatCount(report.original.bytes)} -> ${formatCount(report.pruned.bytes)} (${pct(report.ratios.bytes)})`,
+      `bytes      ${formatBytes(report.original.bytes)} -> ${formatBytes(report.pruned.bytes)} (${pct(report.ratios.bytes)})`,
       ...(report.refit ? [`refit      ${report.refit.applied ? 'applied' : 'not applied (it did not lower the error)'}: output MSE ${report.refit.outputErrorSliced.toExponential(3)} sliced -> ${report.refit.outputErrorRefit.toExponential(3)}`] : []),
       `policy     ${Object.entries(report.policy).map(([g, k]) => `${g}:${k}/${report.channels[g]}`).join(' ')}`,
     ].join('\n') + '\n',

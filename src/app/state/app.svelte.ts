@@ -13,6 +13,7 @@ import { filesFromBrowser, filesFromUrl, type ModelFile } from '../../core/model
 import { loadModel } from '../../core/model/load';
 import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { instantiate } from '../../core/model/tfjs-model';
+import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
 import type { LoadedModel } from '../../core/model/types';
 import { wasmPaths } from '../lib/wasm-paths';
 import { ByteProgress, type ByteCounter } from '../lib/progress';
@@ -264,7 +265,7 @@ export class AppState {
         if (d !== null && d !== undefined) return d;
         const assumed = known?.[axis];
         if (typeof assumed === 'number' && assumed > 0) return assumed;
-        return graph?.inputSize ?? this.inputSize ?? 224;
+        return graph?.inputSize ?? this.inputSize ?? DEFAULT_INPUT_SIZE;
       });
     });
   }

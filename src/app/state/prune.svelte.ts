@@ -121,7 +121,6 @@ export class PruneState {
     if (this.status.kind === 'pruning') return;
     const id = ++this.seq;
     this.status = { kind: 'pruning' };
-    this.save = { kind: 'idle' };
     const options = { roundTo: this.roundTo, criterion: this.criterion };
     const policy = this.policy();
     // Let "Pruning…" paint before the synchronous work.
@@ -163,6 +162,7 @@ export class PruneState {
     }
     revoke(this.outcome);
     this.outcome = outcome;
+    this.save = { kind: 'idle' };
     this.status = { kind: 'idle' };
   }
 
@@ -187,9 +187,10 @@ export class PruneState {
         if (!(await isStored(r.url))) throw new Error(`${r.url} is not listed by tf.io.listModels() after saving.`);
         return r;
       });
-      if (this.outcome === o) this.save = { kind: 'saved', ...saved };
+      // A newer prune replaced the outcome meanwhile: its save state is its own.
+      this.save = this.outcome === o ? { kind: 'saved', ...saved } : { kind: 'idle' };
     } catch (e) {
-      if (this.outcome === o) this.save = { kind: 'error', message: `Could not save to browser storage: ${errLine(e)}` };
+      this.save = this.outcome === o ? { kind: 'error', message: `Could not save to browser storage: ${errLine(e)}` } : { kind: 'idle' };
     }
   }
 

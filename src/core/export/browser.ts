@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
-import { exportFiles, WEIGHTS_FILE } from './files';
+import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from './files';
+
+export { MODEL_FILE, REPORT_FILE };
 import type { PruneReport } from './report';
 
-export const MODEL_FILE = 'model.json';
-export const REPORT_FILE = 'report.json';
 
 export interface ExportFile {
   name: string;

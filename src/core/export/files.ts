@@ -4,7 +4,9 @@
 import type { LoadedModel } from '../model/types';
 import { encodeWeights } from '../model/weights';
 
+export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'model.weights.bin';
+export const REPORT_FILE = 'report.json';
 
 export function exportFiles(model: Pick<LoadedModel, 'modelJson' | 'weights'>): { modelJson: string; weights: ArrayBuffer } {
   const { specs, data } = encodeWeights(model.weights);

@@ -34,8 +34,21 @@ export function filesFromBrowser(files: File[]): ModelFile[] {
  * A model.json URL and the shards its manifest names, fetched lazily relative to it.
  * Sizes of shards are unknown until read, so they report 0 until then.
  */
+/** fetch, with a network or CORS failure turned into a message that says what to do. */
+async function fetchOrExplain(url: string, shownAs: string, fetchFn: typeof fetch): Promise<Response> {
+  try {
+    return await fetchFn(url);
+  } catch (e) {
+    throw new ModelError(
+      shownAs,
+      `could not be fetched (${String((e as Error).message ?? e)}: offline, or the server refuses cross-origin requests).`,
+      'Check the URL and that the server allows CORS, or download the files and drop them on the page.',
+    );
+  }
+}
+
 export async function filesFromUrl(modelJsonUrl: string, fetchFn: typeof fetch = fetch): Promise<ModelFile[]> {
-  const res = await fetchFn(modelJsonUrl);
+  const res = await fetchOrExplain(modelJsonUrl, modelJsonUrl, fetchFn);
   if (!res.ok) {
     throw new ModelError(modelJsonUrl, `could not be fetched (HTTP ${res.status}).`, 'Check the URL, or download the files and drop them on the page.');
   }
@@ -56,7 +69,7 @@ export async function filesFromUrl(modelJsonUrl: string, fetchFn: typeof fetch =
       path: url,
       size: 0,
       read: async () => {
-        const r = await fetchFn(url);
+        const r = await fetchOrExplain(url, p, fetchFn);
         if (!r.ok) {
                 throw new ModelError(p, `is listed in the weights manifest of ${baseName(modelJsonUrl)} but could not be fetched (HTTP ${r.status}).`, 'Put the weight file next to model.json on the server.');
         }

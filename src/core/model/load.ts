@@ -185,6 +185,11 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Pr
   if (!Array.isArray(manifest)) {
     throw new ModelError(path, 'has no weightsManifest, so it has no weights.', 'Export the model with its weights (model.save() or tensorflowjs_converter).');
   }
+  manifest.forEach((g, i) => {
+    if (!Array.isArray(g?.paths) || g.paths.length === 0 || !Array.isArray(g.weights)) {
+      throw new ModelError(path, `weightsManifest group ${i + 1} has no weight file paths or no weights list.`, 'The model.json is damaged: export the model again.');
+    }
+  });
   const shardFiles = manifest.map((g) =>
     g.paths.map((p) => {
       const f = resolveShard(p, path, files);

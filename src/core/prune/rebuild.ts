@@ -6,7 +6,6 @@
 import type { ModelAnalysis } from '../model/analyze';
 import { walkLayers, layerName } from '../model/load';
 import type { KerasLayerJson, KerasTopology, LoadedModel, WeightArray } from '../model/types';
-import { encodeWeights } from '../model/weights';
 import { keptIndices, totalLength, type KeptChannels } from './masks';
 import { normalizeAxis, sliceAxis } from './ndarray';
 import { SLICE_RULES } from './weight-axes';
@@ -45,20 +44,17 @@ export function rebuildModel(model: LoadedModel, analysis: ModelAnalysis, kept: 
     graph.declaredInputs.map(({ layer, tensor }) => [layer, keptIndices(groupAnalysis.layouts.get(tensor)!, kept).length]),
   );
   const topology = rewriteCounts(model.topology, outputCounts, declared);
-  const { specs, data } = encodeWeights(weights);
-  const modelJson = {
-    ...model.modelJson,
-    modelTopology: topology,
-    weightsManifest: [{ paths: ['model.weights.bin'], weights: specs }],
-  };
+  // The manifest is written at export (export/files.ts); every episode only needs the byte count.
+  const modelJson = { ...model.modelJson, modelTopology: topology };
   const jsonBytes = new TextEncoder().encode(JSON.stringify(modelJson)).byteLength;
+  const weightBytes = weights.reduce((n, w) => n + w.values.byteLength, 0);
   return {
     ...model,
     modelJson,
     topology,
     weights,
     byName: new Map(weights.map((w) => [w.name, w])),
-    bytesOnDisk: jsonBytes + data.byteLength,
+    bytesOnDisk: jsonBytes + weightBytes,
     notes: [...model.notes.filter((n) => !n.includes('dequantized')), `pruned from ${model.source}`],
   };
 }

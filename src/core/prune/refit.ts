@@ -7,13 +7,13 @@
  * error or the model's output error worse than plain slicing is dropped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { analyzeModel, type ModelAnalysis } from '../model/analyze';
+import type { ModelAnalysis } from '../model/analyze';
 import { flattenModel } from '../model/flatten';
 import type { GraphLayer } from '../model/graph';
 import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
 import { keptIndices } from './masks';
-import type { PruneResult } from './prune';
+import { analyzePruned, type PruneResult } from './prune';
 import { mulberry32 } from '../random';
 
 export interface RefitOptions {
@@ -52,11 +52,15 @@ const REFIT_CLASSES = new Set(['Conv2D', 'Dense']);
 async function features(model: LoadedModel, analysis: ModelAnalysis, tensors: string[], input: tf.Tensor | tf.Tensor[]) {
   const flat = flattenModel(model, analysis, tensors);
   const m = await instantiate(flat);
-  const outs = ([] as tf.Tensor[]).concat(m.predict(input) as tf.Tensor | tf.Tensor[]);
-  const result = await Promise.all(outs.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })));
-  tf.dispose(outs);
-  m.dispose();
-  return new Map(tensors.map((t, i) => [t, result[i]]));
+  let outs: tf.Tensor[] = [];
+  try {
+    outs = ([] as tf.Tensor[]).concat(m.predict(input) as tf.Tensor | tf.Tensor[]);
+    const result = await Promise.all(outs.map(async (t) => ({ values: (await t.data()) as Float32Array, shape: t.shape })));
+    return new Map(tensors.map((t, i) => [t, result[i]]));
+  } finally {
+    tf.dispose(outs);
+    m.dispose();
+  }
 }
 
 interface Geometry {
@@ -208,7 +212,7 @@ export async function refitPruned(
   const maxFeatures = options.maxFeatures ?? 2304;
   const rand = mulberry32(options.seed ?? 0);
   const pruned = result.model;
-  const prunedAnalysis = analyzeModel(pruned, { inputSize: analysis.graph.inputSize });
+  const prunedAnalysis = analyzePruned(result, analysis);
   const consumers = new Set(analysis.groups.filter((g) => result.kept.has(g.id)).flatMap((g) => g.consumers.map((m) => m.layer)));
   const targets = analysis.graph.layers.filter((l) => consumers.has(l.id) && l.call === 0);
   const inputsOf = [...new Set(targets.map((l) => l.inputs[0]))];
@@ -221,8 +225,9 @@ export async function refitPruned(
   const layers: RefitLayerReport[] = [];
   for (const layer of targets) {
     const base = { layer: layer.id, samples: 0, features: 0, errorSliced: 0, errorRefit: 0, applied: false };
-    if (!REFIT_CLASSES.has(layer.className) || Number(layer.config.groups ?? 1) > 1) {
-      layers.push({ ...base, skipped: `${layer.className} is not refitted` });
+    const rank = layer.inputShapes[0].length;
+    if (!REFIT_CLASSES.has(layer.className) || Number(layer.config.groups ?? 1) > 1 || (rank !== 2 && rank !== 4)) {
+      layers.push({ ...base, skipped: `${layer.className} on a rank-${rank} input is not refitted` });
       continue;
     }
     const layouts = analysis.groupAnalysis.layouts;
