@@ -53,7 +53,11 @@ export interface SourceInfo {
   label: string;
 }
 
-export function toErrorView(e: unknown, fallbackFile: string): ErrorView {
+export function toErrorView(
+  e: unknown,
+  fallbackFile: string,
+  fix = 'Check that these are the files of a TensorFlow.js LayersModel (model.json and its .bin weight files), then try again.',
+): ErrorView {
   if (e instanceof ModelError) {
     return { file: e.file, problem: e.problem, fix: e.fix, message: e.message };
   }
@@ -62,7 +66,7 @@ export function toErrorView(e: unknown, fallbackFile: string): ErrorView {
   return {
     file: fallbackFile,
     problem: firstLine || 'Unknown error.',
-    fix: 'Check that these are the files of a TensorFlow.js LayersModel (model.json and its .bin weight files), then try again.',
+    fix,
     message: `${fallbackFile}: ${firstLine}`,
   };
 }
@@ -119,7 +123,7 @@ export class AppState {
       });
       this.backend = { kind: 'ready', info };
     } catch (e) {
-      this.backend = { kind: 'error', message: errLine(e) };
+      this.backend = { kind: 'error', message: `${errLine(e)}. Pick another backend from the menu.` };
       return;
     }
     if (rerun && this.model) await this.runCheck();
@@ -227,7 +231,7 @@ export class AppState {
       this.analysisError = null;
     } catch (e) {
       this.analysis = null;
-      this.analysisError = toErrorView(e, model.source);
+      this.analysisError = toErrorView(e, model.source, 'The model loaded but could not be analyzed: this is a bug in AMC Playground; please report it with the model.json.');
     }
   }
 
@@ -306,7 +310,7 @@ export class AppState {
       } catch (e) {
         tf.dispose(outputs);
         tf.dispose(inputs);
-        return { kind: 'error', backend: name, message: errLine(e) };
+        return { kind: 'error', backend: name, message: `${errLine(e)}. Try another backend from the menu, or a smaller input size.` };
       }
     });
     if (current() && result.kind !== 'idle') this.run = result;

@@ -153,7 +153,7 @@ export class PruneState {
         ms: performance.now() - t0,
       };
     } catch (e) {
-      if (!this.disposed && id === this.seq) this.status = { kind: 'error', message: errLine(e) };
+      if (!this.disposed && id === this.seq) this.status = { kind: 'error', message: `${errLine(e)}. Try a milder policy or another backend; the original model is unchanged.` };
       return;
     }
     if (this.disposed || id !== this.seq) {
