@@ -3,7 +3,7 @@
  * export would be: model.json + weights.bin (+ metadata.json, as Teachable Machine writes it).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,8 +30,14 @@ export interface CnnOptions {
   metadata?: boolean;
 }
 
+const madeDirs: string[] = [];
+process.on('exit', () => madeDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A temporary folder for a test's files, removed when the test process exits. */
 export function fixtureDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `amc-e2e-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `amc-e2e-${prefix}-`));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** A Sequential conv + BatchNorm + flatten + dense classifier, saved to `dir`. */

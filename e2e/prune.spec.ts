@@ -4,8 +4,7 @@
  * back in plain TensorFlow.js with the outputs the app showed.
  */
 import { test, expect, type Download, type Locator, type Page, type BrowserContext } from '@playwright/test';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { waitForModel, collectErrors, pickFiles } from './helpers';
@@ -163,7 +162,7 @@ test('Download gives model.json, model.weights.bin and report.json that plain tf
   page.on('download', (d) => downloads.push(d));
   await page.getByTestId('download-all').click();
   await expect.poll(() => downloads.length).toBe(3);
-  const dir = mkdtempSync(join(tmpdir(), 'amc-e2e-download-'));
+  const dir = fixtureDir('download');
   const saved: Record<string, string> = {};
   for (const d of downloads) {
     saved[d.suggestedFilename()] = join(dir, d.suggestedFilename());
