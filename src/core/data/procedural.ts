@@ -222,9 +222,9 @@ const local = (f: Frame, x: number, y: number): [number, number] => {
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 
 /** Difficulty knobs (fixed: changing them changes the dataset and its checksums). */
-const MIN_CONTRAST = 55;
-const MAX_NOISE = 34;
-const MAX_CLUTTER = 4;
+const MIN_CONTRAST = 80;
+const MAX_NOISE = 24;
+const MAX_CLUTTER = 3;
 
 function drawImage(rng: Rng, label: number, out: Uint8Array, at: number): void {
   const canvas = new Canvas();
@@ -270,12 +270,12 @@ function drawImage(rng: Rng, label: number, out: Uint8Array, at: number): void {
       return tex(u, v, p);
     }, undefined, fg);
   } else {
-    const r = rng.range(6, 13);
+    const r = rng.range(7, 13);
     const f = randomFrame(rng, r * 0.7);
     const shape = name === 'striped disc' ? SHAPES.disc : name === 'checkered square' ? SHAPES.square : SHAPES[name as keyof typeof SHAPES];
     if (name === 'striped disc' || name === 'checkered square') {
       const tf2 = randomFrame(rng, 0);
-      const p = rng.range(3.5, Math.max(4, r * 0.9));
+      const p = rng.range(4, Math.max(4.5, r * 0.9));
       const tex = name === 'striped disc' ? TEXTURES.stripes : TEXTURES.checkerboard;
       canvas.paint(
         (x, y) => {

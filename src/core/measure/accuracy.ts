@@ -80,13 +80,40 @@ function predictBatch(model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor2D {
   });
 }
 
-/** Softmax unless every row already is a probability distribution. */
-function asProbabilities(y: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const min = tf.min(y).dataSync()[0];
-    const dev = tf.max(tf.abs(tf.sub(tf.sum(y, 1), 1))).dataSync()[0];
-    return min >= 0 && dev < 1e-3 ? y.clone() : tf.softmax(y);
-  });
+/** Rows of `values` ([rows, c]) as distributions: kept if every row already is one, else softmaxed (logits). Read on the CPU: no sync GPU reads. */
+function asProbabilities(values: Float32Array, c: number): Float32Array {
+  const rows = values.length / c;
+  let isProb = true;
+  for (let r = 0; r < rows && isProb; r++) {
+    let sum = 0;
+    for (let j = 0; j < c; j++) {
+      const v = values[r * c + j];
+      if (!(v >= 0)) isProb = false;
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-3) isProb = false;
+  }
+  if (isProb) return values;
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < c; j++) max = Math.max(max, values[r * c + j]);
+    let sum = 0;
+    for (let j = 0; j < c; j++) sum += out[r * c + j] = Math.exp(values[r * c + j] - max);
+    for (let j = 0; j < c; j++) out[r * c + j] /= sum;
+  }
+  return out;
+}
+
+/** The first output of `model` on images [start, end) as distributions, and its class count. */
+async function probabilities(model: tf.LayersModel, images: Uint8Array, start: number, end: number, size: number, scaling: Scaling | undefined): Promise<{ p: Float32Array; c: number }> {
+  const y = tf.tidy(() => predictBatch(model, inputBatch(model, images, start, end, size, scaling)));
+  const c = y.shape[1];
+  try {
+    return { p: asProbabilities((await y.data()) as Float32Array, c), c };
+  } finally {
+    y.dispose();
+  }
 }
 
 async function forBatches(n: number, batchSize: number, onProgress: ProgressFn | undefined, what: string, run: (start: number, end: number) => Promise<void>): Promise<void> {
@@ -134,14 +161,12 @@ export async function referenceOutputs(original: tf.LayersModel, images: Uint8Ar
   let probs = new Float32Array(0);
   let numClasses = 0;
   await forBatches(n, batchSize, opts.onProgress, 'running the original model', async (start, end) => {
-    const p = tf.tidy(() => asProbabilities(predictBatch(original, inputBatch(original, images, start, end, size, opts.scaling))));
-    const data = (await p.data()) as Float32Array;
+    const { p, c } = await probabilities(original, images, start, end, size, opts.scaling);
     if (!numClasses) {
-      numClasses = p.shape[1];
+      numClasses = c;
       probs = new Float32Array(n * numClasses);
     }
-    p.dispose();
-    probs.set(data, start * numClasses);
+    probs.set(p, start * numClasses);
   });
   return { probs, numClasses, n };
 }
@@ -166,13 +191,8 @@ export async function evaluateFidelity(
   let agree = 0;
   let klSum = 0;
   await forBatches(n, batchSize, opts.onProgress, 'evaluating fidelity', async (start, end) => {
-    const q = tf.tidy(() => asProbabilities(predictBatch(candidate, inputBatch(candidate, images, start, end, size, opts.scaling))));
-    if (q.shape[1] !== c) {
-      q.dispose();
-      throw new Error(`the candidate has ${q.shape[1]} outputs per image, the original ${c}.`);
-    }
-    const qd = (await q.data()) as Float32Array;
-    q.dispose();
+    const { p: qd, c: qc } = await probabilities(candidate, images, start, end, size, opts.scaling);
+    if (qc !== c) throw new Error(`the candidate has ${qc} outputs per image, the original ${c}.`);
     for (let r = 0; r < end - start; r++) {
       const p0 = (start + r) * c;
       const q0 = r * c;

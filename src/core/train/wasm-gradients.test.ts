@@ -37,6 +37,17 @@ const cases: Case[] = [
   { name: 'depthwise same s2 (odd size)', x: [2, 7, 7, 4], f: [3, 3, 4, 1], run: (x, f) => tf.depthwiseConv2d(x, f, 2, 'same') },
   { name: 'depthwise valid s2, multiplier 2', x: [1, 8, 8, 3], f: [3, 3, 3, 2], run: (x, f) => tf.depthwiseConv2d(x, f, 2, 'valid') },
   { name: 'depthwise same s1, multiplier 2', x: [2, 5, 5, 2], f: [3, 3, 2, 2], run: (x, f) => tf.depthwiseConv2d(x, f, 1, 'same') },
+  { name: 'conv2d 1x1 s2 (projection shortcut)', x: [2, 6, 6, 3], f: [1, 1, 3, 4], run: (x, f) => tf.conv2d(x, f, 2, 'same') },
+  { name: 'maxPool 2x2/2 valid', x: [2, 6, 6, 3], f: [1], run: (x, f) => tf.mul(tf.maxPool(x, 2, 2, 'valid'), f) },
+  { name: 'maxPool 2x2/2 same, odd size', x: [2, 7, 5, 2], f: [1], run: (x, f) => tf.mul(tf.maxPool(x, 2, 2, 'same'), f) },
+  { name: 'maxPool 3x3/2 same (overlapping windows)', x: [1, 7, 7, 2], f: [1], run: (x, f) => tf.mul(tf.maxPool(x, 3, 2, 'same'), f) },
+  { name: 'maxPool 3x3/1 valid', x: [1, 5, 6, 2], f: [1], run: (x, f) => tf.mul(tf.maxPool(x, 3, 1, 'valid'), f) },
+  {
+    name: 'maxPool with ties (after ReLU): the first maximum of each window takes the gradient',
+    x: [2, 6, 6, 3],
+    f: [1],
+    run: (x, f) => tf.mul(tf.maxPool(tf.relu(tf.sub(x, 0.5)) as tf.Tensor4D, 2, 2, 'valid'), f),
+  },
   {
     name: 'batchNorm (training: x, mean and variance all carry gradients)',
     x: [2, 4, 4, 3],

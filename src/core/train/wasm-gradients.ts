@@ -16,6 +16,8 @@
  * FusedDepthwiseConv2D) and, being registered for 'wasm' only, leaves the native kernels of the
  * CPU, WebGL and WebGPU backends untouched (a global gradient override would replace them too).
  *
+ * WASM's MaxPoolGrad kernel is replaced too: in tfjs 4.22 it returns wrong gradients.
+ *
  * The FusedBatchNorm gradient is also re-registered with broadcasting in place of WASM's slow
  * `tile` (same formulas; this one is global, which is harmless as the math is unchanged).
  *
@@ -251,6 +253,67 @@ export function depthwiseInputGrad(
   });
 }
 
+/**
+ * dL/dx of maxPool: each output's gradient goes to the first position (row-major) of its window
+ * that holds the maximum, as TensorFlow does. WASM's own MaxPoolGrad kernel gives wrong values
+ * in tfjs 4.22 (checked against the CPU backend), so it is replaced by this.
+ */
+export function maxPoolInputGrad(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  filterSize: Pair,
+  strides: Pair,
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad as 'same' | 'valid' | number, dimRoundingMode);
+    const [n, h, w, c] = x.shape;
+    const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+    const { top, left } = info.padInfo;
+    const needH = (oh - 1) * sh + kh;
+    const needW = (ow - 1) * sw + kw;
+    // Pad with the lowest float so padding never wins a window; crop what no window reads.
+    const lowest = -3.4e38;
+    let xp = x;
+    const bottom = needH - h - top;
+    const right = needW - w - left;
+    if (top > 0 || left > 0 || bottom > 0 || right > 0) {
+      xp = tf.pad(xp, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]], lowest);
+    }
+    if (xp.shape[1] !== needH || xp.shape[2] !== needW) xp = xp.slice([0, 0, 0, 0], [n, needH, needW, c]);
+    let remaining: tf.Tensor = tf.onesLike(dy);
+    const parts: tf.Tensor4D[][] = [];
+    for (let i = 0; i < kh; i++) {
+      const row: tf.Tensor4D[] = [];
+      for (let j = 0; j < kw; j++) {
+        const tap = tf.stridedSlice(xp, [0, i, j, 0], [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c], [1, sh, sw, 1]);
+        const first = tf.mul(tf.cast(tf.equal(tap, y), 'float32'), remaining);
+        remaining = tf.sub(remaining, first);
+        row.push(tf.mul(dy, first) as tf.Tensor4D);
+      }
+      parts.push(row);
+    }
+    let sum: tf.Tensor4D;
+    if (kh === sh && kw === sw) {
+      // Windows tile the input: interleave the taps back into place.
+      const rows = parts.map((row) => tf.stack(row, 3)); // [n, oh, ow, kw, c]
+      sum = tf.stack(rows, 2).reshape([n, oh * kh, ow * kw, c]) as tf.Tensor4D;
+    } else {
+      sum = tf.zeros([n, needH, needW, c]);
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const up = dilateSpatial(parts[i][j], sh, sw);
+          sum = tf.add(sum, padOrCrop(up, i, needH - i - up.shape[1], j, needW - j - up.shape[2])) as tf.Tensor4D;
+        }
+      }
+    }
+    // Back from padded coordinates to the input's.
+    return padOrCrop(sum, -top, h - (needH - top), -left, w - (needW - left));
+  });
+}
+
 type KernelInputs = tf.NamedTensorInfoMap;
 interface RefCounted {
   incRef(dataId: tf.DataId): void;
@@ -345,6 +408,18 @@ export function installWasmGradients(): void {
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
     tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', setupFunc: native.setupFunc, kernelFunc });
   }
+  const nativeMaxPoolGrad = tf.getKernel('MaxPoolGrad', 'wasm');
+  if (nativeMaxPoolGrad) tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({
+    kernelName: 'MaxPoolGrad',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const a = attrs as unknown as { filterSize: Pair; strides: Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+      return viaOps(inputs, backend, ['dy', 'input', 'output'], (dy, x, y) =>
+        maxPoolInputGrad(dy as tf.Tensor4D, x as tf.Tensor4D, y as tf.Tensor4D, a.filterSize, a.strides, a.pad, a.dimRoundingMode),
+      );
+    },
+  });
   if (!has('DepthwiseConv2dNativeBackpropFilter')) {
     tf.registerKernel({
       kernelName: 'DepthwiseConv2dNativeBackpropFilter',
