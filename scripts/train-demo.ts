@@ -22,6 +22,7 @@ import { loadModel } from '../src/core/model/load';
 import { filesFromPath } from '../src/core/model/node-files';
 import { formatCount } from '../src/core/model/format';
 import { instantiate } from '../src/core/model/tfjs-model';
+import { mulberry32 } from '../src/core/random';
 
 type Sym = tf.SymbolicTensor;
 
@@ -142,16 +143,6 @@ const SPECS: Spec[] = [
   },
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Re-draws every kernel from a seeded He-normal (Box-Muller on mulberry32), so a run is reproducible. */
 function seedWeights(model: tf.LayersModel, seed: number): void {
