@@ -178,7 +178,7 @@ const TEXTURES: Record<'stripes' | 'checkerboard' | 'dots', Texture> = {
   dots: (u, v, p) => {
     const du = (frac(u / p) - 0.5) * p;
     const dv = (frac(v / p) - 0.5) * p;
-    return cover(Math.sqrt(du * du + dv * dv) - p * 0.3);
+    return cover(Math.sqrt(du * du + dv * dv) - p * 0.27);
   },
 };
 
@@ -263,15 +263,15 @@ function drawImage(rng: Rng, label: number, out: Uint8Array, at: number): void {
 
   if (isTexture) {
     const f = randomFrame(rng, 0);
-    const p = rng.range(4.5, 9);
+    const p = name === 'dots' ? rng.range(5.5, 9) : rng.range(4.5, 9);
     const tex = TEXTURES[name];
     canvas.paint((x, y) => {
       const [u, v] = local(f, x, y);
       return tex(u, v, p);
     }, undefined, fg);
   } else {
-    const r = rng.range(7, 13);
-    const f = randomFrame(rng, r * 0.7);
+    const r = rng.range(6, 11.5);
+    const f = randomFrame(rng, r + 1);
     const shape = name === 'striped disc' ? SHAPES.disc : name === 'checkered square' ? SHAPES.square : SHAPES[name as keyof typeof SHAPES];
     if (name === 'striped disc' || name === 'checkered square') {
       const tf2 = randomFrame(rng, 0);
