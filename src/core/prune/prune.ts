@@ -11,6 +11,8 @@ import { rebuildModel } from './rebuild';
 
 export interface PruneOptions extends PolicyOptions {
   criterion?: ImportanceCriterion;
+  /** Channel importance per group id, computed once by `groupImportance` (a search prunes the same model hundreds of times). */
+  importance?: ReadonlyMap<string, Float64Array>;
 }
 
 export interface PruneResult {
@@ -28,9 +30,14 @@ export function pruneModel(model: LoadedModel, analysis: ModelAnalysis, policy: 
   const kept = new Map<string, number[]>();
   for (const g of analysis.groups) {
     const n = keep.get(g.id)!;
-    if (n < g.channels) kept.set(g.id, selectChannels(channelImportance(model, analysis, g, options.criterion), n));
+    if (n < g.channels) kept.set(g.id, selectChannels(options.importance?.get(g.id) ?? channelImportance(model, analysis, g, options.criterion), n));
   }
   return { model: rebuildModel(model, analysis, kept), keep, kept, cost: computeCost(analysis.graph, analysis.groupAnalysis, keep) };
+}
+
+/** Importance of every channel of every prunable group, for `PruneOptions.importance`. */
+export function groupImportance(model: LoadedModel, analysis: ModelAnalysis, criterion?: ImportanceCriterion): Map<string, Float64Array> {
+  return new Map(analysis.groups.filter((g) => g.prunable).map((g) => [g.id, channelImportance(model, analysis, g, criterion)]));
 }
 
 /** Analysis of a pruned model at the same input size as its original. */

@@ -1,0 +1,98 @@
+/**
+ * Scores a policy the way AMC does: prune (no fine-tuning; optionally the least-squares refit),
+ * build the model, evaluate it on held-out data, dispose it. With labels the error is
+ * 1 - top-1 accuracy; without labels it is 1 - top-1 agreement with the original model (the
+ * original's outputs are computed once).
+ */
+import type { ModelAnalysis } from '../model/analyze';
+import type { LoadedModel } from '../model/types';
+import { instantiate } from '../model/tfjs-model';
+import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
+import { imagesToTensor } from '../data/procedural';
+import type { ImportanceCriterion } from '../prune/importance';
+import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
+import { refitPruned, type RefitReport } from '../prune/refit';
+import type { Score, Scorer } from './search';
+
+export interface ScoringData {
+  /** Raw RGB bytes, NHWC, `eval.imageSize` square. */
+  images: Uint8Array;
+  /** Class per image; absent for unlabeled data (fidelity). */
+  labels?: Int32Array | number[];
+  eval: EvalOptions;
+  /** Images for the refit, as raw bytes like `images` (a few hundred are enough); no refit when absent. */
+  calibration?: Uint8Array;
+}
+
+export interface ScorerOptions {
+  criterion?: ImportanceCriterion;
+  roundTo?: number;
+  seed?: number;
+}
+
+export interface PrunedCandidate {
+  result: PruneResult;
+  model: LoadedModel;
+  refit?: RefitReport;
+}
+
+export class EpisodeScorer implements Scorer {
+  private readonly importance: Map<string, Float64Array>;
+  private reference?: ReferenceOutputs;
+
+  private constructor(
+    readonly model: LoadedModel,
+    readonly analysis: ModelAnalysis,
+    readonly data: ScoringData,
+    readonly options: ScorerOptions,
+  ) {
+    this.importance = groupImportance(model, analysis, options.criterion);
+  }
+
+  static async create(model: LoadedModel, analysis: ModelAnalysis, data: ScoringData, options: ScorerOptions = {}): Promise<EpisodeScorer> {
+    const scorer = new EpisodeScorer(model, analysis, data, options);
+    if (!data.labels) {
+      const original = await instantiate(model);
+      try {
+        scorer.reference = await referenceOutputs(original, data.images, data.eval);
+      } finally {
+        original.dispose();
+      }
+    }
+    return scorer;
+  }
+
+  /** The pruned model for a policy of kept counts (with the refit when calibration data is given). */
+  async prune(keep: ReadonlyMap<string, number>): Promise<PrunedCandidate> {
+    const result = pruneModel(this.model, this.analysis, Object.fromEntries(keep), {
+      roundTo: this.options.roundTo,
+      importance: this.importance,
+    });
+    if (!this.data.calibration) return { result, model: result.model };
+    const size = this.data.eval.imageSize ?? 32;
+    const calibration = imagesToTensor(this.data.calibration, 0, undefined, this.data.eval.scaling, size);
+    try {
+      const { model, report } = await refitPruned(this.model, this.analysis, result, calibration, { seed: this.options.seed });
+      return { result, model, refit: report };
+    } finally {
+      calibration.dispose();
+    }
+  }
+
+  async score(keep: ReadonlyMap<string, number>): Promise<Score> {
+    const t0 = performance.now();
+    const candidate = await this.prune(keep);
+    const net = await instantiate(candidate.model);
+    const t1 = performance.now();
+    try {
+      if (this.data.labels) {
+        const a = await evaluateAccuracy(net, this.data.images, this.data.labels, this.data.eval);
+        return { error: 1 - a.top1, top1: a.top1, top5: a.top5, timings: { prune: t1 - t0, evaluate: performance.now() - t1 } };
+      }
+      const f = await evaluateFidelity(this.reference!, net, this.data.images, this.data.eval);
+      return { error: 1 - f.agreement, agreement: f.agreement, meanKL: f.meanKL, timings: { prune: t1 - t0, evaluate: performance.now() - t1 } };
+    } finally {
+      net.dispose();
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asFiles, exportModel, TOPOLOGY_FIXTURES } from '../../testing/fixtures';
+import { analyzeModel, type ModelAnalysis } from '../model/analyze';
+import { loadModel } from '../model/load';
+import type { LoadedModel } from '../model/types';
+import { Rng } from '../random';
+import { searchConfig } from './config';
+import { PruningEnv } from './env';
+import { EpisodeScorer, type ScoringData } from './scorer';
+import { AmcSearch } from './search';
+
+let model: LoadedModel;
+let analysis: ModelAnalysis;
+let labeled: ScoringData;
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
+  analysis = analyzeModel(model);
+  const rng = new Rng(2);
+  const n = 40;
+  const images = new Uint8Array(n * 8 * 8 * 3).map(() => Math.floor(rng.next() * 256));
+  labeled = { images, labels: Array.from({ length: n }, () => rng.int(4)), eval: { imageSize: 8, batchSize: 20 } };
+});
+
+const config = (episodes: number, seed = 1) => searchConfig({ episodes, seed, env: { target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: 1 } });
+
+async function run(episodes: number, seed = 1, data: ScoringData = labeled) {
+  const env = new PruningEnv(analysis, config(episodes, seed).env);
+  const search = new AmcSearch(env, await EpisodeScorer.create(model, analysis, data), config(episodes, seed));
+  while (!search.done) await search.runEpisode();
+  search.dispose();
+  return search;
+}
+
+describe('AMC search loop', () => {
+  it('runs 3 episodes end to end: warm-up, then learning, every episode under the target', async () => {
+    const search = await run(3);
+    expect(search.log.map((e) => e.phase)).toEqual(['warm-up', 'learning', 'learning']);
+    for (const e of search.log) {
+      expect(e.resourceRatio).toBeLessThanOrEqual(0.5);
+      expect(e.reward).toBeCloseTo(-e.score.error, 9);
+      expect(e.score.top1).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(e.keep)).toHaveLength(search.env.length);
+    }
+    expect(search.log[1].sigma).toBe(0.5);
+    expect(search.log[2].sigma).toBeCloseTo(0.5 * 0.95, 9);
+    expect(search.best).toBeDefined();
+  });
+
+  it('gives the same log for the same seed, another for another seed', async () => {
+    const a = await run(4, 11);
+    const b = await run(4, 11);
+    const c = await run(4, 12);
+    expect(b.log.map((e) => [e.keep, e.reward])).toEqual(a.log.map((e) => [e.keep, e.reward]));
+    expect(c.log.map((e) => e.keep)).not.toEqual(a.log.map((e) => e.keep));
+  });
+
+  it('resumes from a snapshot exactly where it stopped', async () => {
+    const straight = await run(5, 4);
+    const cfg = config(5, 4);
+    const first = new AmcSearch(new PruningEnv(analysis, cfg.env), await EpisodeScorer.create(model, analysis, labeled), cfg);
+    for (let i = 0; i < 3; i++) await first.runEpisode();
+    const saved = structuredClone(await first.snapshot());
+    first.dispose();
+    const resumed = AmcSearch.restore(new PruningEnv(analysis, cfg.env), await EpisodeScorer.create(model, analysis, labeled), saved);
+    while (!resumed.done) await resumed.runEpisode();
+    resumed.dispose();
+    expect(resumed.log.map((e) => [e.keep, e.reward])).toEqual(straight.log.map((e) => [e.keep, e.reward]));
+  });
+
+  it('scores by agreement with the original when the data has no labels', async () => {
+    const search = await run(2, 1, { ...labeled, labels: undefined });
+    for (const e of search.log) {
+      expect(e.score.agreement).toBeGreaterThanOrEqual(0);
+      expect(e.score.error).toBeCloseTo(1 - e.score.agreement!, 9);
+      expect(e.score.meanKL).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('random search never uses an agent', async () => {
+    const cfg = searchConfig({ episodes: 3, agent: 'random', env: { target: 0.5, roundTo: 1 } });
+    const search = new AmcSearch(new PruningEnv(analysis, cfg.env), await EpisodeScorer.create(model, analysis, labeled), cfg);
+    while (!search.done) await search.runEpisode();
+    expect(search.agent).toBeNull();
+    expect(search.log.every((e) => e.phase === 'random' && e.sigma === 0)).toBe(true);
+  });
+
+  it('holds the tensor count flat over 300 episodes with the reference hyperparameters', async () => {
+    const cfg = searchConfig({ episodes: 300, seed: 3, env: { target: 0.5, roundTo: 1 } });
+    const small = { ...labeled, images: labeled.images.subarray(0, 8 * 8 * 8 * 3), labels: (labeled.labels as number[]).slice(0, 8) };
+    const search = new AmcSearch(new PruningEnv(analysis, cfg.env), await EpisodeScorer.create(model, analysis, small), cfg);
+    await search.runEpisode();
+    const afterFirst = tf.memory().numTensors;
+    while (!search.done) await search.runEpisode();
+    expect(search.log.filter((e) => e.phase === 'learning')).toHaveLength(200);
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    search.dispose();
+  }, 300_000);
+});

@@ -1,0 +1,176 @@
+/**
+ * The AMC search loop (the official amc_search.py `train`), one episode per call so that a host
+ * (the CLI, a Web Worker) can pause, save and resume between episodes.
+ *
+ * An episode: reset the env; for each group, the agent picks a preserve ratio (uniform random in
+ * warm-up, else the actor plus truncated-normal noise); the env applies the wall; at the end the
+ * pruned model is scored and every step is stored with the episode's reward; after warm-up, one
+ * DDPG update per stored step. `agent: 'random'` keeps the warm-up forever: random search over
+ * the same wall, budget and scorer, the baseline AMC must beat.
+ */
+import { Rng } from '../random';
+import type { SearchConfig } from './config';
+import { DdpgAgent, type AgentSnapshot } from './ddpg';
+import { PruningEnv, STATE_SIZE } from './env';
+import { ReplayBuffer, type ReplaySnapshot } from './replay';
+
+/** What the scorer says about one pruned model. `error` drives the reward. */
+export interface Score {
+  error: number;
+  /** Top-1 / top-5 accuracy on labeled data. */
+  top1?: number;
+  top5?: number;
+  /** Top-1 agreement with the original model and mean KL(original || pruned), on unlabeled data. */
+  agreement?: number;
+  meanKL?: number;
+  /** Extra time spent per phase, in ms (prune and rebuild, evaluation, refit). */
+  timings?: Record<string, number>;
+}
+
+export interface Scorer {
+  score(keep: ReadonlyMap<string, number>): Promise<Score>;
+}
+
+export interface EpisodeRecord {
+  episode: number;
+  phase: 'warm-up' | 'learning' | 'random';
+  /** Kept channels per prunable group id, in step order. */
+  keep: Record<string, number>;
+  /** Real preserve ratio per step (kept / channels). */
+  ratios: number[];
+  /** The resource of the pruned model and its fraction of the original's. */
+  resource: number;
+  resourceRatio: number;
+  macs: number;
+  params: number;
+  score: Score;
+  reward: number;
+  /** Exploration noise used this episode (0 in warm-up and random search). */
+  sigma: number;
+  /** Time per phase, ms: scoring (prune, rebuild, evaluate) and agent (acting and updates). */
+  timings: Record<string, number>;
+}
+
+export interface SearchSnapshot {
+  config: SearchConfig;
+  episode: number;
+  rngState: number;
+  agent: AgentSnapshot | null;
+  replay: ReplaySnapshot | null;
+  log: EpisodeRecord[];
+}
+
+export class AmcSearch {
+  readonly rng: Rng;
+  readonly replay: ReplayBuffer;
+  agent: DdpgAgent | null;
+  log: EpisodeRecord[] = [];
+  episode = 0;
+
+  constructor(
+    readonly env: PruningEnv,
+    readonly scorer: Scorer,
+    readonly config: SearchConfig,
+  ) {
+    this.rng = new Rng(config.seed);
+    this.replay = new ReplayBuffer(config.ddpg.replayEpisodes * env.length, STATE_SIZE);
+    this.agent = config.agent === 'ddpg' ? new DdpgAgent(STATE_SIZE, config.ddpg, this.rng) : null;
+  }
+
+  get done(): boolean {
+    return this.episode >= this.config.episodes;
+  }
+
+  /** The best episode so far (highest reward; the earliest on ties). */
+  get best(): EpisodeRecord | undefined {
+    let best: EpisodeRecord | undefined;
+    for (const e of this.log) if (!best || e.reward > best.reward) best = e;
+    return best;
+  }
+
+  private reward(score: Score, resource: number): number {
+    if (this.config.env.protocol === 'constrained') return -score.error;
+    return -score.error * Math.log(resource);
+  }
+
+  async runEpisode(): Promise<EpisodeRecord> {
+    const { ddpg, env: envConfig } = this.config;
+    const e = this.episode;
+    const warm = this.config.agent === 'random' || e < ddpg.warmupEpisodes;
+    const sigma = warm ? 0 : ddpg.initSigma * ddpg.sigmaDecay ** (e - ddpg.warmupEpisodes);
+    const t0 = performance.now();
+    let state = this.env.reset();
+    const steps: { state: Float32Array; action: number; next: Float32Array }[] = [];
+    const ratios: number[] = [];
+    while (!this.env.done) {
+      let action: number;
+      if (warm) action = this.rng.uniform(envConfig.lbound, 1);
+      else action = this.rng.truncatedNormal(await this.agent!.act(state), sigma, envConfig.lbound, 1);
+      const r = this.env.step(action);
+      ratios.push(r.ratio);
+      // The official code stores the agent's action, not the walled one; the state carries the real ratio.
+      steps.push({ state, action, next: r.next ?? state });
+      if (r.next) state = r.next;
+    }
+    const acting = performance.now() - t0;
+    const keep = this.env.policy;
+    const t1 = performance.now();
+    const score = await this.scorer.score(keep);
+    const scoring = performance.now() - t1;
+    const resource = this.env.resource.of(keep);
+    const reward = this.reward(score, resource);
+
+    const t2 = performance.now();
+    steps.forEach((s, i) => this.replay.push({ state: s.state, action: s.action, reward, next: s.next, done: i === steps.length - 1 }));
+    if (this.agent && !warm) {
+      for (let i = 0; i < steps.length; i++) await this.agent.update(this.replay.sample(ddpg.batchSize, this.rng));
+    }
+    const updating = performance.now() - t2;
+
+    const record: EpisodeRecord = {
+      episode: e,
+      phase: this.config.agent === 'random' ? 'random' : warm ? 'warm-up' : 'learning',
+      keep: Object.fromEntries(keep),
+      ratios,
+      resource,
+      resourceRatio: resource / this.env.originalResource,
+      ...this.env.costOf(keep),
+      score,
+      reward,
+      sigma,
+      timings: { score: scoring, agent: acting + updating, ...score.timings },
+    };
+    this.log.push(record);
+    this.episode++;
+    return record;
+  }
+
+  async snapshot(): Promise<SearchSnapshot> {
+    return {
+      config: this.config,
+      episode: this.episode,
+      rngState: this.rng.state,
+      agent: this.agent ? await this.agent.snapshot() : null,
+      replay: this.replay.snapshot(),
+      log: this.log.slice(),
+    };
+  }
+
+  /** Continues a saved search: same env and scorer, the snapshot's agent, buffer, random stream and log. */
+  static restore(env: PruningEnv, scorer: Scorer, s: SearchSnapshot): AmcSearch {
+    const search = new AmcSearch(env, scorer, s.config);
+    search.episode = s.episode;
+    search.rng.state = s.rngState;
+    search.log = s.log.slice();
+    if (s.agent && search.agent) search.agent.restore(s.agent);
+    if (s.replay) {
+      const r = ReplayBuffer.restore(s.replay);
+      Object.assign(search, { replay: r });
+    }
+    return search;
+  }
+
+  dispose(): void {
+    this.agent?.dispose();
+  }
+}
