@@ -68,4 +68,33 @@ describe('amc CLI argument mistakes', () => {
     expect(refit.code).toBe(2);
     expect(refit.stderr[0]).toMatch(/--data is needed/);
   }, 60_000);
+
+  it('search runs the AMC loop on a demo model and writes the best model with the search log', async () => {
+    const out = join(dir, 'searched');
+    const r = amc('search', 'models/resnet-like/model.json', '--episodes', '3', '--warmup', '2', '--reward-images', '40', '--round-to', '1', '--seed', '5', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stderr.some((l) => /^uniform +ratio/.test(l))).toBe(true);
+    expect(r.stderr.some((l) => /^episode +3\/3/.test(l))).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.search.log.map((e: { phase: string }) => e.phase)).toEqual(['warm-up', 'warm-up', 'learning']);
+    expect(report.search.config.ddpg.actorLr).toBe(1e-4);
+    expect(report.search.test.images).toBe(2000);
+    expect(report.pruned.macs).toBeLessThanOrEqual(0.5 * report.original.macs);
+    const reloaded = analyzeModel(await loadModel(filesFromPath(join(out, 'model.json'))));
+    expect(reloaded.cost.totalMacs).toBe(report.pruned.macs);
+    expect(report.policy).toEqual(report.search.best.keep);
+  }, 240_000);
+
+  it('search refuses an impossible target and a malformed one with one line', () => {
+    const tiny = amc('search', 'models/resnet-like/model.json', '--target', 'macs:0.01', '--out', join(dir, 'x'));
+    expect(tiny.code).toBe(1);
+    expect(tiny.stderr).toHaveLength(1);
+    expect(tiny.stderr[0]).toMatch(/model\.json: a macs target of 1\.0% cannot be met.*Choose a target of at least/);
+    const bad = amc('search', 'models/resnet-like/model.json', '--target', 'flops=half', '--out', join(dir, 'x'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr[0]).toMatch(/--target 'flops=half' is not understood/);
+    const wrong = amc('search', join(dir, 'model.json'), '--out', join(dir, 'x'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr[0]).toMatch(/has output shape \[\?, \d+\], but demo:val has 10 classes/);
+  }, 120_000);
 });

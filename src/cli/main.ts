@@ -7,6 +7,7 @@ import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { runEval } from './eval';
 import { runInspect } from './inspect';
 import { runPrune } from './prune';
+import { runSearch } from './search';
 
 const USAGE = `usage: npm run -s amc -- <command> [options]
 
@@ -18,12 +19,18 @@ commands:
         [--refit --data demo:train [--calibration 256] [--seed 1]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train [--reference original.json] [--limit N] [--batch N] [--json]
-      top-1/top-5 accuracy on the demo dataset (and fidelity to a reference model), on WASM`;
+      top-1/top-5 accuracy on the demo dataset (and fidelity to a reference model), on WASM
+  search <model.json> --out DIR [--data demo:val] [--target macs:0.5|params:0.5] [--episodes 300] [--seed 1]
+        [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup 100]
+        [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]
+      the AMC search (DDPG agent) on WASM; writes the best policy's model and report.json with
+      the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy`;
 
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   inspect: runInspect,
   prune: runPrune,
   eval: runEval,
+  search: runSearch,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -24,7 +24,15 @@ export interface RefitOptions {
   ridge?: number;
   /** Layers with more im2col features than this are left sliced (the solve grows with its cube). */
   maxFeatures?: number;
+  /**
+   * The original model's tensors on this same calibration input, filled on first use: a search
+   * refits hundreds of policies of one model on one calibration batch, and the original's
+   * features never change.
+   */
+  originalFeatures?: FeatureCache;
 }
+
+export type FeatureCache = Map<string, { values: Float32Array; shape: number[] }>;
 
 export interface RefitLayerReport {
   layer: string;
@@ -185,8 +193,15 @@ const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return s / Math.max(a.length, 1);
 };
 
-async function outputError(a: LoadedModel, aAnalysis: ModelAnalysis, b: LoadedModel, bAnalysis: ModelAnalysis, input: tf.Tensor | tf.Tensor[]): Promise<number> {
-  const [fa, fb] = [await features(a, aAnalysis, aAnalysis.graph.outputs, input), await features(b, bAnalysis, bAnalysis.graph.outputs, input)];
+/** `features` of the original model, through the cache. */
+async function originalFeatures(model: LoadedModel, analysis: ModelAnalysis, tensors: string[], input: tf.Tensor | tf.Tensor[], cache: FeatureCache): Promise<FeatureCache> {
+  const missing = [...new Set(tensors)].filter((t) => !cache.has(t));
+  if (missing.length) for (const [t, v] of await features(model, analysis, missing, input)) cache.set(t, v);
+  return new Map(tensors.map((t) => [t, cache.get(t)!]));
+}
+
+async function outputError(fa: FeatureCache, b: LoadedModel, bAnalysis: ModelAnalysis, input: tf.Tensor | tf.Tensor[]): Promise<number> {
+  const fb = await features(b, bAnalysis, bAnalysis.graph.outputs, input);
   let s = 0;
   let n = 0;
   for (const [t, v] of fa) {
@@ -218,7 +233,8 @@ export async function refitPruned(
   const inputsOf = [...new Set(targets.map((l) => l.inputs[0]))];
   // Kept inputs are read from the original network (AMC's choice): every consumer is fitted to the
   // same targets its refitted producers approximate, so the fits compose.
-  const fOrig = await features(original, analysis, inputsOf, calibration);
+  const cache = options.originalFeatures ?? new Map();
+  const fOrig = await originalFeatures(original, analysis, inputsOf, calibration, cache);
   const N = (Array.isArray(calibration) ? calibration[0] : calibration).shape[0];
 
   const replaced = new Map<string, WeightArray>();
@@ -267,8 +283,9 @@ export async function refitPruned(
   }
   const weights = pruned.weights.map((w) => replaced.get(w.name) ?? w);
   const refitted: LoadedModel = { ...pruned, weights, byName: new Map(weights.map((w) => [w.name, w])) };
-  const outputErrorSliced = await outputError(original, analysis, pruned, prunedAnalysis, calibration);
-  const outputErrorRefit = replaced.size ? await outputError(original, analysis, refitted, prunedAnalysis, calibration) : outputErrorSliced;
+  const target = await originalFeatures(original, analysis, analysis.graph.outputs, calibration, cache);
+  const outputErrorSliced = await outputError(target, pruned, prunedAnalysis, calibration);
+  const outputErrorRefit = replaced.size ? await outputError(target, refitted, prunedAnalysis, calibration) : outputErrorSliced;
   const applied = replaced.size > 0 && outputErrorRefit <= outputErrorSliced;
   return { model: applied ? refitted : pruned, report: { layers, outputErrorSliced, outputErrorRefit: applied ? outputErrorRefit : outputErrorSliced, applied } };
 }

@@ -149,7 +149,7 @@ export class PruningEnv {
       const pct = (x: number) => `${((100 * x) / this.originalResource).toFixed(1)}%`;
       throw new SearchError(
         `a ${config.resource} target of ${pct(this.budget)} cannot be met: with every prunable group at the smallest width (lbound ${config.lbound}) the model still has ${pct(this.floor)} of its ${config.resource}, ` +
-          `because frozen layers (the input, the outputs) cannot shrink. Choose a target of at least ${pct(this.floor)}, or lower lbound.`,
+          `because frozen layers (the input, the outputs) cannot shrink${config.roundTo > 1 ? ` and kept channels are rounded up to multiples of ${config.roundTo}` : ''}. Choose a target of at least ${pct(this.floor)}, or lower lbound.`,
       );
     }
   }

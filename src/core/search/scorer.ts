@@ -11,7 +11,7 @@ import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions,
 import { imagesToTensor } from '../data/procedural';
 import type { ImportanceCriterion } from '../prune/importance';
 import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
-import { refitPruned, type RefitReport } from '../prune/refit';
+import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
 import type { Score, Scorer } from './search';
 
 export interface ScoringData {
@@ -39,6 +39,7 @@ export interface PrunedCandidate {
 export class EpisodeScorer implements Scorer {
   private readonly importance: Map<string, Float64Array>;
   private reference?: ReferenceOutputs;
+  private readonly originalFeatures: FeatureCache = new Map();
 
   private constructor(
     readonly model: LoadedModel,
@@ -72,7 +73,7 @@ export class EpisodeScorer implements Scorer {
     const size = this.data.eval.imageSize ?? 32;
     const calibration = imagesToTensor(this.data.calibration, 0, undefined, this.data.eval.scaling, size);
     try {
-      const { model, report } = await refitPruned(this.model, this.analysis, result, calibration, { seed: this.options.seed });
+      const { model, report } = await refitPruned(this.model, this.analysis, result, calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
       return { result, model, refit: report };
     } finally {
       calibration.dispose();

@@ -1,0 +1,167 @@
+/**
+ * `amc search`: the AMC search in Node on the WASM backend. Writes the best policy's pruned model,
+ * and report.json with the search log, the uniform baseline and (for demo:val) the test accuracy
+ * of both; progress goes to stderr, one line per episode that matters.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateDataset, NUM_CLASSES, SPLIT_SIZES, type Split } from '../core/data/procedural';
+import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
+import { pruneReport } from '../core/export/report';
+import { initBackend } from '../core/measure/backends';
+import { analyzeModel } from '../core/model/analyze';
+import { ModelError } from '../core/model/errors';
+import { formatCount } from '../core/model/format';
+import { loadModel } from '../core/model/load';
+import { filesFromPath } from '../core/model/node-files';
+import { bestUniform } from '../core/search/baselines';
+import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { PruningEnv, SearchError } from '../core/search/env';
+import { EpisodeScorer, type ScoringData } from '../core/search/scorer';
+import { AmcSearch, type EpisodeRecord, type Score } from '../core/search/search';
+import { intFlag, UsageError, type ParsedArgs } from './args';
+import { parseDataFlag } from './eval';
+
+export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
+  if (v === undefined) return { resource: 'macs', ratio: 0.5 };
+  const m = typeof v === 'string' ? /^(macs|params):(\d*\.?\d+)$/.exec(v) : null;
+  const ratio = m ? Number(m[2]) : NaN;
+  if (!m || !(ratio > 0 && ratio <= 1)) throw new UsageError(`--target '${v === true ? '' : v}' is not understood: use macs:RATIO or params:RATIO with a ratio in (0, 1], e.g. macs:0.5.`);
+  return { resource: m[1] as ResourceKind, ratio };
+}
+
+function choice<T extends string>(args: ParsedArgs, flag: string, values: readonly T[], fallback: T): T {
+  const v = args.flags.get(flag);
+  if (v === undefined) return fallback;
+  if (v === true || !values.includes(v as T)) throw new UsageError(`--${flag} must be one of ${values.join(', ')}.`);
+  return v as T;
+}
+
+function demoData(split: Split, count: number, calibration: number): ScoringData {
+  const d = generateDataset(split, { count });
+  return {
+    images: d.images,
+    labels: d.labels,
+    eval: { imageSize: 32, batchSize: 100 },
+    // Calibration comes from the training split, never from the images that score the policy.
+    calibration: calibration ? generateDataset('train', { count: calibration }).images : undefined,
+  };
+}
+
+const pct = (r: number | undefined, digits = 2) => (r === undefined ? '-' : `${(r * 100).toFixed(digits)}%`);
+
+function scoreText(s: Score): string {
+  return s.top1 !== undefined ? `top-1 ${pct(s.top1)}` : `agreement ${pct(s.agreement)}`;
+}
+
+export async function runSearch(args: ParsedArgs): Promise<void> {
+  const path = args.positional[0];
+  if (!path) throw new UsageError('search needs the path of a model.json.');
+  const out = args.flags.get('out');
+  if (typeof out !== 'string') throw new UsageError('search needs --out DIR.');
+  const split = parseDataFlag(args.flags.get('data') ?? 'demo:val');
+  const target = parseTarget(args.flags.get('target'));
+  const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], 'constrained');
+  const agent = choice(args, 'agent', ['ddpg', 'random'] as const, 'ddpg');
+  const rewardImages = Math.min(intFlag(args, 'reward-images') ?? 500, SPLIT_SIZES[split]);
+  const calibration = args.flags.has('refit') ? (intFlag(args, 'calibration') ?? 256) : 0;
+  const overrides = {
+    episodes: intFlag(args, 'episodes') ?? 300,
+    seed: intFlag(args, 'seed') ?? 1,
+    agent,
+    env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? 8 },
+    ddpg: intFlag(args, 'warmup') !== undefined ? { warmupEpisodes: intFlag(args, 'warmup')! } : {},
+  };
+  const config = searchConfig(overrides);
+  const json = args.flags.has('json');
+
+  const backend = await initBackend('wasm');
+  const model = await loadModel(filesFromPath(path));
+  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
+  const outShape = (analysis.graph.tensors.get(analysis.graph.outputs[0])?.shape ?? []) as (number | null)[];
+  if (outShape.length !== 2 || outShape[1] !== NUM_CLASSES) {
+    throw new ModelError(path, `has output shape [${outShape.map((d) => d ?? '?').join(', ')}], but demo:${split} has ${NUM_CLASSES} classes.`, 'Search a model trained on the demo dataset (models/plain-cnn, models/resnet-like, models/mobilenet-like).');
+  }
+  let env: PruningEnv;
+  try {
+    env = new PruningEnv(analysis, config.env);
+  } catch (e) {
+    if (e instanceof SearchError) throw new ModelError(path, e.message, 'See `amc inspect` for its groups.');
+    throw e;
+  }
+  const data = demoData(split, rewardImages, calibration);
+  const scorer = await EpisodeScorer.create(model, analysis, data, { seed: config.seed, roundTo: config.env.roundTo });
+  const log = (line: string) => process.stderr.write(line + '\n');
+  log(
+    `search     ${path}: ${env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
+      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${backend.name}`,
+  );
+
+  const uniform = bestUniform(env);
+  const uniformScore = await scorer.score(uniform.keep);
+  log(`uniform    ratio ${uniform.ratio.toFixed(3)}: ${target.resource} ${pct(uniform.resourceRatio, 1)}, ${scoreText(uniformScore)}`);
+
+  const search = new AmcSearch(env, scorer, config);
+  const t0 = performance.now();
+  let best: EpisodeRecord | undefined;
+  while (!search.done) {
+    const e = await search.runEpisode();
+    const isBest = !best || e.reward > best.reward;
+    if (isBest) best = e;
+    if (isBest || e.episode % 10 === 9 || search.done) {
+      const elapsed = (performance.now() - t0) / 1000;
+      const left = (elapsed / search.episode) * (config.episodes - search.episode);
+      log(
+        `episode ${String(e.episode + 1).padStart(4)}/${config.episodes} ${e.phase.padEnd(8)} reward ${e.reward.toFixed(4)} ${scoreText(e.score)} ${target.resource} ${pct(e.resourceRatio, 1)}` +
+          `${isBest ? '  best' : ''}  (${elapsed.toFixed(0)} s, ~${left.toFixed(0)} s left)`,
+      );
+    }
+  }
+  search.dispose();
+  best = best!;
+
+  // The paper's table scores policies on the test split, without fine-tuning.
+  let test: { images: number; best: Score; uniform: Score } | undefined;
+  if (split === 'val') {
+    const testScorer = await EpisodeScorer.create(model, analysis, demoData('test', SPLIT_SIZES.test, calibration), { seed: config.seed, roundTo: config.env.roundTo });
+    test = { images: SPLIT_SIZES.test, best: await testScorer.score(new Map(Object.entries(best.keep))), uniform: await testScorer.score(uniform.keep) };
+    log(`test       demo:test (${SPLIT_SIZES.test} images): ${agent} best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)}`);
+  }
+
+  const candidate = await scorer.prune(new Map(Object.entries(best.keep)));
+  const report = {
+    ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: calibration > 0 }),
+    refit: candidate.refit,
+    search: {
+      config,
+      data: `demo:${split}`,
+      rewardImages,
+      backend: backend.name,
+      seconds: (performance.now() - t0) / 1000,
+      best: { episode: best.episode, phase: best.phase, reward: best.reward, score: best.score, resourceRatio: best.resourceRatio, keep: best.keep },
+      uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniformScore, keep: Object.fromEntries(uniform.keep) },
+      test,
+      log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
+    },
+  };
+  const files = exportFiles(candidate.model);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, MODEL_FILE), files.modelJson);
+  writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
+  writeFileSync(join(out, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...report, search: { ...report.search, log: undefined } }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(
+    [
+      `wrote      ${join(out, MODEL_FILE)}, ${join(out, WEIGHTS_FILE)}, ${join(out, REPORT_FILE)}`,
+      `best       episode ${best.episode + 1} (${best.phase}): ${scoreText(best.score)} on demo:${split}, ${target.resource} ${pct(best.resourceRatio, 1)}`,
+      `uniform    ${scoreText(uniformScore)} on demo:${split}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
+      ...(test ? [`test       best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)} (demo:test)`] : []),
+      `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)}`,
+      `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)}`,
+      `policy     ${Object.entries(report.policy).map(([g, k]) => `${g}:${k}/${report.channels[g]}`).join(' ')}`,
+    ].join('\n') + '\n',
+  );
+}
