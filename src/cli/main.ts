@@ -20,7 +20,7 @@ commands:
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train [--reference original.json] [--limit N] [--batch N] [--json]
       top-1/top-5 accuracy on the demo dataset (and fidelity to a reference model), on WASM
-  search <model.json> --out DIR [--data demo:val] [--target macs:0.5|params:0.5] [--episodes 300] [--seed 1]
+  search <model.json> --out DIR [--data demo:val] [--target macs:0.5|params:0.5|latency:0.5] [--episodes 300] [--seed 1]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup 100]
         [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]
       the AMC search (DDPG agent) on WASM; writes the best policy's model and report.json with

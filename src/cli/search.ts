@@ -17,6 +17,9 @@ import { filesFromPath } from '../core/model/node-files';
 import { bestUniform } from '../core/search/baselines';
 import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { PruningEnv, SearchError } from '../core/search/env';
+import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
+import { measureInterleaved } from '../core/measure/latency';
+import { instantiate } from '../core/model/tfjs-model';
 import { EpisodeScorer, type ScoringData } from '../core/search/scorer';
 import { AmcSearch, type EpisodeRecord, type Score } from '../core/search/search';
 import { intFlag, UsageError, type ParsedArgs } from './args';
@@ -24,9 +27,9 @@ import { parseDataFlag } from './eval';
 
 export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
   if (v === undefined) return { resource: 'macs', ratio: 0.5 };
-  const m = typeof v === 'string' ? /^(macs|params):(\d*\.?\d+)$/.exec(v) : null;
+  const m = typeof v === 'string' ? /^(macs|params|latency):(\d*\.?\d+)$/.exec(v) : null;
   const ratio = m ? Number(m[2]) : NaN;
-  if (!m || !(ratio > 0 && ratio <= 1)) throw new UsageError(`--target '${v === true ? '' : v}' is not understood: use macs:RATIO or params:RATIO with a ratio in (0, 1], e.g. macs:0.5.`);
+  if (!m || !(ratio > 0 && ratio <= 1)) throw new UsageError(`--target '${v === true ? '' : v}' is not understood: use macs:RATIO, params:RATIO or latency:RATIO with a ratio in (0, 1], e.g. macs:0.5.`);
   return { resource: m[1] as ResourceKind, ratio };
 }
 
@@ -82,15 +85,29 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   if (outShape.length !== 2 || outShape[1] !== NUM_CLASSES) {
     throw new ModelError(path, `has output shape [${outShape.map((d) => d ?? '?').join(', ')}], but demo:${split} has ${NUM_CLASSES} classes.`, 'Search a model trained on the demo dataset (models/plain-cnn, models/resnet-like, models/mobilenet-like).');
   }
+  let latency: Awaited<ReturnType<typeof deviceLatencyTable>> | undefined;
+  if (target.resource === 'latency') {
+    let last = -1;
+    latency = await deviceLatencyTable(model, analysis, { roundTo: config.env.roundTo }, (f, what) => {
+      const pctDone = Math.floor(f * 10);
+      if (pctDone !== last) process.stderr.write(`latency    ${what} ${Math.round(f * 100)}%\n`);
+      last = pctDone;
+    });
+    const t = latency.table;
+    process.stderr.write(
+      `latency    table: ${t.layers.length} layers timed in ${t.seconds.toFixed(1)} s on ${t.backend}; end-to-end fit ${t.scale.toFixed(3)} x sum + ${t.offset.toFixed(3)} ms, ` +
+        `mean error ${pct(t.calibrationError, 1)} over ${latency.points.length} uniformly pruned models\n`,
+    );
+  }
   let env: PruningEnv;
   try {
-    env = new PruningEnv(analysis, config.env);
+    env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
   } catch (e) {
     if (e instanceof SearchError) throw new ModelError(path, e.message, 'See `amc inspect` for its groups.');
     throw e;
   }
   const data = demoData(split, rewardImages, calibration);
-  const scorer = await EpisodeScorer.create(model, analysis, data, { seed: config.seed, roundTo: config.env.roundTo });
+  const scorer = await EpisodeScorer.create(model, analysis, data, { seed: config.seed, roundTo: config.env.roundTo, latency: latency ? { warmup: 3, runs: 15 } : undefined });
   const log = (line: string) => process.stderr.write(line + '\n');
   log(
     `search     ${path}: ${env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
@@ -129,6 +146,16 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   }
 
   const candidate = await scorer.prune(new Map(Object.entries(best.keep)));
+  // The figures a user compares: original, best and uniform, timed interleaved in one run.
+  let measured: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number } | undefined;
+  if (latency) {
+    const uniformModel = await scorer.prune(uniform.keep);
+    const nets = await Promise.all([model, candidate.model, uniformModel.model].map((m) => instantiate(m)));
+    const [o, b, u] = await measureInterleaved(nets, { warmup: 10, runs: 50 }, analysis.graph.inputSize);
+    nets.forEach((n) => n.dispose());
+    measured = { originalMs: o.medianMs, bestMs: b.medianMs, uniformMs: u.medianMs, speedup: o.medianMs / b.medianMs, uniformSpeedup: o.medianMs / u.medianMs, runs: 50 };
+    log(`latency    interleaved, median of 50: original ${o.medianMs.toFixed(2)} ms, best ${b.medianMs.toFixed(2)} ms (${pct(b.medianMs / o.medianMs, 1)}), uniform ${u.medianMs.toFixed(2)} ms (${pct(u.medianMs / o.medianMs, 1)})`);
+  }
   const report = {
     ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: calibration > 0 }),
     refit: candidate.refit,
@@ -141,7 +168,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       best: { episode: best.episode, phase: best.phase, reward: best.reward, score: best.score, resourceRatio: best.resourceRatio, keep: best.keep },
       uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniformScore, keep: Object.fromEntries(uniform.keep) },
       test,
-      log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
+      latency: latency ? { table: { ...latency.table, layers: latency.table.layers.length }, calibration: latency.points, measured } : undefined,
+      log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, predictedRatio: e.predictedRatio, latencyMs: e.score.latencyMs, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
     },
   };
   const files = exportFiles(candidate.model);

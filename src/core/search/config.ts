@@ -4,7 +4,8 @@
  * line says otherwise; ../shared/AMC-REFERENCE.md sections 1-5 list them.
  */
 
-export type ResourceKind = 'macs' | 'params';
+/** What the target limits. Latency is measured on this device (see latency-resource.ts). */
+export type ResourceKind = 'macs' | 'params' | 'latency';
 
 /**
  * Resource-constrained: reward -error, with the action wall keeping the episode under the target.

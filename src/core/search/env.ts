@@ -31,12 +31,13 @@ export class SearchError extends Error {
 
 /** A resource the wall can limit: any function of the kept channels that grows with them. */
 export interface Resource {
-  kind: ResourceKind | 'latency';
+  kind: ResourceKind;
   /** The resource of the model pruned to `keep` (groups not listed keep everything). */
   of(keep: KeepMap): number;
 }
 
 export function costResource(analysis: ModelAnalysis, kind: ResourceKind): Resource {
+  if (kind === 'latency') throw new Error('latency needs a measured table: pass latencyResource(...) to the env.');
   const { graph, groupAnalysis } = analysis;
   return {
     kind,
@@ -100,7 +101,7 @@ export class PruningEnv {
   constructor(
     readonly analysis: ModelAnalysis,
     readonly config: EnvConfig,
-    readonly resource: Resource = costResource(analysis, config.resource as ResourceKind),
+    readonly resource: Resource = costResource(analysis, config.resource),
   ) {
     const { graph, groupAnalysis, cost } = analysis;
     const order = new Map(graph.layers.map((l, i) => [l.id, i]));

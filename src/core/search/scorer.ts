@@ -12,6 +12,7 @@ import { imagesToTensor } from '../data/procedural';
 import type { ImportanceCriterion } from '../prune/importance';
 import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
+import { measureLatency, type LatencyOptions } from '../measure/latency';
 import type { Score, Scorer } from './search';
 
 export interface ScoringData {
@@ -28,6 +29,8 @@ export interface ScorerOptions {
   criterion?: ImportanceCriterion;
   roundTo?: number;
   seed?: number;
+  /** Also measure each pruned model's end-to-end latency on the current backend. */
+  latency?: LatencyOptions;
 }
 
 export interface PrunedCandidate {
@@ -40,6 +43,8 @@ export class EpisodeScorer implements Scorer {
   private readonly importance: Map<string, Float64Array>;
   private reference?: ReferenceOutputs;
   private readonly originalFeatures: FeatureCache = new Map();
+  /** The unpruned model's measured latency, when the scorer measures latency. */
+  originalLatencyMs?: number;
 
   private constructor(
     readonly model: LoadedModel,
@@ -52,10 +57,11 @@ export class EpisodeScorer implements Scorer {
 
   static async create(model: LoadedModel, analysis: ModelAnalysis, data: ScoringData, options: ScorerOptions = {}): Promise<EpisodeScorer> {
     const scorer = new EpisodeScorer(model, analysis, data, options);
-    if (!data.labels) {
+    if (!data.labels || options.latency) {
       const original = await instantiate(model);
       try {
-        scorer.reference = await referenceOutputs(original, data.images, data.eval);
+        if (!data.labels) scorer.reference = await referenceOutputs(original, data.images, data.eval);
+        if (options.latency) scorer.originalLatencyMs = (await measureLatency(original, options.latency, analysis.graph.inputSize)).medianMs;
       } finally {
         original.dispose();
       }
@@ -86,12 +92,19 @@ export class EpisodeScorer implements Scorer {
     const net = await instantiate(candidate.model);
     const t1 = performance.now();
     try {
+      let score: Score;
       if (this.data.labels) {
         const a = await evaluateAccuracy(net, this.data.images, this.data.labels, this.data.eval);
-        return { error: 1 - a.top1, top1: a.top1, top5: a.top5, timings: { prune: t1 - t0, evaluate: performance.now() - t1 } };
+        score = { error: 1 - a.top1, top1: a.top1, top5: a.top5 };
+      } else {
+        const f = await evaluateFidelity(this.reference!, net, this.data.images, this.data.eval);
+        score = { error: 1 - f.agreement, agreement: f.agreement, meanKL: f.meanKL };
       }
-      const f = await evaluateFidelity(this.reference!, net, this.data.images, this.data.eval);
-      return { error: 1 - f.agreement, agreement: f.agreement, meanKL: f.meanKL, timings: { prune: t1 - t0, evaluate: performance.now() - t1 } };
+      const t2 = performance.now();
+      if (this.options.latency) score.latencyMs = (await measureLatency(net, this.options.latency, this.analysis.graph.inputSize)).medianMs;
+      const timings: Record<string, number> = { prune: t1 - t0, evaluate: t2 - t1 };
+      if (this.options.latency) timings.latency = performance.now() - t2;
+      return { ...score, timings };
     } finally {
       net.dispose();
     }

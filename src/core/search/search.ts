@@ -23,12 +23,16 @@ export interface Score {
   /** Top-1 agreement with the original model and mean KL(original || pruned), on unlabeled data. */
   agreement?: number;
   meanKL?: number;
+  /** Measured end-to-end latency of the pruned model (when the scorer measures it). */
+  latencyMs?: number;
   /** Extra time spent per phase, in ms (prune and rebuild, evaluation, refit). */
   timings?: Record<string, number>;
 }
 
 export interface Scorer {
   score(keep: ReadonlyMap<string, number>): Promise<Score>;
+  /** The unpruned model's measured latency, when the scorer measures latency. */
+  originalLatencyMs?: number;
 }
 
 export interface EpisodeRecord {
@@ -41,6 +45,8 @@ export interface EpisodeRecord {
   /** The resource of the pruned model and its fraction of the original's. */
   resource: number;
   resourceRatio: number;
+  /** For latency: the table's predicted ratio, beside the measured one (how far the predictor was off). */
+  predictedRatio?: number;
   macs: number;
   params: number;
   score: Score;
@@ -117,7 +123,10 @@ export class AmcSearch {
     const t1 = performance.now();
     const score = await this.scorer.score(keep);
     const scoring = performance.now() - t1;
-    const resource = this.env.resource.of(keep);
+    // With latency as the resource, the episode is judged by its measured latency, not the table's prediction.
+    const measured = this.env.resource.kind === 'latency' && score.latencyMs !== undefined && this.scorer.originalLatencyMs;
+    const resource = measured ? score.latencyMs! : this.env.resource.of(keep);
+    const original = measured ? this.scorer.originalLatencyMs! : this.env.originalResource;
     const reward = this.reward(score, resource);
 
     const t2 = performance.now();
@@ -133,7 +142,8 @@ export class AmcSearch {
       keep: Object.fromEntries(keep),
       ratios,
       resource,
-      resourceRatio: resource / this.env.originalResource,
+      resourceRatio: resource / original,
+      predictedRatio: measured ? this.env.resource.of(keep) / this.env.originalResource : undefined,
       ...this.env.costOf(keep),
       score,
       reward,
