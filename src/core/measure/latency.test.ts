@@ -39,11 +39,15 @@ describe('per-layer latency table', () => {
     const analysis = analyzeModel(loaded);
     let calls = 0;
     const table = await buildLatencyTable(analysis, { warmup: 1, runs: 3 }, () => calls++);
-    expect(table.layers.map((l) => l.layer)).toEqual(['stem', 'dw1', 'pw1', 'logits']);
+    const ids = table.layers.map((l) => l.layer);
+    expect(ids).toEqual(expect.arrayContaining(['stem', 'dw1', 'pw1', 'logits']));
+    // Channel-following layers (BN, activations) are timed on their input grid only.
+    const bn = table.layers.find((l) => l.className === 'BatchNormalization')!;
+    expect(bn.cout).toEqual([0]);
     expect(calls).toBe(table.layers.reduce((s, l) => s + l.cin.length * l.cout.length, 0));
     for (const l of table.layers) {
       expect(l.ms.length).toBe(l.cin.length * l.cout.length);
-      expect(l.ms.every((v) => v > 0)).toBe(true);
+      expect(l.ms.every((v) => v >= 0)).toBe(true);
     }
     // At full width the sum is the top corner of every grid.
     const full = table.layers.reduce((s, l) => s + l.ms[l.ms.length - 1], 0);
