@@ -2,6 +2,9 @@
  * Issue "Structural channel pruning and export": the prune panel's live cost, pruning the built-in
  * model, the original-vs-pruned comparison, and both exports (downloaded files, IndexedDB) loading
  * back in plain TensorFlow.js with the outputs the app showed.
+ *
+ * These journeys open the small untrained MobileNet-like model (models/builtin, `?demo=builtin`),
+ * whose group names and widths they check, whatever demo model the app opens on by default.
  */
 import { test, expect, type Download, type Locator, type Page, type BrowserContext } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -35,7 +38,7 @@ async function shownOutput(page: Page, side: 'original' | 'pruned'): Promise<num
 }
 
 async function openAndPrune(page: Page, ratio = 0.5): Promise<void> {
-  await page.goto('/');
+  await page.goto('/?demo=builtin');
   await waitForModel(page);
   await setRange(page.getByTestId('ratio-slider'), ratio);
   await page.getByTestId('prune-button').click();
@@ -101,7 +104,7 @@ function expectClose(actual: number[], expected: number[], tol = 1e-4): void {
 
 test('the uniform slider updates MACs and params live; Prune shows a smaller model and its outputs', async ({ page }) => {
   const errors = collectErrors(page);
-  await page.goto('/');
+  await page.goto('/?demo=builtin');
   await waitForModel(page);
   const panel = page.getByTestId('prune-panel');
   await expect(panel).toBeVisible();
@@ -221,7 +224,7 @@ test('Save to browser storage writes indexeddb://amc-builtin-pruned, which tfjs 
 
 test('per-group sliders snap to 8 unless rounding is off; criteria work; pruning again leaves no tensors behind', async ({ page }) => {
   const errors = collectErrors(page);
-  await page.goto('/');
+  await page.goto('/?demo=builtin');
   await waitForModel(page);
   const slider = page.locator('[data-testid=group-slider][data-group=block2_pw]');
   const keep = slider.getByTestId('group-keep');

@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import './app/app.css';
 import App from './app/App.svelte';
+import { datasetChecksum } from './core/data/procedural';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
@@ -13,4 +14,4 @@ declare global {
     amcDatasetChecksum?: (split: 'train' | 'val' | 'test', count: number) => Promise<string>;
   }
 }
-window.amcDatasetChecksum = async (split, count) => (await import('./core/data/procedural')).datasetChecksum(split, count);
+window.amcDatasetChecksum = async (split, count) => datasetChecksum(split, count);

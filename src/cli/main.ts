@@ -18,8 +18,10 @@ commands:
         [--criterion l1|l2|producer-l1] [--round-to 8] [--input-size N] [--json]
         [--refit --data demo:train [--calibration 256] [--seed 1]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
-  eval <model.json> --data demo:test|demo:val|demo:train [--reference original.json] [--limit N] [--batch N] [--json]
-      top-1/top-5 accuracy on the demo dataset (and fidelity to a reference model), on WASM
+  eval <model.json> --data demo:test|demo:val|demo:train|DIR [--scaling unit|signed|raw] [--reference original.json]
+       [--limit N] [--batch N] [--input-size N] [--json]
+      top-1/top-5 on the demo dataset or a folder of PNGs in class subfolders (loose images: fidelity
+      to --reference), on WASM
   search <model.json> --out DIR [--data demo:val] [--target macs:0.5|params:0.5|latency:0.5] [--episodes 300] [--seed 1]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup 100]
         [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]

@@ -4,6 +4,12 @@
  * to model.json the same way they do for the folder picker.
  */
 import { filesFromBrowser, type ModelFile } from '../../core/model/files';
+import { isImagePath } from '../../core/data/images';
+
+/** Files that are image data for the data panel rather than a model: some images and no weight files. */
+export function isImageData(files: ModelFile[]): boolean {
+  return files.some((f) => isImagePath(f.path)) && !files.some((f) => /\.bin$/i.test(f.path));
+}
 
 function fromFile(file: File, path: string): ModelFile {
   return { path, size: file.size, read: () => file.arrayBuffer() };

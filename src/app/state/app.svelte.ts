@@ -18,8 +18,25 @@ import type { LoadedModel } from '../../core/model/types';
 import { wasmPaths } from '../lib/wasm-paths';
 import { ByteProgress, type ByteCounter } from '../lib/progress';
 import { dynamicInputs } from '../lib/model-info';
+import { isImageData } from '../lib/drop';
 
-export const BUILTIN_MODEL_PATH = 'models/builtin/model.json';
+/**
+ * The bundled model the app opens on: models/<name>/ (trained on the demo dataset, with a card).
+ * The one line to change when another demo model should greet users.
+ */
+export const DEFAULT_DEMO_MODEL = 'resnet-like';
+
+/** Bundled models that `?demo=<name>` can open (models/<name>/model.json). */
+export const DEMO_MODELS = ['mobilenet-like', 'resnet-like', 'plain-cnn', 'builtin'] as const;
+export type DemoModelName = (typeof DEMO_MODELS)[number];
+
+export function isDemoModel(s: unknown): s is DemoModelName {
+  return typeof s === 'string' && (DEMO_MODELS as readonly string[]).includes(s);
+}
+
+export const demoModelPath = (name: string) => `models/${name}/model.json`;
+/** Path of the default model, relative to the app's base URL. */
+export const BUILTIN_MODEL_PATH = demoModelPath(DEFAULT_DEMO_MODEL);
 
 export interface ErrorView {
   /** The file named by the error (or where it came from). */
@@ -51,6 +68,14 @@ export type BackendState =
 export interface SourceInfo {
   kind: 'builtin' | 'url' | 'files';
   label: string;
+  /** The bundled model's name (models/<demo>/), for kind 'builtin'. */
+  demo?: string;
+}
+
+/** The latest pruned version of a model, set by the prune panel, for evaluation. */
+export interface PrunedModel {
+  original: LoadedModel;
+  model: LoadedModel;
 }
 
 export function toErrorView(
@@ -86,6 +111,11 @@ export class AppState {
   /** Spatial size used for null height/width; null = the analyzer's default. */
   inputSize = $state<number | null>(null);
   run = $state<RunState>({ kind: 'idle' });
+  /** The pruned version of `model` made last (null when none, or when it belongs to another model). */
+  pruned = $state.raw<PrunedModel | null>(null);
+
+  /** Where dropped or picked image data goes (the data panel), instead of the model loader. */
+  dataSink: ((files: ModelFile[]) => void) | null = null;
 
   /** True when the model has unknown spatial dimensions, so an input size is assumed. */
   readonly isDynamic = $derived(this.model ? dynamicInputs(this.model) : false);
@@ -103,14 +133,15 @@ export class AppState {
     return next;
   }
 
-  /** First open: backend from ?backend=, model from ?url= or the bundled demo. */
+  /** First open: backend from ?backend=, model from ?url=, ?demo=<bundled model> or the default demo model. */
   async start(search: string = globalThis.location?.search ?? ''): Promise<void> {
     const params = new URLSearchParams(search);
     const requested = params.get('backend');
     await this.switchBackend(isBackendName(requested) ? requested : undefined, false);
     const url = params.get('url');
+    const demo = params.get('demo');
     if (url) await this.loadUrl(url, 'url');
-    else if (this.model === null && this.load.kind !== 'loading') await this.loadBuiltin();
+    else if (this.model === null && this.load.kind !== 'loading') await this.loadBuiltin(isDemoModel(demo) ? demo : DEFAULT_DEMO_MODEL);
   }
 
   async switchBackend(preferred?: BackendName, rerun = true): Promise<void> {
@@ -129,12 +160,13 @@ export class AppState {
     if (rerun && this.model) await this.runCheck();
   }
 
-  loadBuiltin(): Promise<void> {
-    const url = new URL(import.meta.env.BASE_URL + BUILTIN_MODEL_PATH, globalThis.location?.href).href;
-    return this.loadUrl(url, 'builtin');
+  /** A bundled model (the default demo model unless named). */
+  loadBuiltin(name: string = DEFAULT_DEMO_MODEL): Promise<void> {
+    const url = new URL(import.meta.env.BASE_URL + demoModelPath(name), globalThis.location?.href).href;
+    return this.loadUrl(url, 'builtin', name);
   }
 
-  async loadUrl(url: string, kind: 'url' | 'builtin' = 'url'): Promise<void> {
+  async loadUrl(url: string, kind: 'url' | 'builtin' = 'url', demo?: string): Promise<void> {
     const gen = ++this.generation;
     const label = kind === 'builtin' ? 'built-in demo model' : url;
     const progress = new ByteProgress((bytes) => this.progress(gen, label, bytes));
@@ -146,7 +178,8 @@ export class AppState {
       if (gen === this.generation) this.fail(label, e, url);
       return;
     }
-    await this.finishLoad(gen, label, files, { kind, label: kind === 'builtin' ? 'Built-in demo' : url }, progress);
+    const source: SourceInfo = kind === 'builtin' ? { kind, label: `Built-in demo: ${demo ?? DEFAULT_DEMO_MODEL}`, demo: demo ?? DEFAULT_DEMO_MODEL } : { kind, label: url };
+    await this.finishLoad(gen, label, files, source, progress);
   }
 
   /** From an <input type=file> (files or a folder). */
@@ -155,6 +188,11 @@ export class AppState {
   }
 
   async loadFiles(files: ModelFile[]): Promise<void> {
+    // Images without weight files are data for the data panel, not a model.
+    if (this.dataSink && isImageData(files)) {
+      this.dataSink(files);
+      return;
+    }
     const gen = ++this.generation;
     const label = files.length === 1 ? files[0].path : `${files.length} files`;
     const progress = new ByteProgress((bytes) => this.progress(gen, label, bytes));

@@ -12,7 +12,7 @@ import { computeCost, type ModelCost } from '../../core/model/cost';
 import type { ChannelGroup } from '../../core/model/groups';
 import type { LoadedModel } from '../../core/model/types';
 import { instantiate } from '../../core/model/tfjs-model';
-import { pruneModel, type PruneResult } from '../../core/prune/prune';
+import { pruneModel, type PruneOptions, type PruneResult } from '../../core/prune/prune';
 import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/policy';
 import type { ImportanceCriterion } from '../../core/prune/importance';
 import { pruneReport, type PruneReport } from '../../core/export/report';
@@ -81,7 +81,7 @@ export class PruneState {
     this.analysis = analysis;
     this.prunable = analysis.groups.filter((g) => g.prunable);
     this.keep = Object.fromEntries(this.prunable.map((g) => [g.id, g.channels]));
-    this.storageName = storageName(app.source?.kind === 'builtin' ? 'builtin' : model.source);
+    this.storageName = storageName(app.source?.kind === 'builtin' ? (app.source.demo ?? 'builtin') : model.source);
   }
 
   /** Every prunable group at `ratio`, rounded as the pruner rounds. */
@@ -118,18 +118,30 @@ export class PruneState {
   }
 
   async prune(): Promise<void> {
+    const options = { roundTo: this.roundTo, criterion: this.criterion };
+    const policy = this.policy();
+    return this.compare(() => pruneModel(this.model, this.analysis, policy, options), options);
+  }
+
+  /**
+   * Compares and exports a model pruned elsewhere, as Prune does with its own: the search worker
+   * prunes an episode's policy exactly as it scored it. `extra` joins report.json (the search summary).
+   */
+  showPruned(result: PruneResult, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
+    return this.compare(() => result, options, extra);
+  }
+
+  private async compare(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
     if (this.status.kind === 'pruning') return;
     const id = ++this.seq;
     this.status = { kind: 'pruning' };
-    const options = { roundTo: this.roundTo, criterion: this.criterion };
-    const policy = this.policy();
     // Let "Pruning…" paint before the synchronous work.
     await new Promise((r) => setTimeout(r, 0));
     let outcome: PruneOutcome | null = null;
     try {
       const t0 = performance.now();
-      const result = pruneModel(this.model, this.analysis, policy, options);
-      const report = pruneReport(this.model, this.analysis, result, options);
+      const result = make();
+      const report: PruneReport = { ...pruneReport(this.model, this.analysis, result, options), ...extra };
       const compared = await this.app.withTfModel(this.model, async (original, inputShapes) => {
         const pruned = await instantiate(result.model);
         try {
@@ -162,6 +174,7 @@ export class PruneState {
     }
     revoke(this.outcome);
     this.outcome = outcome;
+    this.app.pruned = { original: this.model, model: outcome.result.model };
     this.save = { kind: 'idle' };
     this.status = { kind: 'idle' };
   }
@@ -208,6 +221,7 @@ export class PruneState {
 
   dispose(): void {
     this.disposed = true;
+    if (this.outcome && this.app.pruned?.model === this.outcome.result.model) this.app.pruned = null;
     revoke(this.outcome);
   }
 }

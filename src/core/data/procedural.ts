@@ -341,9 +341,13 @@ export function scalingOf(s: Scaling = 'unit'): { scale: number; offset: number 
   return s;
 }
 
-/** Images [start, end) of raw NHWC bytes as a float32 [n, 32, 32, 3] tensor, scaled ([0, 1] by default). */
-export function imagesToTensor(images: Uint8Array, start = 0, end?: number, scaling: Scaling = 'unit', size = IMAGE_SIZE): tf.Tensor4D {
-  const per = size * size * CHANNELS;
+/**
+ * Images [start, end) of raw NHWC bytes as a float32 [n, h, w, channels] tensor, scaled ([0, 1] by
+ * default). `size` is the side of square images or [height, width].
+ */
+export function imagesToTensor(images: Uint8Array, start = 0, end?: number, scaling: Scaling = 'unit', size: number | [number, number] = IMAGE_SIZE, channels = CHANNELS): tf.Tensor4D {
+  const [h, w] = typeof size === 'number' ? [size, size] : size;
+  const per = h * w * channels;
   const total = Math.floor(images.length / per);
   const stop = end ?? total;
   if (start < 0 || stop > total || stop < start) throw new RangeError(`images [${start}, ${stop}) out of 0..${total}.`);
@@ -351,7 +355,7 @@ export function imagesToTensor(images: Uint8Array, start = 0, end?: number, scal
   const data = new Float32Array((stop - start) * per);
   const src = images.subarray(start * per, stop * per);
   for (let i = 0; i < src.length; i++) data[i] = src[i] * scale + offset;
-  return tf.tensor4d(data, [stop - start, size, size, CHANNELS]);
+  return tf.tensor4d(data, [stop - start, h, w, channels]);
 }
 
 /** A slice of a dataset as a float tensor. */

@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { generateDataset, imagesToTensor, type Dataset } from '../data/procedural';
+import { conformImages } from '../data/images';
 import { evaluateAccuracy, evaluateFidelity, referenceOutputs } from './accuracy';
 
-/** A tiny untrained classifier over 32x32 RGB (or `size`), seeded so its outputs are fixed. */
-function tinyModel(seed: number, { softmax = true, size = 32 } = {}): tf.LayersModel {
-  const input = tf.input({ shape: [size, size, 3] });
+/** A tiny untrained classifier over 32x32 RGB (or `size`, `channels`), seeded so its outputs are fixed. */
+function tinyModel(seed: number, { softmax = true, size = 32 as number | [number, number], channels = 3 } = {}): tf.LayersModel {
+  const [h, w] = typeof size === 'number' ? [size, size] : size;
+  const input = tf.input({ shape: [h, w, channels] });
   let x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
   const out = tf.layers
@@ -59,6 +61,27 @@ describe('evaluateAccuracy', () => {
     const before = tf.memory().numTensors;
     const r = await evaluateAccuracy(model, data.images, data.labels, { batchSize: 32 });
     expect(r.n).toBe(60);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('image layouts', () => {
+  test('gray and non-square images: a gray model takes gray bytes as they are and RGB bytes as luma; pause runs per batch', async () => {
+    const model = tinyModel(23, { size: [16, 24], channels: 1 });
+    const spec = { height: 16, width: 24, channels: 1 as const };
+    const gray = conformImages(data.images, data.N, 32, 32, 3, spec);
+    const before = tf.memory().numTensors;
+    let pauses = 0;
+    const g = await evaluateAccuracy(model, gray, data.labels, { imageSize: [16, 24], channels: 1, batchSize: 16, pause: async () => void pauses++ });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(g.n).toBe(60);
+    expect(pauses).toBe(Math.ceil(60 / 16));
+    // RGB 32x32 bytes for the same model: tfjs resizes them and turns them to gray.
+    const rgbAsGray = await evaluateFidelity(model, model, data.images, { batchSize: 30 });
+    expect(rgbAsGray.agreement).toBe(1);
+    const ref = await referenceOutputs(model, gray, { imageSize: [16, 24], channels: 1 });
+    expect(ref.n).toBe(60);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });

@@ -2,8 +2,9 @@
  * How good a model is: accuracy on labeled images, or fidelity to the original model on
  * unlabeled ones (top-1 agreement and the mean KL divergence of its output distribution).
  *
- * Images come as raw RGB bytes (NHWC, as the demo dataset and image decoders give them); they are
- * scaled per `scaling` and resized (bilinear) when the model takes another input size. Batches
+ * Images come as raw bytes (NHWC, RGB or gray, as the demo dataset and image decoders give them);
+ * they are scaled per `scaling`, resized (bilinear) when the model takes another input size, and
+ * turned to gray (or gray to RGB) when the model takes the other channel count. Batches
  * are built and freed one at a time: the tensor count is the same before and after every call.
  * A model's first output is the one scored; outputs that are not probabilities (logits) go
  * through a softmax before the KL divergence (top-k does not care).
@@ -17,11 +18,15 @@ export interface EvalOptions {
   batchSize?: number;
   /** How bytes become inputs (default 'unit': [0, 1]). */
   scaling?: Scaling;
-  /** Side of the square source images in `images` (default 32). */
-  imageSize?: number;
+  /** Side of the square source images in `images` (default 32), or [height, width]. */
+  imageSize?: number | [number, number];
+  /** Channels of the source images: 3 RGB (default) or 1 gray. */
+  channels?: 1 | 3;
   /** Evaluate only the first `limit` images. */
   limit?: number;
   onProgress?: ProgressFn;
+  /** Awaited after every batch (a page passes a short timeout so it can repaint). */
+  pause?: () => Promise<void>;
 }
 
 export interface AccuracyResult {
@@ -45,27 +50,47 @@ export interface ReferenceOutputs {
   n: number;
 }
 
-const CHANNELS = 3;
-
-function countOf(images: Uint8Array, opts: EvalOptions): { n: number; size: number } {
-  const size = opts.imageSize ?? 32;
-  const per = size * size * CHANNELS;
-  if (images.length % per !== 0) throw new RangeError(`images hold ${images.length} bytes, not a whole number of ${size}x${size} RGB images.`);
-  const all = images.length / per;
-  return { n: Math.min(all, opts.limit ?? all), size };
+interface Layout {
+  n: number;
+  size: [number, number];
+  channels: 1 | 3;
 }
 
-/** Input batch [start, end) for `model`, resized to its input size when that is fixed and different. */
-function inputBatch(model: tf.LayersModel, images: Uint8Array, start: number, end: number, size: number, scaling: Scaling | undefined): tf.Tensor4D {
+function layoutOf(images: Uint8Array, opts: EvalOptions): Layout {
+  const s = opts.imageSize ?? 32;
+  const size: [number, number] = typeof s === 'number' ? [s, s] : s;
+  const channels = opts.channels ?? 3;
+  const per = size[0] * size[1] * channels;
+  if (images.length % per !== 0) {
+    throw new RangeError(`images hold ${images.length} bytes, not a whole number of ${size[0]}x${size[1]}x${channels} images.`);
+  }
+  const all = images.length / per;
+  return { n: Math.min(all, opts.limit ?? all), size, channels };
+}
+
+/** Input batch [start, end) for `model`: resized to its input size when that is fixed and different, channels matched. */
+function inputBatch(model: tf.LayersModel, images: Uint8Array, start: number, end: number, layout: Layout, scaling: Scaling | undefined): tf.Tensor4D {
+  return shapedBatch(model.inputs[0].shape, images, start, end, layout, scaling);
+}
+
+/** Every image of `images` as a model input of `inputShape` (e.g. refit calibration): scaled, channels converted, resized. */
+export function inputTensor(inputShape: readonly (number | null)[], images: Uint8Array, opts: EvalOptions = {}): tf.Tensor4D {
+  const layout = layoutOf(images, opts);
+  return shapedBatch(inputShape, images, 0, layout.n, layout, opts.scaling);
+}
+
+function shapedBatch(shape: readonly (number | null)[], images: Uint8Array, start: number, end: number, layout: Layout, scaling: Scaling | undefined): tf.Tensor4D {
   return tf.tidy(() => {
-    const x = imagesToTensor(images, start, end, scaling, size);
-    const shape = model.inputs[0].shape;
+    let x = imagesToTensor(images, start, end, scaling, layout.size, layout.channels);
     const h = shape[1];
     const w = shape[2];
-    if (shape.length !== 4 || shape[3] !== CHANNELS) {
-      throw new Error(`the model takes inputs of shape [${shape.map((d) => d ?? '?').join(', ')}], not RGB images.`);
+    const c = shape[3];
+    if (shape.length !== 4 || (c !== 1 && c !== 3)) {
+      throw new Error(`the model takes inputs of shape [${shape.map((d) => d ?? '?').join(', ')}], not RGB or grayscale images.`);
     }
-    if (typeof h === 'number' && typeof w === 'number' && (h !== size || w !== size)) return tf.image.resizeBilinear(x, [h, w]);
+    if (c === 1 && layout.channels === 3) x = tf.image.rgbToGrayscale(x);
+    else if (c === 3 && layout.channels === 1) x = tf.tile(x, [1, 1, 1, 3]);
+    if (typeof h === 'number' && typeof w === 'number' && (h !== layout.size[0] || w !== layout.size[1])) return tf.image.resizeBilinear(x, [h, w]);
     return x;
   });
 }
@@ -106,8 +131,8 @@ function asProbabilities(values: Float32Array, c: number): Float32Array {
 }
 
 /** The first output of `model` on images [start, end) as distributions, and its class count. */
-async function probabilities(model: tf.LayersModel, images: Uint8Array, start: number, end: number, size: number, scaling: Scaling | undefined): Promise<{ p: Float32Array; c: number }> {
-  const y = tf.tidy(() => predictBatch(model, inputBatch(model, images, start, end, size, scaling)));
+async function probabilities(model: tf.LayersModel, images: Uint8Array, start: number, end: number, layout: Layout, scaling: Scaling | undefined): Promise<{ p: Float32Array; c: number }> {
+  const y = tf.tidy(() => predictBatch(model, inputBatch(model, images, start, end, layout, scaling)));
   const c = y.shape[1];
   try {
     return { p: asProbabilities((await y.data()) as Float32Array, c), c };
@@ -116,25 +141,27 @@ async function probabilities(model: tf.LayersModel, images: Uint8Array, start: n
   }
 }
 
-async function forBatches(n: number, batchSize: number, onProgress: ProgressFn | undefined, what: string, run: (start: number, end: number) => Promise<void>): Promise<void> {
-  onProgress?.(0, what);
+async function forBatches(n: number, batchSize: number, opts: EvalOptions, what: string, run: (start: number, end: number) => Promise<void>): Promise<void> {
+  opts.onProgress?.(0, what);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
     await run(start, end);
-    onProgress?.(end / n, what);
+    opts.onProgress?.(end / n, what);
+    await opts.pause?.();
   }
 }
 
 /** Top-1 and top-5 accuracy of `model` on labeled images. */
 export async function evaluateAccuracy(model: tf.LayersModel, images: Uint8Array, labels: Int32Array | number[], opts: EvalOptions = {}): Promise<AccuracyResult> {
-  const { n, size } = countOf(images, opts);
+  const layout = layoutOf(images, opts);
+  const { n } = layout;
   if (labels.length < n) throw new RangeError(`${n} images but only ${labels.length} labels.`);
   const batchSize = opts.batchSize ?? 100;
   let hit1 = 0;
   let hit5 = 0;
-  await forBatches(n, batchSize, opts.onProgress, 'evaluating accuracy', async (start, end) => {
+  await forBatches(n, batchSize, opts, 'evaluating accuracy', async (start, end) => {
     const top = tf.tidy(() => {
-      const y = predictBatch(model, inputBatch(model, images, start, end, size, opts.scaling));
+      const y = predictBatch(model, inputBatch(model, images, start, end, layout, opts.scaling));
       return tf.topk(y, Math.min(5, y.shape[1])).indices;
     });
     const k = top.shape[1]!;
@@ -156,12 +183,13 @@ export async function evaluateAccuracy(model: tf.LayersModel, images: Uint8Array
 
 /** The original model's output distributions on `images`, for `evaluateFidelity`. */
 export async function referenceOutputs(original: tf.LayersModel, images: Uint8Array, opts: EvalOptions = {}): Promise<ReferenceOutputs> {
-  const { n, size } = countOf(images, opts);
+  const layout = layoutOf(images, opts);
+  const { n } = layout;
   const batchSize = opts.batchSize ?? 100;
   let probs = new Float32Array(0);
   let numClasses = 0;
-  await forBatches(n, batchSize, opts.onProgress, 'running the original model', async (start, end) => {
-    const { p, c } = await probabilities(original, images, start, end, size, opts.scaling);
+  await forBatches(n, batchSize, opts, 'running the original model', async (start, end) => {
+    const { p, c } = await probabilities(original, images, start, end, layout, opts.scaling);
     if (!numClasses) {
       numClasses = c;
       probs = new Float32Array(n * numClasses);
@@ -184,14 +212,14 @@ export async function evaluateFidelity(
   opts: EvalOptions = {},
 ): Promise<FidelityResult> {
   const ref = 'probs' in original ? original : await referenceOutputs(original, images, { ...opts, onProgress: undefined });
-  const n = Math.min(countOf(images, opts).n, ref.n);
-  const { size } = countOf(images, opts);
+  const layout = layoutOf(images, opts);
+  const n = Math.min(layout.n, ref.n);
   const c = ref.numClasses;
   const batchSize = opts.batchSize ?? 100;
   let agree = 0;
   let klSum = 0;
-  await forBatches(n, batchSize, opts.onProgress, 'evaluating fidelity', async (start, end) => {
-    const { p: qd, c: qc } = await probabilities(candidate, images, start, end, size, opts.scaling);
+  await forBatches(n, batchSize, opts, 'evaluating fidelity', async (start, end) => {
+    const { p: qd, c: qc } = await probabilities(candidate, images, start, end, layout, opts.scaling);
     if (qc !== c) throw new Error(`the candidate has ${qc} outputs per image, the original ${c}.`);
     for (let r = 0; r < end - start; r++) {
       const p0 = (start + r) * c;

@@ -7,8 +7,7 @@
 import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
-import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
-import { imagesToTensor } from '../data/procedural';
+import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
 import type { ImportanceCriterion } from '../prune/importance';
 import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
@@ -76,8 +75,8 @@ export class EpisodeScorer implements Scorer {
       importance: this.importance,
     });
     if (!this.data.calibration) return { result, model: result.model };
-    const size = this.data.eval.imageSize ?? 32;
-    const calibration = imagesToTensor(this.data.calibration, 0, undefined, this.data.eval.scaling, size);
+    const { graph } = this.analysis;
+    const calibration = inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration, { ...this.data.eval, limit: undefined });
     try {
       const { model, report } = await refitPruned(this.model, this.analysis, result, calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
       return { result, model, refit: report };

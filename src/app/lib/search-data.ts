@@ -1,0 +1,92 @@
+/**
+ * Which images score the search's episodes: the one place the search meets the data panel.
+ *
+ * The user's own images, when the data panel prepared them for the model on screen (labeled:
+ * accuracy; unlabeled: agreement with the original model), evenly subsampled to the reward-image
+ * count. Otherwise the demo dataset's val split (the split kept for search rewards; test stays for
+ * the final comparison), labeled when the model has the demo's 10 outputs, else scored by fidelity.
+ */
+import { evenSubsample } from '../../core/data/decode';
+import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
+import type { ModelAnalysis } from '../../core/model/analyze';
+import type { LoadedModel } from '../../core/model/types';
+import type { ScoringSpec } from '../../workers/search-messages';
+import type { DataState } from '../state/data.svelte';
+
+export interface SearchData {
+  spec: ScoringSpec;
+  /** For the panel: where the images come from and what the reward measures. */
+  label: string;
+}
+
+/** Number of outputs of a classifier's first output ([batch, classes]), if that is its shape. */
+export function outputClasses(analysis: ModelAnalysis): number | undefined {
+  const g = analysis.graph;
+  const shape = g.tensors.get(g.outputs[0])?.shape;
+  return shape && shape.length === 2 && typeof shape[1] === 'number' ? shape[1] : undefined;
+}
+
+function batchSizeFor(h: number, w: number, c: number): number {
+  return Math.max(1, Math.min(100, Math.floor(1_500_000 / (h * w * c))));
+}
+
+type Choice =
+  | { kind: 'files'; prepared: NonNullable<DataState['prepared']>; keep: number[]; labeled: boolean; name: string; scaling: DataState['scaling']; calibration: number[] }
+  | { kind: 'demo'; count: number; labeled: boolean; scaling: DataState['scaling']; calibration: number };
+
+/** Which images, without copying any. */
+function choose(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration = 0): Choice {
+  const prepared = data?.prepared;
+  if (data && prepared && prepared.model === model && prepared.source.kind === 'files' && prepared.set.n > 0) {
+    const keep = evenSubsample(prepared.set.n, Math.max(1, count));
+    // Refit calibration prefers images the reward does not use; a small folder has to share them.
+    const scored = new Set(keep);
+    const rest = [...Array(prepared.set.n).keys()].filter((i) => !scored.has(i));
+    const pool = rest.length >= Math.min(calibration, 16) ? rest : [...Array(prepared.set.n).keys()];
+    return {
+      kind: 'files',
+      prepared,
+      calibration: calibration ? evenSubsample(pool.length, Math.min(calibration, pool.length)).map((i) => pool[i]) : [],
+      keep,
+      labeled: prepared.kind === 'labeled' && prepared.set.labels !== undefined,
+      name: prepared.plan?.root || prepared.source.label,
+      scaling: data.scaling,
+    };
+  }
+  return { kind: 'demo', count: Math.max(1, Math.min(count, SPLIT_SIZES.val)), labeled: outputClasses(analysis) === NUM_CLASSES, scaling: data?.scaling ?? 'unit', calibration };
+}
+
+function labelOf(c: Choice, analysis: ModelAnalysis): string {
+  if (c.kind === 'files') return `${c.keep.length} of your images (${c.name}), ${c.labeled ? 'top-1 accuracy' : 'agreement with the original model (no labels)'}`;
+  return `${c.count} demo:val images, ${c.labeled ? 'top-1 accuracy' : `agreement with the original model (it has ${outputClasses(analysis) ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes)`}`;
+}
+
+/** What `searchData` would score on, in words (cheap: copies nothing). */
+export function searchDataLabel(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number): string {
+  return labelOf(choose(model, analysis, data, count), analysis);
+}
+
+/** The images that score episodes, and `calibration` images for the refit (0: no refit). */
+export function searchData(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration = 0): SearchData {
+  const c = choose(model, analysis, data, count, calibration);
+  const label = labelOf(c, analysis);
+  if (c.kind === 'demo') return { spec: { kind: 'demo', split: 'val', count: c.count, labeled: c.labeled, scaling: c.scaling, ...(calibration ? { calibration } : {}) }, label };
+  const { set } = c.prepared;
+  const per = set.height * set.width * set.channels;
+  const images = new Uint8Array(c.keep.length * per);
+  c.keep.forEach((i, k) => images.set(set.images.subarray(i * per, (i + 1) * per), k * per));
+  const labels = c.labeled ? Int32Array.from(c.keep, (i) => set.labels![i]) : undefined;
+  const calib = new Uint8Array(c.calibration.length * per);
+  c.calibration.forEach((i, k) => calib.set(set.images.subarray(i * per, (i + 1) * per), k * per));
+  return {
+    spec: {
+      kind: 'images',
+      name: c.name,
+      images,
+      labels,
+      eval: { imageSize: [set.height, set.width], channels: set.channels, scaling: c.scaling, batchSize: batchSizeFor(set.height, set.width, set.channels) },
+      ...(c.calibration.length ? { calibration: calib } : {}),
+    },
+    label,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The search panel's arithmetic, kept pure so it is tested in Node: the warm-up for a budget, the
+ * Pareto front of cost against accuracy, the time left, axis ranges and ticks.
+ */
+
+/** The paper's 100 warm-up episodes, or a third of a short budget (at least 1, never the whole budget). */
+export function defaultWarmup(budget: number): number {
+  if (budget <= 1) return 0;
+  return Math.min(100, Math.max(1, Math.floor(budget / 3)));
+}
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/**
+ * Indices of the points no other point beats: none has a cost (x) as low and an accuracy (y) as
+ * high with one of the two strictly better. Sorted by cost, ascending (accuracy ascends with it).
+ * Points with a non-finite coordinate are left out.
+ */
+export function paretoFront(points: readonly XY[]): number[] {
+  const order = points
+    .map((p, i) => i)
+    .filter((i) => Number.isFinite(points[i].x) && Number.isFinite(points[i].y))
+    .sort((a, b) => points[a].x - points[b].x || points[b].y - points[a].y || a - b);
+  const front: number[] = [];
+  let bestY = -Infinity;
+  for (const i of order) {
+    if (points[i].y > bestY) {
+      front.push(i);
+      bestY = points[i].y;
+    }
+  }
+  return front;
+}
+
+/** Mean of the last `window` values (0 when there are none). */
+export function recentMean(values: readonly number[], window = 10): number {
+  const tail = values.slice(-window);
+  return tail.length ? tail.reduce((s, v) => s + v, 0) / tail.length : 0;
+}
+
+/**
+ * Milliseconds left: each search's remaining episodes times the mean time of its last `window`
+ * episodes. Undefined until an episode of each search that still has some to run was timed.
+ */
+export function timeLeft(parts: readonly { durations: readonly number[]; remaining: number }[], window = 10): number | undefined {
+  let ms = 0;
+  for (const p of parts) {
+    if (p.remaining <= 0) continue;
+    if (!p.durations.length) return undefined;
+    ms += recentMean(p.durations, window) * p.remaining;
+  }
+  return ms;
+}
+
+/** "45 s", "3 min 20 s", "1 h 5 min". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+/** [min, max] of the finite values, widened by `pad` of the span (a flat set gets a span of its own). */
+export function paddedExtent(values: Iterable<number>, pad = 0.06, fallback: [number, number] = [0, 1]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo > hi) return fallback;
+  const span = hi - lo || Math.max(Math.abs(hi) * 0.1, 0.01);
+  return [lo - span * pad, hi + span * pad];
+}
+
+/** About `count` round tick values inside [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
+export function ticks(lo: number, hi: number, count = 4): number[] {
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  return out;
+}
+
+/** The point of `points` nearest to (x, y) within `radius` (same units), or -1; on a tie the earliest (the search's best is the earliest of equal rewards). */
+export function nearest(points: readonly XY[], x: number, y: number, radius: number): number {
+  let best = -1;
+  let bestD = radius * radius * (1 + 1e-9);
+  points.forEach((p, i) => {
+    const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+    if (d < bestD) {
+      best = i;
+      bestD = d;
+    }
+  });
+  return best;
+}

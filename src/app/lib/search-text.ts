@@ -1,0 +1,26 @@
+/** How the search panel names saved searches: the model, the target, the state. */
+import { baseName } from '../../core/model/files';
+import { isFinished, type SearchMeta } from '../../workers/search-messages';
+
+export const pct = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
+
+const RESOURCE: Record<string, string> = { macs: 'MACs', params: 'params' };
+
+export function resourceName(kind: string): string {
+  return RESOURCE[kind] ?? kind;
+}
+
+export function modelName(m: SearchMeta): string {
+  const s = m.model.source;
+  return s.kind === 'builtin' ? (s.demo ?? s.label) : baseName(s.label) || m.model.name;
+}
+
+export function targetText(m: Pick<SearchMeta, 'config'>): string {
+  const { resource, protocol, target } = m.config.env;
+  return protocol === 'constrained' ? `${resourceName(resource)} ≤ ${pct(target, 0)}` : `${resourceName(resource)}, accuracy-guaranteed`;
+}
+
+export function stateText(m: SearchMeta): 'done' | 'stopped' | 'unfinished' {
+  if (isFinished(m)) return 'done';
+  return m.stopped ? 'stopped' : 'unfinished';
+}

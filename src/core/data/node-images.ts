@@ -1,0 +1,82 @@
+/**
+ * Image data on the file system, for the CLI and tests (Node only): a folder walked into files,
+ * and the PNG decoder with node:zlib.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { ModelError } from '../model/errors';
+import type { ModelFile } from '../model/files';
+import { decodePlan, type DecodedPlan, type DecodeOptions, type ImageDecoder } from './decode';
+import { planImageFiles, type DataPlan, type PlanOptions } from './folders';
+import { fitRgba, type InputSpec } from './images';
+import { decodePng, encodePng, type EncodeOptions } from './png';
+
+const MAX_DEPTH = 8;
+
+/** Every file under `dir` (depth-first, hidden folders skipped), with paths `dir/…` as typed. */
+export function filesFromDir(dir: string): ModelFile[] {
+  let stat;
+  try {
+    stat = statSync(dir);
+  } catch {
+    throw new ModelError(dir, 'does not exist.', 'Give a folder with one subfolder of PNG images per class, or a folder of PNG images.');
+  }
+  if (!stat.isDirectory()) {
+    throw new ModelError(dir, 'is not a folder.', 'Give a folder with one subfolder of PNG images per class (labeled), or a folder of PNG images (unlabeled).');
+  }
+  const out: ModelFile[] = [];
+  const walk = (d: string, depth: number) => {
+    for (const name of readdirSync(d).sort()) {
+      const full = join(d, name);
+      const s = statSync(full);
+      if (s.isDirectory()) {
+        if (!name.startsWith('.') && depth < MAX_DEPTH) walk(full, depth + 1);
+      } else if (s.isFile()) {
+        out.push({
+          path: full,
+          size: s.size,
+          read: async () => {
+            const b = readFileSync(full);
+            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+          },
+        });
+      }
+    }
+  };
+  walk(dir, 0);
+  return out;
+}
+
+const inflate = (d: Uint8Array) => new Uint8Array(inflateSync(d));
+const deflate = (d: Uint8Array) => new Uint8Array(deflateSync(d));
+
+/** PNG bytes -> the model's input (centre crop, antialiased bilinear resize, channels). */
+export const decodeNodeImage: ImageDecoder = async (file, spec) => {
+  const { width, height, rgba } = decodePng(new Uint8Array(await file.read()), inflate);
+  return fitRgba(rgba, width, height, spec);
+};
+
+/** Writes pixels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA channels) as PNG bytes. */
+export function pngBytes(pixels: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4, opts?: EncodeOptions): Uint8Array {
+  return encodePng(pixels, width, height, channels, deflate, opts);
+}
+
+export function decodePngFile(bytes: Uint8Array) {
+  return decodePng(bytes, inflate);
+}
+
+/**
+ * A folder of PNGs (class subfolders, or loose images) at the model's input: the plan (classes,
+ * counts, skipped files) and the decoded set. Refusals are ModelErrors naming the file or folder.
+ */
+export async function loadImageDir(
+  dir: string,
+  spec: InputSpec,
+  opts: Omit<PlanOptions, 'root'> & DecodeOptions = {},
+): Promise<DecodedPlan & { plan: DataPlan }> {
+  const files = filesFromDir(dir);
+  const root = files.length && files[0].path.startsWith(join(dir) + '/') ? join(dir) : '';
+  const plan = await planImageFiles(files, { ...opts, root });
+  return { plan, ...(await decodePlan(plan, spec, decodeNodeImage, opts)) };
+}

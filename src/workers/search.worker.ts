@@ -1,0 +1,30 @@
+/**
+ * The AMC search in a Web Worker, so the page's main thread does only the UI. A thin binding of
+ * SearchHost (search-host.ts) to the worker's messages: its own tfjs backend (WASM with the
+ * binaries Vite emits; single-threaded, see ENVIRONMENT.md), progress saved to IndexedDB from here.
+ *
+ * Made by the page with
+ *   new Worker(new URL('../workers/search.worker.ts', import.meta.url), { type: 'module' })
+ */
+import { initBackend } from '../core/measure/backends';
+import { wasmPaths } from '../app/lib/wasm-paths';
+import { SearchHost } from './search-host';
+import { idbSearchStore } from './search-store';
+import type { FromWorker, ToWorker } from './search-messages';
+
+const scope = self as unknown as {
+  postMessage(msg: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+};
+
+const host = new SearchHost({
+  post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
+  store: idbSearchStore,
+  initBackend: (preferred) => initBackend(preferred === 'webgl' ? undefined : preferred, wasmPaths),
+});
+
+scope.onmessage = (e) => {
+  host.handle(e.data).catch((err: unknown) => {
+    scope.postMessage({ type: 'error', message: (err instanceof Error ? err.message : String(err)).split('\n')[0], fatal: true });
+  });
+};
