@@ -20,6 +20,8 @@ interface SearchReport {
 export interface SearchRow {
   model: string;
   target: string;
+  /** Uniform's top-1 per seed (the refit samples positions by seed, so uniform moves a little with it). */
+  uniformBySeed: Map<number, number>;
   uniform: number[];
   random: number[];
   amc: number[];
@@ -41,9 +43,10 @@ export function gather(files: string[]): SearchRow[] {
     const model = /models\/([^/]+)\//.exec(JSON.stringify(r.source ?? file))?.[1] ?? /([a-z-]+)-(ddpg|random)-\d+/.exec(file)?.[1] ?? file;
     const target = `${s.config.env.resource} ${Math.round(s.config.env.target * 100)}%`;
     const key = `${model} ${target}`;
-    const row = rows.get(key) ?? { model, target, uniform: [], random: [], amc: [], amcFoundAt: [], episodes: s.config.episodes, secondsPerEpisode: [] };
+    const row = rows.get(key) ?? { model, target, uniformBySeed: new Map(), uniform: [], random: [], amc: [], amcFoundAt: [], episodes: s.config.episodes, secondsPerEpisode: [] };
     rows.set(key, row);
-    row.uniform.push(s.test.uniform.top1!);
+    row.uniformBySeed.set(s.config.seed, s.test.uniform.top1!);
+    row.uniform = [...row.uniformBySeed.values()];
     if (s.config.agent === 'random') row.random.push(s.test.best.top1!);
     else {
       row.amc.push(s.test.best.top1!);
