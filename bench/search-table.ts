@@ -43,7 +43,7 @@ export function gather(files: string[]): SearchRow[] {
     const model = /models\/([^/]+)\//.exec(JSON.stringify(r.source ?? file))?.[1] ?? /([a-z-]+)-(ddpg|random)-\d+/.exec(file)?.[1] ?? file;
     const target = `${s.config.env.resource} ${Math.round(s.config.env.target * 100)}%`;
     const key = `${model} ${target}`;
-    const row = rows.get(key) ?? { model, target, uniformBySeed: new Map(), uniform: [], random: [], amc: [], amcFoundAt: [], episodes: s.config.episodes, secondsPerEpisode: [] };
+    const row: SearchRow = rows.get(key) ?? { model, target, uniformBySeed: new Map(), uniform: [], random: [], amc: [], amcFoundAt: [], episodes: s.config.episodes, secondsPerEpisode: [] };
     rows.set(key, row);
     row.uniformBySeed.set(s.config.seed, s.test.uniform.top1!);
     row.uniform = [...row.uniformBySeed.values()];

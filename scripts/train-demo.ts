@@ -128,8 +128,8 @@ const SPECS: Spec[] = [
     title: 'a MobileNet-like CNN with depthwise-separable blocks',
     architecture:
       '32x32x3 input; Conv 3x3 stem (32) + BN + ReLU6; six depthwise-separable blocks (DW 3x3 + BN + ReLU6, then PW 1x1 + BN + ReLU6) with 64/2, 128, 128/2, 256, 256/2, 256 filters (/2: the depthwise conv has stride 2); GlobalAveragePooling; Dense(10, softmax).',
-    epochs: 4,
-    lr: 1.5e-3,
+    epochs: 8,
+    lr: 3e-3,
     seed: 303,
     build: () =>
       mobilenetLike(32, [

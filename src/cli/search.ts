@@ -96,7 +96,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     const t = latency.table;
     process.stderr.write(
       `latency    table: ${t.layers.length} layers timed in ${t.seconds.toFixed(1)} s on ${t.backend}; end-to-end fit ${t.scale.toFixed(3)} x sum + ${t.offset.toFixed(3)} ms, ` +
-        `mean error ${pct(t.calibrationError, 1)} over ${latency.points.length} uniformly pruned models\n`,
+        `mean error ${pct(t.calibrationError, 1)} on ${latency.points.filter((p) => p.ratio !== null).length} uniformly pruned models, ${pct(t.heldOutError, 1)} on ${latency.points.filter((p) => p.ratio === null).length} random policies it was not fitted on\n`,
     );
   }
   let env: PruningEnv;

@@ -40,6 +40,8 @@ export interface LatencyTable {
   offset: number;
   /** Mean |predicted - measured| / measured on the calibration models. */
   calibrationError?: number;
+  /** The same on random policies the fit did not see: what to expect of a search's policies. */
+  heldOutError?: number;
   /** The per-call cost subtracted from each layer's time. */
   overheadMs: number;
   backend: string;

@@ -9,6 +9,7 @@ import { instantiate } from '../model/tfjs-model';
 import { measureInterleaved, type LatencyOptions } from '../measure/latency';
 import { buildLatencyTable, calibrate, predictLatency, tableSum, type LatencyTable } from '../measure/latency-table';
 import { groupImportance, pruneModel } from '../prune/prune';
+import { Rng } from '../random';
 import type { Resource } from './env';
 
 export function latencyResource(table: LatencyTable, analysis: ModelAnalysis): Resource {
@@ -17,9 +18,12 @@ export function latencyResource(table: LatencyTable, analysis: ModelAnalysis): R
 
 /** Uniform preserve ratios of the whole models the table is calibrated on. */
 const CALIBRATION_RATIOS = [1, 0.8, 0.6, 0.45, 0.3];
+/** Random policies measured to report the predictor's error on policies it was not fitted on. */
+const HELD_OUT = 4;
 
 export interface CalibrationPoint {
-  ratio: number;
+  /** Uniform preserve ratio, or null for a held-out random policy (not used in the fit). */
+  ratio: number | null;
   sum: number;
   measuredMs: number;
   predictedMs: number;
@@ -32,25 +36,28 @@ export interface CalibrationPoint {
 export async function deviceLatencyTable(
   model: LoadedModel,
   analysis: ModelAnalysis,
-  options: { layer?: LatencyOptions; endToEnd?: LatencyOptions; roundTo?: number } = {},
+  options: { layer?: LatencyOptions; endToEnd?: LatencyOptions; roundTo?: number; seed?: number } = {},
   onProgress?: (fraction: number, what: string) => void,
 ): Promise<{ table: LatencyTable; points: CalibrationPoint[] }> {
   const raw = await buildLatencyTable(analysis, options.layer, (done, total) => onProgress?.(0.8 * (done / total), `timing layers (${done}/${total})`));
   onProgress?.(0.8, 'timing whole pruned models');
   const importance = groupImportance(model, analysis);
   const prunable = analysis.groups.filter((g) => g.prunable);
-  const policies = CALIBRATION_RATIOS.map((r) => Object.fromEntries(prunable.map((g) => [g.id, r === 1 ? g.channels : r])));
-  const results = policies.map((p) => pruneModel(model, analysis, p, { roundTo: options.roundTo, importance }));
+  const uniform = CALIBRATION_RATIOS.map((r) => Object.fromEntries(prunable.map((g) => [g.id, r === 1 ? g.channels : r])));
+  // Held-out check: random per-group ratios (seeded), measured like the others but not fitted on.
+  const rng = new Rng(options.seed ?? 1);
+  const heldOut = Array.from({ length: HELD_OUT }, () => Object.fromEntries(prunable.map((g) => [g.id, rng.uniform(0.25, 1)])));
+  const results = [...uniform, ...heldOut].map((p) => pruneModel(model, analysis, p, { roundTo: options.roundTo, importance }));
   const nets = await Promise.all(results.map((r) => instantiate(r.model)));
   try {
     const stats = await measureInterleaved(nets, options.endToEnd ?? { warmup: 5, runs: 20 }, analysis.graph.inputSize);
     const pairs = results.map((r, i) => ({ sum: tableSum(raw, analysis, r.keep), measuredMs: stats[i].medianMs }));
-    const table = calibrate(raw, pairs);
+    const table = calibrate(raw, pairs.slice(0, uniform.length));
+    const points = pairs.map((p, i) => ({ ratio: i < uniform.length ? CALIBRATION_RATIOS[i] : null, ...p, predictedMs: table.scale * p.sum + table.offset }));
+    const held = points.filter((p) => p.ratio === null);
+    table.heldOutError = held.length ? held.reduce((s, p) => s + Math.abs(p.predictedMs - p.measuredMs) / p.measuredMs, 0) / held.length : undefined;
     onProgress?.(1, 'latency table ready');
-    return {
-      table,
-      points: pairs.map((p, i) => ({ ratio: CALIBRATION_RATIOS[i], ...p, predictedMs: table.scale * p.sum + table.offset })),
-    };
+    return { table, points };
   } finally {
     nets.forEach((n) => n.dispose());
   }
