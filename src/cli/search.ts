@@ -101,7 +101,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   }
   let env: PruningEnv;
   try {
-    env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
+    env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
   } catch (e) {
     if (e instanceof SearchError) throw new ModelError(path, e.message, 'See `amc inspect` for its groups.');
     throw e;

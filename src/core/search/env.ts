@@ -34,6 +34,11 @@ export interface Resource {
   kind: ResourceKind;
   /** The resource of the model pruned to `keep` (groups not listed keep everything). */
   of(keep: KeepMap): number;
+  /** A measured value for `keep`, for resources that learn from measurements (latency). */
+  observe?(keep: KeepMap, measured: number): void;
+  /** What `observe` learned, for a saved search, and its restore. */
+  save?(): unknown;
+  load?(state: unknown): void;
 }
 
 export function costResource(analysis: ModelAnalysis, kind: ResourceKind): Resource {
@@ -85,11 +90,12 @@ export function channelChoices(channels: number, lbound: number, roundTo: number
 
 export class PruningEnv {
   readonly steps: StepInfo[];
-  readonly originalResource: number;
+  /** Updated by `recalibrate` when the resource learns from measurements (latency). */
+  originalResource: number;
   readonly originalMacs: number;
-  readonly budget: number;
+  budget: number;
   /** The resource with every group at its smallest choice: the least any episode can reach. */
-  readonly floor: number;
+  floor: number;
 
   private readonly scaledStatic: number[][];
   private readonly touchedMacs: number[];
@@ -153,6 +159,13 @@ export class PruningEnv {
           `because frozen layers (the input, the outputs) cannot shrink${config.roundTo > 1 ? ` and kept channels are rounded up to multiples of ${config.roundTo}` : ''}. Choose a target of at least ${pct(this.floor)}, or lower lbound.`,
       );
     }
+  }
+
+  /** Re-reads the original's resource, the budget and the floor after the resource was refitted. */
+  recalibrate(): void {
+    this.originalResource = this.resource.of(new Map());
+    this.budget = this.config.target * this.originalResource;
+    this.floor = this.resource.of(new Map(this.steps.map((s) => [s.group.id, s.choices[0]])));
   }
 
   /** MACs and params of the model pruned to `keep`. */

@@ -4,6 +4,7 @@
  * their measured end-to-end latency (EpisodeScorer's `latency` option), never the prediction.
  */
 import type { ModelAnalysis } from '../model/analyze';
+import type { KeepMap } from '../model/cost';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
 import { measureInterleaved, type LatencyOptions } from '../measure/latency';
@@ -12,8 +13,49 @@ import { groupImportance, pruneModel } from '../prune/prune';
 import { Rng } from '../random';
 import type { Resource } from './env';
 
-export function latencyResource(table: LatencyTable, analysis: ModelAnalysis): Resource {
-  return { kind: 'latency', of: (keep) => predictLatency(table, analysis, keep) };
+/**
+ * Predicted latency for the wall, refitted after every episode on that episode's measured latency:
+ * the episodes crowd around the target, so the fit becomes most accurate exactly where the wall
+ * draws its line. Saved with the search (`save`/`load`) so a resumed search draws the same walls.
+ */
+export class MeasuredLatency implements Resource {
+  readonly kind = 'latency' as const;
+  private pairs: { sum: number; measuredMs: number }[];
+  table: LatencyTable;
+
+  constructor(
+    table: LatencyTable,
+    private readonly analysis: ModelAnalysis,
+    calibration: { sum: number; measuredMs: number }[] = [],
+  ) {
+    this.pairs = calibration.map(({ sum, measuredMs }) => ({ sum, measuredMs }));
+    this.table = this.pairs.length ? calibrate(table, this.pairs) : table;
+  }
+
+  of(keep: KeepMap): number {
+    return predictLatency(this.table, this.analysis, keep);
+  }
+
+  observe(keep: KeepMap, measuredMs: number): void {
+    this.pairs.push({ sum: tableSum(this.table, this.analysis, keep), measuredMs });
+    this.table = calibrate(this.table, this.pairs);
+  }
+
+  save(): unknown {
+    return { pairs: this.pairs.map((p) => ({ ...p })) };
+  }
+
+  load(state: unknown): void {
+    const pairs = (state as { pairs?: { sum: number; measuredMs: number }[] } | null)?.pairs;
+    if (!Array.isArray(pairs)) return;
+    this.pairs = pairs.map((p) => ({ ...p }));
+    this.table = calibrate(this.table, this.pairs);
+  }
+}
+
+/** The latency Resource for a table from `deviceLatencyTable` (pass its fitted points to keep refining the same fit). */
+export function latencyResource(table: LatencyTable, analysis: ModelAnalysis, points: CalibrationPoint[] = []): MeasuredLatency {
+  return new MeasuredLatency(table, analysis, points.filter((p) => p.ratio !== null));
 }
 
 /** Uniform preserve ratios of the whole models the table is calibrated on. */

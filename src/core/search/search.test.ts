@@ -99,4 +99,47 @@ describe('AMC search loop', () => {
     expect(tf.memory().numTensors).toBe(afterFirst);
     search.dispose();
   }, 300_000);
+
+  it('refits a measured resource on every episode, and a resumed search restores what it learned', async () => {
+    // A fake device: latency is 1 ms plus 9 ms per unit of MACs ratio; the predictor starts off by a factor 2.
+    const costs = new PruningEnv(analysis, { ...config(1).env, target: 1 });
+    const macs = (keep: ReadonlyMap<string, number>) => costs.costOf(keep).macs / analysis.cost.totalMacs;
+    class FakeLatency {
+      readonly kind = 'latency' as const;
+      seen: number[] = [];
+      scale = 2;
+      of(keep: ReadonlyMap<string, number> | Record<string, number>) {
+        return this.scale * (1 + 9 * macs(keep instanceof Map ? keep : new Map(Object.entries(keep))));
+      }
+      observe(_keep: unknown, ms: number) {
+        this.seen.push(ms);
+        this.scale = 1;
+      }
+      save() {
+        return { seen: [...this.seen], scale: this.scale };
+      }
+      load(s: unknown) {
+        Object.assign(this, structuredClone(s));
+      }
+    }
+    const scorer = { originalLatencyMs: 10, score: async (keep: ReadonlyMap<string, number>) => ({ error: 0.5, latencyMs: 1 + 9 * macs(keep) }) };
+    const cfg = searchConfig({ episodes: 3, seed: 2, env: { resource: 'latency', target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: 1 } });
+    const latency = new FakeLatency();
+    const env = new PruningEnv(analysis, cfg.env, latency);
+    expect(env.budget).toBeCloseTo(10, 9); // 0.5 x the predicted 20 ms
+    const search = new AmcSearch(env, scorer, cfg);
+    await search.runEpisode();
+    expect(latency.seen).toHaveLength(1);
+    expect(env.budget).toBeCloseTo(5, 9); // refitted: 0.5 x 10 ms
+    const e = search.log[0];
+    expect(e.resourceRatio).toBeCloseTo(e.score.latencyMs! / 10, 9);
+    expect(e.predictedRatio).toBeCloseTo(e.resourceRatio, 9);
+    const saved = structuredClone(await search.snapshot());
+    search.dispose();
+    const fresh = new FakeLatency();
+    const resumed = AmcSearch.restore(new PruningEnv(analysis, cfg.env, fresh), scorer, saved);
+    expect(fresh.seen).toEqual(latency.seen);
+    expect(resumed.env.budget).toBeCloseTo(5, 9);
+    resumed.dispose();
+  });
 });

@@ -64,6 +64,8 @@ export interface SearchSnapshot {
   agent: AgentSnapshot | null;
   replay: ReplaySnapshot | null;
   log: EpisodeRecord[];
+  /** What a measured resource (latency) learned so far. */
+  resource?: unknown;
 }
 
 export class AmcSearch {
@@ -128,6 +130,11 @@ export class AmcSearch {
     const resource = measured ? score.latencyMs! : this.env.resource.of(keep);
     const original = measured ? this.scorer.originalLatencyMs! : this.env.originalResource;
     const reward = this.reward(score, resource);
+    const predictedRatio = measured ? this.env.resource.of(keep) / this.env.originalResource : undefined;
+    if (measured && this.env.resource.observe) {
+      this.env.resource.observe(keep, score.latencyMs!);
+      this.env.recalibrate();
+    }
 
     const t2 = performance.now();
     steps.forEach((s, i) => this.replay.push({ state: s.state, action: s.action, reward, next: s.next, done: i === steps.length - 1 }));
@@ -143,7 +150,7 @@ export class AmcSearch {
       ratios,
       resource,
       resourceRatio: resource / original,
-      predictedRatio: measured ? this.env.resource.of(keep) / this.env.originalResource : undefined,
+      predictedRatio,
       ...this.env.costOf(keep),
       score,
       reward,
@@ -163,6 +170,7 @@ export class AmcSearch {
       agent: this.agent ? await this.agent.snapshot() : null,
       replay: this.replay.snapshot(),
       log: this.log.slice(),
+      resource: this.env.resource.save?.(),
     };
   }
 
@@ -173,6 +181,10 @@ export class AmcSearch {
     search.rng.state = s.rngState;
     search.log = s.log.slice();
     if (s.agent && search.agent) search.agent.restore(s.agent);
+    if (s.resource !== undefined && env.resource.load) {
+      env.resource.load(s.resource);
+      env.recalibrate();
+    }
     if (s.replay) {
       const r = ReplayBuffer.restore(s.replay);
       Object.assign(search, { replay: r });
