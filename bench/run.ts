@@ -1,86 +1,228 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark suite. Every figure comes from this run, states how
- * it was measured, and comparisons are ratios taken side by side. Writes bench/results.json and
- * regenerates BENCHMARKS.md.
+ * `npm run bench [-- options]`: the benchmark suite. Every figure comes from this run (the AMC
+ * searches from reports it ran or reused in bench/runs/), says how it was measured, and
+ * comparisons are ratios taken side by side. Writes bench/results.json and regenerates
+ * BENCHMARKS.md (bench/markdown.ts; `npx tsx bench/markdown.ts` regenerates it from the JSON).
+ *
+ *   --quick        checks the machinery in a few minutes: 1 seed, resnet-like only, 12-episode
+ *                  searches (4 warm-up), 100 reward images, short memory and responsiveness runs
+ *   --jobs N       searches run N at a time as child processes (default 1; latency searches,
+ *                  which time every episode, always run alone)
+ *   --fresh        run every search again instead of reusing finished reports
+ *   --import DIR   first copy finished searches from DIR/<model>-<agent>-<seed>/report.json
+ *   --reuse-only   run no search: the tables use the finished reports there are (a long run's
+ *                  tables so far, without waiting for it)
+ *   --seeds 1,2,3  --models a,b  --episodes N   override the search plan
+ *   --no-browser   skip the Chromium parts
  */
 import * as tf from '@tensorflow/tfjs';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { analyzeModel } from '../src/core/model/analyze';
-import { loadModel } from '../src/core/model/load';
-import { uniformPolicy } from '../src/core/prune/policy';
-import { pruneModel } from '../src/core/prune/prune';
-import { asFiles, exportModel } from '../src/testing/fixtures';
-import { mobilenetV1 } from './mobilenet';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
+import { initBackend } from '../src/core/measure/backends';
+import { BenchBrowser, buildApp } from './browser';
+import { markdown } from './markdown';
+import { memoryBench } from './memory';
+import { originalAccuracy, policyRows, policySpecs } from './policy';
+import type { Results, RunSummary } from './results';
+import { importRuns, runName, runSearches, type SearchSettings } from './runs';
+import { scale } from './scale';
+import { costRows, pruneSplit } from './search-cost';
+import { latencyFallback, speedupNode, speedupSpecs } from './speedup';
+import { argValue, DEMO_MODELS, logger, presentModels } from './util';
 
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const fresh = argv.includes('--fresh');
+const noBrowser = argv.includes('--no-browser');
+const reuseOnly = argv.includes('--reuse-only');
+const jobs = Number(argValue(argv, 'jobs') ?? 1);
+const importDir = argValue(argv, 'import');
+const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
 
-interface Timing {
-  runs: number;
-  warmup: number;
-  medianMs: number;
-  minMs: number;
+if (!(Number.isInteger(jobs) && jobs >= 1)) {
+  console.error(`--jobs needs a whole number of 1 or more, got '${argValue(argv, 'jobs')}'.`);
+  process.exit(2);
 }
 
-async function time(fn: () => unknown, runs: number, warmup = 1): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
+const search: SearchSettings = quick
+  ? { episodes: 12, warmup: 4, rewardImages: 100, calibration: 64, roundTo: 1 }
+  : { episodes: 200, rewardImages: 300, calibration: 64, roundTo: 1 };
+if (argValue(argv, 'episodes')) search.episodes = Number(argValue(argv, 'episodes'));
+const seeds = (list(argValue(argv, 'seeds')) ?? (quick ? ['1'] : ['1', '2', '3'])).map(Number);
+if (!(Number.isInteger(search.episodes) && search.episodes > (search.warmup ?? 100)) || !seeds.every((s) => Number.isInteger(s) && s > 0)) {
+  console.error(`--episodes must be a whole number above the ${search.warmup ?? 100} warm-up episodes and --seeds whole numbers above 0, e.g. --episodes 300 --seeds 1,2,3.`);
+  process.exit(2);
+}
+const wanted = list(argValue(argv, 'models')) ?? (quick ? ['resnet-like'] : [...DEMO_MODELS]);
+// Quick searches live apart, so a quick check never replaces a full run's hours of searches.
+const runsDir = quick ? 'bench/runs/quick' : 'bench/runs';
+const nodeTiming = quick ? { warmup: 10, runs: 100 } : { warmup: 20, runs: 300 };
+const browserTiming = quick ? { warmup: 10, runs: 100 } : { warmup: 20, runs: 300 };
+const memoryPlan = quick ? { episodes: 30, warmup: 10, at: [1, 10, 30] } : { episodes: 300, warmup: 100, at: [1, 100, 300] };
+const responsivenessPlan = quick ? { episodes: 8, warmup: 3, rewardImages: 100, timeoutMs: 600_000 } : { episodes: 60, warmup: 20, rewardImages: 300, timeoutMs: 3_600_000 };
+
+function importedFrom(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(`${dir}/bench-run.json`, 'utf8')) as { importedFrom?: string }).importedFrom;
+  } catch {
+    return undefined;
   }
-  ms.sort((a, b) => a - b);
-  return { runs, warmup, medianMs: ms[Math.floor(ms.length / 2)], minMs: ms[0] };
 }
 
-async function scale() {
-  const rows = [];
-  const sizes: [string, number, number][] = quick ? [['MobileNet-v1 0.25, 128', 0.25, 128], ['MobileNet-v1 1.0, 224', 1, 224]] : [['MobileNet-v1 0.25, 128', 0.25, 128], ['MobileNet-v1 0.5, 160', 0.5, 160], ['MobileNet-v1 1.0, 224', 1, 224]];
-  for (const [label, width, size] of sizes) {
-    const tfModel = mobilenetV1(width, size);
-    const exported = await exportModel(tfModel);
-    tfModel.dispose();
-    const files = asFiles(exported);
-    const runs = quick ? 3 : 7;
-    const load = await time(() => loadModel(files), runs);
-    const model = await loadModel(files);
-    const analyze = await time(() => analyzeModel(model), runs);
-    const analysis = analyzeModel(model);
-    const policy = uniformPolicy(analysis.groups, 0.5);
-    const prune = await time(() => pruneModel(model, analysis, policy), runs);
-    rows.push({ label, params: analysis.cost.totalParams, macs: analysis.cost.totalMacs, load, analyze, prune });
-    console.error(`scale: ${label}: ${analysis.cost.totalParams} params, load ${load.medianMs.toFixed(0)} ms, analyze ${analyze.medianMs.toFixed(0)} ms, prune+rebuild ${prune.medianMs.toFixed(0)} ms`);
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
   }
-  return rows;
 }
 
-function markdown(results: Awaited<ReturnType<typeof collect>>): string {
-  const ms = (t: Timing) => `${t.medianMs.toFixed(0)} (min ${t.minMs.toFixed(0)})`;
-  return `# Benchmarks
+const t0 = performance.now();
+const log = logger('bench');
+const notes: string[] = [];
+const loadStart = loadavg();
+const nodeBackend = await initBackend('wasm');
+log(`${quick ? 'quick run' : 'full run'}: Node ${process.version}, tfjs ${tf.version.tfjs} on ${nodeBackend.name} (${nodeBackend.reason}); searches in ${runsDir}/, ${jobs} at a time`);
 
-Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${results.date}. Machine: ${results.machine.cpu} x${results.machine.cores}, Node ${results.machine.node}, tfjs ${results.machine.tfjs} (${results.machine.backend} backend). Every figure below comes from that run.
+let imported = 0;
+if (importDir) imported = importRuns(importDir, runsDir, logger('import'));
 
-## Scale: load, analyze, prune in Node
+const models = presentModels(wanted, logger('models'));
+const missing = wanted.filter((m) => !models.includes(m));
+for (const m of missing) notes.push(`models/${m}/model.json was missing when this ran: ${m} is left out of every table.`);
 
-Median (and min) wall time in ms over ${results.scale[0]?.load.runs} runs after ${results.scale[0]?.load.warmup} warm-up run, measured with \`performance.now()\`. Load = parse and decode model.json + weights from memory; analyze = graph, groups and cost; prune = uniform 0.5 policy, L1 channel selection and rebuild of config and weights (target: under 1 s for MobileNet-v1 1.0 at 224).
-
-| model | params | MACs | load ms | analyze ms | prune + rebuild ms |
-|---|---:|---:|---:|---:|---:|
-${results.scale.map((r) => `| ${r.label} | ${r.params.toLocaleString('en-US')} | ${r.macs.toLocaleString('en-US')} | ${ms(r.load)} | ${ms(r.analyze)} | ${ms(r.prune)} |`).join('\n')}
-`;
+// 1-3: the searches (policy quality, the latency-constrained ones for the speedup; their logs give the cost).
+const searchLog = logger('search');
+const fallbackNote = (model: string, floor: number, target: number) =>
+  notes.push(`On ${model} a 50% latency target cannot be met: with every prunable group at the smallest width, the search's latency table (timed on this machine) predicts ${(floor * 100).toFixed(1)}% of the original's latency, so the latency-constrained search ran at ${Math.round(target * 100)}%.`);
+const latencySpecs = speedupSpecs(models, search).map((spec) => {
+  const f = fresh ? undefined : latencyFallback(spec, runsDir);
+  if (f) fallbackNote(spec.model, f.floor, f.spec.target);
+  return f?.spec ?? spec;
+});
+// Latency searches time every episode's model: they run alone, after the others, never beside another search.
+const outcomes = [
+  ...(await runSearches(policySpecs(models, seeds, search), runsDir, { jobs, fresh, reuseOnly }, searchLog)),
+  ...(await runSearches(latencySpecs, runsDir, { jobs: 1, fresh, reuseOnly }, searchLog)),
+];
+// A latency target under the model's floor fails at once with the floor: search again just above it.
+for (const [i, o] of outcomes.entries()) {
+  const f = o.status === 'failed' && o.spec.resource === 'latency' ? latencyFallback(o.spec, runsDir) : undefined;
+  if (!f) continue;
+  searchLog(`${runName(o.spec)}: the target is under the model's floor (${(f.floor * 100).toFixed(1)}%): searching at ${Math.round(f.spec.target * 100)}% instead`);
+  fallbackNote(o.spec.model, f.floor, f.spec.target);
+  [outcomes[i]] = await runSearches([f.spec], runsDir, { jobs: 1, fresh }, searchLog);
 }
-
-async function collect() {
+const runs: RunSummary[] = outcomes.map((o) => {
+  const s = o.report?.search;
   return {
-    date: new Date().toISOString(),
-    quick,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, tfjs: tf.version.tfjs, backend: tf.getBackend() },
-    scale: await scale(),
+    name: runName(o.spec),
+    dir: o.dir,
+    status: o.status,
+    imported: importedFrom(o.dir),
+    error: o.error,
+    episodes: s?.config.episodes,
+    seconds: s?.seconds,
+    bestEpisode: s ? s.best.episode + 1 : undefined,
+    bestPhase: s?.best.phase,
+    testTop1: s?.test?.best.top1,
+    uniformTop1: s?.test?.uniform.top1,
+    resourceRatio: s?.best.resourceRatio,
   };
+});
+const notRun = runs.filter((r) => r.status === 'missing');
+if (notRun.length) notes.push(`Run with --reuse-only: ${notRun.length} of ${runs.length} searches had no finished report and were not run (${notRun.map((r) => r.name).join(', ')}); the tables leave them out.`);
+const failed = runs.filter((r) => r.status === 'failed');
+for (const f of failed) notes.push(`search ${f.name} failed: ${f.error}`);
+
+const policyLog = logger('policy');
+policyLog('demo:test top-1 of the original models');
+const original = await originalAccuracy(models);
+const policy = policyRows(outcomes.filter((o) => o.spec.resource === 'macs'), original);
+
+const speedLog = logger('speedup');
+const speedupRows = await speedupNode(models, outcomes, search, runsDir, nodeTiming, speedLog);
+
+const costLog = logger('search cost');
+const cost = costRows(outcomes);
+for (const row of cost.filter((r) => r.resource === 'macs')) {
+  await pruneSplit(row, outcomes, search.calibration, quick ? 4 : 12);
+  if (row.pruneSplit) costLog(`${row.model}: prune phase split: slice+rebuild ${row.pruneSplit.sliceRebuildMs.toFixed(0)} ms, refit ${row.pruneSplit.refitMs.toFixed(0)} ms, build ${row.pruneSplit.buildMs.toFixed(0)} ms`);
 }
 
-const results = await collect();
+const scaleRows = await scale(quick, logger('scale'));
+
+const memLog = logger('memory');
+memLog(`${memoryPlan.episodes} episodes (${memoryPlan.warmup} warm-up) on the mobilenetV2Like fixture`);
+const memory = await memoryBench(memoryPlan.episodes, memoryPlan.warmup, memoryPlan.at, memLog);
+
+const results: Results = {
+  date: new Date().toISOString(),
+  quick,
+  command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+  seconds: 0,
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGB: totalmem() / 2 ** 30, os: `${osType()} ${release()}`, node: process.version, loadStart, loadEnd: [] },
+  versions: {
+    '@tensorflow/tfjs': tf.version.tfjs,
+    '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
+    '@playwright/test': version('@playwright/test'),
+    vite: version('vite'),
+    svelte: version('svelte'),
+    tsx: version('tsx'),
+  },
+  nodeBackend,
+  settings: { models, missing, seeds, search, jobs, runsDir, fresh, reuseOnly, imported },
+  runs,
+  policy,
+  speedup: { rows: speedupRows, nodeTiming, browserTiming },
+  cost,
+  scale: scaleRows,
+  memory,
+  notes,
+};
+
+// 2 (browser half) and 6: Chromium.
+if (noBrowser) notes.push('Run with --no-browser: the Chromium columns and the responsiveness table are empty.');
+else {
+  const blog = logger('browser');
+  let browser: BenchBrowser | undefined;
+  try {
+    const buildSeconds = await buildApp(blog);
+    browser = await BenchBrowser.start(runsDir, buildSeconds, blog);
+    results.speedup.browser = browser.info;
+    results.versions.chromium = browser.info.version;
+    try {
+      await browser.latency(speedupRows, browserTiming, logger('speedup'));
+    } catch (e) {
+      results.speedup.browserError = (e as Error).message.split('\n')[0];
+      blog(`latency in Chromium failed: ${results.speedup.browserError}`);
+    }
+    const model = models.includes('resnet-like') ? 'resnet-like' : models[0];
+    if (!model) results.responsivenessError = 'no demo model to search';
+    else {
+      try {
+        results.responsiveness = await browser.responsiveness({ model, ...responsivenessPlan }, logger('responsive'));
+      } catch (e) {
+        results.responsivenessError = (e as Error).message.split('\n')[0];
+        blog(`responsiveness failed: ${results.responsivenessError}`);
+      }
+    }
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    results.speedup.browserError = msg;
+    results.responsivenessError = msg;
+    blog(`Chromium part failed: ${(e as Error).message}`);
+  } finally {
+    await browser?.close();
+  }
+}
+
+results.machine.loadEnd = loadavg();
+results.seconds = (performance.now() - t0) / 1000;
 writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 writeFileSync('BENCHMARKS.md', markdown(results));
-console.error('wrote bench/results.json and BENCHMARKS.md');
+log(`wrote bench/results.json and BENCHMARKS.md in ${(results.seconds / 60).toFixed(1)} min`);
+if (failed.length) {
+  log(`${failed.length} search(es) failed; see the notes in BENCHMARKS.md`);
+  process.exitCode = 1;
+}

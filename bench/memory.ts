@@ -1,0 +1,89 @@
+/**
+ * Memory over a long search: tfjs tensors and bytes (tf.memory()) after 1, 100 and 300 episodes
+ * of a DDPG search (the paper's hyperparameters: 100 warm-up episodes, then an update per step)
+ * with the refit, on a small fixture model in Node (WASM). Flat counts mean nothing leaks per
+ * episode: pruned models, refit features, agent updates and replay sampling all dispose.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { analyzeModel } from '../src/core/model/analyze';
+import { loadModel } from '../src/core/model/load';
+import { Rng } from '../src/core/random';
+import { searchConfig } from '../src/core/search/config';
+import { PruningEnv } from '../src/core/search/env';
+import { EpisodeScorer } from '../src/core/search/scorer';
+import { AmcSearch } from '../src/core/search/search';
+import { asFiles, exportModel, TOPOLOGY_FIXTURES } from '../src/testing/fixtures';
+
+export interface MemoryPoint {
+  episode: number;
+  phase: string;
+  numTensors: number;
+  numBytes: number;
+  numDataBuffers: number;
+  heapUsedMB: number;
+  rssMB: number;
+}
+
+export interface MemoryResult {
+  fixture: string;
+  groups: number;
+  episodes: number;
+  warmup: number;
+  images: number;
+  calibration: number;
+  backend: string;
+  /** tf.memory() before the search existed (the model's scorer and data only). */
+  before: { numTensors: number; numBytes: number };
+  points: MemoryPoint[];
+  /** Largest and smallest tensor count seen after any episode from the first learning one on. */
+  learningRange: { min: number; max: number };
+  seconds: number;
+}
+
+export async function memoryBench(episodes: number, warmup: number, checkpoints: number[], log: (s: string) => void): Promise<MemoryResult> {
+  const t0 = performance.now();
+  const fixture = 'mobilenetV2Like';
+  const model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES[fixture].build(), 3)));
+  const analysis = analyzeModel(model);
+  const rng = new Rng(2);
+  const n = 40;
+  const px = 8 * 8 * 3;
+  const images = new Uint8Array(n * px).map(() => Math.floor(rng.next() * 256));
+  const labels = Array.from({ length: n }, () => rng.int(4));
+  const calibration = images.slice(0, 16 * px);
+  const config = searchConfig({ episodes, seed: 3, env: { target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: warmup } });
+  const scorer = await EpisodeScorer.create(model, analysis, { images, labels, eval: { imageSize: 8, batchSize: 20 }, calibration }, { seed: 3, roundTo: 1 });
+  const env = new PruningEnv(analysis, config.env);
+  const m0 = tf.memory();
+  const search = new AmcSearch(env, scorer, config);
+  const points: MemoryPoint[] = [];
+  let min = Infinity;
+  let max = 0;
+  while (!search.done) {
+    const e = await search.runEpisode();
+    const m = tf.memory();
+    if (e.phase === 'learning') {
+      min = Math.min(min, m.numTensors);
+      max = Math.max(max, m.numTensors);
+    }
+    if (checkpoints.includes(search.episode)) {
+      const p = process.memoryUsage();
+      points.push({ episode: search.episode, phase: e.phase, numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, heapUsedMB: p.heapUsed / 2 ** 20, rssMB: p.rss / 2 ** 20 });
+      log(`after episode ${search.episode} (${e.phase}): ${m.numTensors} tensors, ${m.numBytes} bytes, heap ${(p.heapUsed / 2 ** 20).toFixed(0)} MB`);
+    }
+  }
+  search.dispose();
+  return {
+    fixture,
+    groups: env.length,
+    episodes,
+    warmup,
+    images: n,
+    calibration: 16,
+    backend: tf.getBackend(),
+    before: { numTensors: m0.numTensors, numBytes: m0.numBytes },
+    points,
+    learningRange: { min: Number.isFinite(min) ? min : 0, max },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

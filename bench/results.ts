@@ -1,0 +1,55 @@
+/** The shape of bench/results.json, which BENCHMARKS.md is generated from (bench/markdown.ts). */
+import type { BackendInfo } from '../src/core/measure/backends';
+import type { LatencyOptions } from '../src/core/measure/latency';
+import type { BrowserInfo, Responsiveness } from './browser';
+import type { MemoryResult } from './memory';
+import type { PolicyRow } from './policy';
+import type { SearchSettings } from './runs';
+import type { ScaleRow } from './scale';
+import type { CostRow } from './search-cost';
+import type { SpeedupRow } from './speedup';
+
+export interface RunSummary {
+  name: string;
+  dir: string;
+  status: 'reused' | 'ran' | 'failed' | 'missing';
+  imported?: string;
+  error?: string;
+  episodes?: number;
+  seconds?: number;
+  bestEpisode?: number;
+  bestPhase?: string;
+  testTop1?: number;
+  uniformTop1?: number;
+  resourceRatio?: number;
+}
+
+export interface Results {
+  date: string;
+  quick: boolean;
+  command: string;
+  seconds: number;
+  machine: { cpu: string; cores: number; memoryGB: number; os: string; node: string; loadStart: number[]; loadEnd: number[] };
+  versions: Record<string, string>;
+  nodeBackend: BackendInfo;
+  settings: {
+    models: string[];
+    missing: string[];
+    seeds: number[];
+    search: SearchSettings;
+    jobs: number;
+    runsDir: string;
+    fresh: boolean;
+    reuseOnly: boolean;
+    imported: number;
+  };
+  runs: RunSummary[];
+  policy: PolicyRow[];
+  speedup: { rows: SpeedupRow[]; nodeTiming: LatencyOptions; browserTiming: LatencyOptions; browser?: BrowserInfo; browserError?: string };
+  cost: CostRow[];
+  scale: ScaleRow[];
+  memory?: MemoryResult;
+  responsiveness?: Responsiveness;
+  responsivenessError?: string;
+  notes: string[];
+}
