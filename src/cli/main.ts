@@ -26,13 +26,23 @@ commands:
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup 100]
         [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]
       the AMC search (DDPG agent) on WASM; writes the best policy's model and report.json with
-      the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy`;
+      the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy
+  bench [--quick] [--jobs N] [--import DIR] [--models a,b] [--no-browser]
+      the benchmark suite (same as npm run bench): writes bench/results.json and BENCHMARKS.md`;
+
+/** `amc bench`: the benchmark suite lives in bench/ (it drives Chromium too); this runs it with the same arguments. */
+async function runBench(): Promise<void> {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...process.argv.slice(3)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
 
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   inspect: runInspect,
   prune: runPrune,
   eval: runEval,
   search: runSearch,
+  bench: runBench,
 };
 
 async function main(argv: string[]): Promise<number> {

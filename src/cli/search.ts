@@ -163,6 +163,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       config,
       data: `demo:${split}`,
       rewardImages,
+      calibration,
       backend: backend.name,
       seconds: (performance.now() - t0) / 1000,
       best: { episode: best.episode, phase: best.phase, reward: best.reward, score: best.score, resourceRatio: best.resourceRatio, keep: best.keep },

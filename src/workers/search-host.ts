@@ -10,16 +10,31 @@
  * With the random-search baseline on, its episodes alternate with the agent's (agent first), with
  * the same budget, wall and scorer and seed + 1: twice the time, and the user sees what the
  * agent bought over random search.
+ *
+ * Latency searches: before the first episode, a per-layer latency table is timed on this device
+ * (progress posted) and saved with the search; a resume reuses the saved table. The wall uses the
+ * table's prediction, each episode is scored with its measured latency.
+ *
+ * Every DRIFT_EVERY agent episodes (and at the start) the fixed reference model is re-timed and
+ * the drift since the start is posted: a phone that heats up shows here.
+ *
+ * A backend that fails (a lost GPU device, a WebGL context gone, an error thrown by a kernel)
+ * does not end the search: the worker initializes WASM, rebuilds the scorer (and, for latency,
+ * the table) there, restores the agent from the last finished episode and carries on, saying so.
+ * An episode that fails on WASM itself is fatal.
  */
 import * as tf from '@tensorflow/tfjs';
 import { generateDataset } from '../core/data/procedural';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
+import { DriftMonitor, type LatencyOptions } from '../core/measure/latency';
+import { buildReferenceModel } from '../core/measure/reference-model';
 import { analyzeModel, type ModelAnalysis } from '../core/model/analyze';
 import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
 import { bestUniform } from '../core/search/baselines';
 import type { SearchConfig } from '../core/search/config';
-import { PruningEnv } from '../core/search/env';
+import { PruningEnv, SearchError } from '../core/search/env';
+import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
 import { EpisodeScorer, type ScoringData } from '../core/search/scorer';
 import { AmcSearch, type Score } from '../core/search/search';
 import {
@@ -27,6 +42,7 @@ import {
   modelFilesAsInput,
   toPrunedPayload,
   type FromWorker,
+  type SavedLatency,
   type ScoringSpec,
   type SearchMeta,
   type SearchProgress,
@@ -35,6 +51,7 @@ import {
   type WorkerStatus,
 } from './search-messages';
 import type { SearchStore } from './search-store';
+import { BURN_IN_MS, burnIn } from './burn-in';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -43,6 +60,27 @@ export interface HostDeps {
   initBackend(preferred?: BackendName): Promise<BackendInfo>;
   /** Lets queued messages (pause, stop, prune) in between episodes. */
   yieldNow?: () => Promise<void>;
+  /** Re-time the reference model every this many agent episodes (0: never). Default DRIFT_EVERY. */
+  driftEvery?: number;
+  /** Burn-in before anything is timed on a backend, ms (see burn-in.ts). Default BURN_IN_MS. */
+  burnInMs?: number;
+  /** Timing options (tests make them short). */
+  timing?: {
+    table?: { layer?: LatencyOptions; endToEnd?: LatencyOptions };
+    episode?: LatencyOptions;
+    reference?: LatencyOptions;
+  };
+}
+
+export const DRIFT_EVERY = 10;
+/** Each episode's pruned model: median of 15 runs after 3 warm-up (as the CLI times them). */
+export const EPISODE_LATENCY: LatencyOptions = { warmup: 3, runs: 15 };
+
+const LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
+
+/** Backends that can fail under a search (a GPU device or context can be lost); WASM and CPU cannot fall back further. */
+export function canFallBack(backend: string): boolean {
+  return backend !== 'wasm' && backend !== 'cpu';
 }
 
 /** The images and labels that score episodes, from what the page sent. */
@@ -74,12 +112,20 @@ interface Session {
   id: string;
   model: LoadedModel;
   analysis: ModelAnalysis;
+  config: SearchConfig;
+  data: ScoringData;
+  backend: BackendInfo;
+  latency: SavedLatency | null;
   scorer: EpisodeScorer;
   amc: AmcSearch;
   random: AmcSearch | null;
   uniform: UniformBaseline | null;
   meta: SearchMeta | null;
   elapsedMs: number;
+  /** The reference model and its drift monitor, on the session's backend. */
+  reference: { model: tf.LayersModel; monitor: DriftMonitor } | null;
+  /** The state after the last finished episode, kept where the backend can fail: what a fallback restores. */
+  lastGood: SearchProgress | null;
 }
 
 export class SearchHost {
@@ -89,6 +135,8 @@ export class SearchHost {
   private pauseRequested = false;
   private stopRequested = false;
   private stopped = false;
+  /** Why the backend died between episodes (set by backendLost), handled before the next episode. */
+  private lost: string | null = null;
   private readonly yieldNow: () => Promise<void>;
 
   constructor(private readonly deps: HostDeps) {
@@ -131,60 +179,36 @@ export class SearchHost {
     return s.amc.done && (!s.random || s.random.done);
   }
 
+  /**
+   * The backend in use died (a lost GPU device, a lost WebGL context): the search falls back to
+   * WASM before its next episode. `backend` names the one that died (ignored if it is not in use).
+   */
+  backendLost(reason: string, backend?: string): void {
+    const s = this.session;
+    const current = s?.backend.name ?? backend;
+    if (!current || !canFallBack(current) || (backend && backend !== current)) return;
+    this.lost = reason;
+  }
+
   private async start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const { post } = this.deps;
     let session: Session;
     try {
-      const backend = await this.deps.initBackend(msg.backend);
-      const model = await loadModel(modelFilesAsInput(msg.model));
-      const analysis = analyzeModel(model, msg.inputSize === null ? undefined : { inputSize: msg.inputSize });
-      const config = msg.resume?.amc.config ?? msg.config;
-      const env = new PruningEnv(analysis, config.env);
-      const data = scoringData(msg.data);
-      const scorer = await EpisodeScorer.create(model, analysis, data, { seed: config.seed, roundTo: config.env.roundTo });
-      const originalCost = env.costOf(new Map());
-      post({
-        type: 'ready',
-        backend,
-        groups: env.steps.map((s) => ({ id: s.group.id, channels: s.group.channels })),
-        originalResource: env.originalResource,
-        originalMacs: originalCost.macs,
-        originalParams: originalCost.params,
-        budget: env.budget,
-        floor: env.floor,
-        labeled: data.labels !== undefined,
-        images: data.images.length / imageBytes(data),
-      });
-      const wantRandom = msg.resume ? msg.resume.random !== null : msg.randomBaseline;
-      const randomEnv = () => new PruningEnv(analysis, config.env);
-      let amc: AmcSearch;
-      let random: AmcSearch | null = null;
-      if (msg.resume) {
-        amc = AmcSearch.restore(env, scorer, msg.resume.amc);
-        if (msg.resume.random) random = AmcSearch.restore(randomEnv(), scorer, msg.resume.random);
-        post({ type: 'restored', amc: amc.log, random: random?.log ?? [], elapsedMs: msg.resume.elapsedMs });
-      } else {
-        amc = new AmcSearch(env, scorer, config);
-        if (wantRandom) random = new AmcSearch(randomEnv(), scorer, randomConfig(config));
+      let backend = await this.deps.initBackend(msg.backend);
+      try {
+        session = await this.open(msg, backend);
+      } catch (e) {
+        // A GPU backend that fails while the search is set up: WASM takes over.
+        if (!canFallBack(backend.name) || e instanceof SearchError) throw e;
+        const failed = backend;
+        backend = await this.deps.initBackend('wasm');
+        if (backend.name === failed.name) throw e;
+        post({ type: 'error', message: `${LABEL[failed.name] ?? failed.name} failed while the search was set up (${errLine(e)}): it runs on ${LABEL[backend.name] ?? backend.name} instead.`, fatal: false });
+        session = await this.open(msg, backend);
       }
-      let uniform = msg.resume?.uniform ?? null;
-      if (!uniform) {
-        const u = bestUniform(env);
-        const score = await scorer.score(u.keep);
-        uniform = {
-          ratio: u.ratio,
-          keep: Object.fromEntries(u.keep),
-          resource: u.resource,
-          resourceRatio: u.resourceRatio,
-          ...env.costOf(u.keep),
-          score,
-          reward: rewardOf(config, score, u.resource),
-        };
-      }
-      post({ type: 'baseline', uniform });
-      const meta = msg.meta ? { ...msg.meta, backend: backend.name } : null;
-      session = { id: msg.id, model, analysis, scorer, amc, random, uniform, meta, elapsedMs: msg.resume?.elapsedMs ?? 0 };
       this.session = session;
+      await this.checkDrift(session);
+      if (canFallBack(session.backend.name)) session.lastGood = await this.progressOf(session);
     } catch (e) {
       post({ type: 'error', message: errLine(e), fatal: true });
       return;
@@ -195,6 +219,214 @@ export class SearchHost {
       return;
     }
     this.postStatus();
+  }
+
+  /** Loads the model and data, builds the env, scorer and searches on `backend`, scores the uniform baseline. */
+  private async open(msg: Extract<ToWorker, { type: 'start' }>, backend: BackendInfo): Promise<Session> {
+    const { post } = this.deps;
+    const model = await loadModel(modelFilesAsInput(msg.model));
+    const analysis = analyzeModel(model, msg.inputSize === null ? undefined : { inputSize: msg.inputSize });
+    const config = msg.resume?.amc.config ?? msg.config;
+    const data = scoringData(msg.data);
+    const meta = msg.meta ? { ...msg.meta, backend: backend.name } : null;
+    const reference = await this.warmUp(config);
+    const latency = config.env.resource === 'latency' ? await this.latencyTable(msg.id, meta !== null, model, analysis, config, msg.latency ?? null, backend) : null;
+    const { env, scorer } = await this.scoring(model, analysis, config, data, latency);
+    const originalCost = env.costOf(new Map());
+    post({
+      type: 'ready',
+      backend,
+      groups: env.steps.map((s) => ({ id: s.group.id, channels: s.group.channels })),
+      originalResource: env.originalResource,
+      originalMacs: originalCost.macs,
+      originalParams: originalCost.params,
+      budget: env.budget,
+      floor: env.floor,
+      labeled: data.labels !== undefined,
+      images: data.images.length / imageBytes(data),
+      ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
+    });
+    const wantRandom = msg.resume ? msg.resume.random !== null : msg.randomBaseline;
+    const randomEnv = () => new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
+    let amc: AmcSearch;
+    let random: AmcSearch | null = null;
+    if (msg.resume) {
+      amc = AmcSearch.restore(env, scorer, msg.resume.amc);
+      if (msg.resume.random) random = AmcSearch.restore(randomEnv(), scorer, msg.resume.random);
+      post({ type: 'restored', amc: amc.log, random: random?.log ?? [], elapsedMs: msg.resume.elapsedMs });
+    } else {
+      amc = new AmcSearch(env, scorer, config);
+      if (wantRandom) random = new AmcSearch(randomEnv(), scorer, randomConfig(config));
+    }
+    let uniform = msg.resume?.uniform ?? null;
+    if (!uniform) {
+      const u = bestUniform(env);
+      const score = await scorer.score(u.keep);
+      // Latency: judged by its measured latency, as episodes are; the prediction kept beside it.
+      const measured = latency && score.latencyMs !== undefined && scorer.originalLatencyMs ? score.latencyMs : undefined;
+      const resource = measured ?? u.resource;
+      uniform = {
+        ratio: u.ratio,
+        keep: Object.fromEntries(u.keep),
+        resource,
+        resourceRatio: measured !== undefined ? measured / scorer.originalLatencyMs! : u.resourceRatio,
+        ...(measured !== undefined ? { predictedRatio: u.resourceRatio } : {}),
+        ...env.costOf(u.keep),
+        score,
+        reward: rewardOf(config, score, resource),
+      };
+    }
+    post({ type: 'baseline', uniform });
+    return {
+      id: msg.id,
+      model,
+      analysis,
+      config,
+      data,
+      backend,
+      latency,
+      scorer,
+      amc,
+      random,
+      uniform,
+      meta,
+      elapsedMs: msg.resume?.elapsedMs ?? 0,
+      reference,
+      lastGood: null,
+    };
+  }
+
+  private get driftEvery(): number {
+    return this.deps.driftEvery ?? DRIFT_EVERY;
+  }
+
+  /**
+   * A fresh worker (or backend) runs cold until V8 tiers its kernels up: burns it in with the
+   * reference model before the latency table or the drift baseline is timed. Returns the reference
+   * model and its drift monitor when drift is watched.
+   */
+  private async warmUp(config: SearchConfig): Promise<{ model: tf.LayersModel; monitor: DriftMonitor } | null> {
+    const reference = this.driftEvery > 0 ? this.newReference() : null;
+    if (!reference && config.env.resource !== 'latency') return null;
+    const model = reference?.model ?? buildReferenceModel();
+    try {
+      await burnIn([model], 32, this.deps.burnInMs ?? BURN_IN_MS);
+    } finally {
+      if (!reference) model.dispose();
+    }
+    return reference;
+  }
+
+  private newReference(): { model: tf.LayersModel; monitor: DriftMonitor } {
+    const model = buildReferenceModel();
+    return { model, monitor: new DriftMonitor(model, this.deps.timing?.reference ?? { warmup: 3, runs: 15 }) };
+  }
+
+  /** The env (with the latency table's predictor for latency) and the scorer (measuring latency for latency). */
+  private async scoring(model: LoadedModel, analysis: ModelAnalysis, config: SearchConfig, data: ScoringData, latency: SavedLatency | null): Promise<{ env: PruningEnv; scorer: EpisodeScorer }> {
+    const env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
+    const scorer = await EpisodeScorer.create(model, analysis, data, {
+      seed: config.seed,
+      roundTo: config.env.roundTo,
+      ...(latency ? { latency: this.deps.timing?.episode ?? EPISODE_LATENCY } : {}),
+    });
+    return { env, scorer };
+  }
+
+  /**
+   * The latency table for a latency search: the saved one when it was measured on this backend,
+   * else one timed now (progress posted) and saved with the search.
+   */
+  private async latencyTable(id: string, persist: boolean, model: LoadedModel, analysis: ModelAnalysis, config: SearchConfig, saved: SavedLatency | null, backend: BackendInfo): Promise<SavedLatency> {
+    const { post } = this.deps;
+    if (saved && saved.table.backend === backend.name) {
+      post({ type: 'latency-table', latency: saved, reused: true });
+      return saved;
+    }
+    if (saved) {
+      post({ type: 'error', message: `the saved latency table was measured on ${LABEL[saved.table.backend] ?? saved.table.backend}, the search now runs on ${LABEL[backend.name] ?? backend.name}: it is measured again.`, fatal: false });
+    }
+    let lastPost = -Infinity;
+    let lastFraction = -1;
+    const built = await deviceLatencyTable(model, analysis, { roundTo: config.env.roundTo, ...this.deps.timing?.table }, (fraction, what) => {
+      const now = performance.now();
+      if (fraction < 1 && now - lastPost < 150 && fraction - lastFraction < 0.05) return;
+      lastPost = now;
+      lastFraction = fraction;
+      post({ type: 'latency-progress', fraction, what });
+    });
+    const latency: SavedLatency = { table: built.table, points: built.points };
+    if (persist && this.deps.store?.saveLatency) {
+      try {
+        await this.deps.store.saveLatency(id, latency);
+      } catch (e) {
+        post({ type: 'error', message: `could not save the latency table in this browser (${errLine(e)}); a resumed search would measure it again.`, fatal: false });
+      }
+    }
+    post({ type: 'latency-table', latency, reused: false });
+    return latency;
+  }
+
+  /** Re-times the reference model and posts the drift (never fatal: a dead backend shows at the next episode). */
+  private async checkDrift(s: Session): Promise<void> {
+    if (!s.reference) return;
+    try {
+      const { medianMs, drift } = await s.reference.monitor.check();
+      this.deps.post({ type: 'drift', episode: s.amc.episode, medianMs, drift, backend: s.backend.name });
+    } catch {
+      // Reported by the episode that fails next, if the backend is gone.
+    }
+  }
+
+  /**
+   * After a backend failure: WASM, the scorer (and latency table) rebuilt there, the searches
+   * restored from the last finished episode. False when there is nothing to fall back to.
+   */
+  private async fallBack(s: Session, reason: string): Promise<boolean> {
+    this.lost = null;
+    if (!canFallBack(s.backend.name) || !s.lastGood) return false;
+    const from = s.backend;
+    let backend: BackendInfo;
+    try {
+      backend = await this.deps.initBackend('wasm');
+    } catch {
+      return false;
+    }
+    if (backend.name === from.name) return false;
+    const lastGood = s.lastGood;
+    for (const old of [s.amc, s.random]) {
+      try {
+        old?.dispose();
+      } catch {
+        // Its tensors lived on the lost backend.
+      }
+    }
+    try {
+      s.reference?.model.dispose();
+    } catch {
+      // Same.
+    }
+    const reference = await this.warmUp(s.config);
+    const latency = s.latency ? await this.latencyTable(s.id, s.meta !== null, s.model, s.analysis, s.config, null, backend) : null;
+    const { env, scorer } = await this.scoring(s.model, s.analysis, s.config, s.data, latency);
+    s.backend = backend;
+    s.latency = latency;
+    s.scorer = scorer;
+    s.amc = AmcSearch.restore(env, scorer, lastGood.amc);
+    s.random = lastGood.random ? AmcSearch.restore(new PruningEnv(s.analysis, s.config.env, latency ? latencyResource(latency.table, s.analysis) : undefined), scorer, lastGood.random) : null;
+    s.lastGood = null;
+    if (s.meta) s.meta = { ...s.meta, backend: backend.name };
+    s.reference = reference;
+    const to = LABEL[backend.name] ?? backend.name;
+    this.deps.post({
+      type: 'backend',
+      backend,
+      episode: s.amc.episode,
+      message: `${LABEL[from.name] ?? from.name} failed (${reason}): the search goes on on ${to} from episode ${s.amc.episode + 1}${latency ? `, with a latency table measured again on ${to}` : ''}.`,
+      ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
+    });
+    await this.checkDrift(s);
+    return true;
   }
 
   private postStatus(): void {
@@ -218,14 +450,24 @@ export class SearchHost {
     try {
       if (!this.pauseRequested && !this.stopRequested) this.postStatus();
       while (!this.pauseRequested && !this.stopRequested) {
+        const lost = this.lost;
+        if (lost !== null && !(await this.fallBack(s, lost))) throw new Error(lost);
         const turn = this.next(s);
         if (!turn) break;
         const t0 = performance.now();
-        const record = await turn.search.runEpisode();
+        let record;
+        try {
+          record = await turn.search.runEpisode();
+        } catch (e) {
+          // A failed backend: go on on WASM from the last finished episode (this one is run again).
+          if (await this.fallBack(s, errLine(e))) continue;
+          throw e;
+        }
         s.elapsedMs += performance.now() - t0;
-        const saved = await this.save(s);
+        const saved = await this.afterEpisode(s);
         const ms = performance.now() - t0;
         this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved });
+        if (turn.which === 'amc' && this.driftEvery > 0 && s.amc.episode % this.driftEvery === 0) await this.checkDrift(s);
         await this.yieldNow();
       }
     } catch (e) {
@@ -249,16 +491,29 @@ export class SearchHost {
     if (s) this.postStatus();
   }
 
-  /** Saves the progress and the summary; false (with an error posted) when storage fails. */
-  private async save(s: Session): Promise<boolean> {
-    const store = this.deps.store;
-    if (!store || !s.meta) return false;
-    const progress: SearchProgress = {
+  private async progressOf(s: Session): Promise<SearchProgress> {
+    return {
       amc: await s.amc.snapshot(),
       random: s.random ? await s.random.snapshot() : null,
       uniform: s.uniform,
       elapsedMs: s.elapsedMs,
     };
+  }
+
+  /** After an episode: the snapshot a fallback would restore (on a GPU backend), and the save. */
+  private async afterEpisode(s: Session): Promise<boolean> {
+    const fallible = canFallBack(s.backend.name);
+    if (!fallible && !(this.deps.store && s.meta)) return false;
+    const progress = await this.progressOf(s);
+    if (fallible) s.lastGood = progress;
+    return this.save(s, progress);
+  }
+
+  /** Saves the progress and the summary; false (with an error posted) when storage fails. */
+  private async save(s: Session, snapshot?: SearchProgress): Promise<boolean> {
+    const store = this.deps.store;
+    if (!store || !s.meta) return false;
+    const progress = snapshot ?? (await this.progressOf(s));
     const best = s.amc.best;
     const randomBest = s.random?.best;
     const u = s.uniform;

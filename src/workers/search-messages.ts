@@ -15,6 +15,8 @@ import type { Scaling } from '../core/data/procedural';
 import { dirName, type ModelFile } from '../core/model/files';
 import type { SearchConfig } from '../core/search/config';
 import type { EpisodeRecord, Score, SearchSnapshot } from '../core/search/search';
+import type { LatencyTable } from '../core/measure/latency-table';
+import type { CalibrationPoint } from '../core/search/latency-resource';
 
 /** A model as the two files of a tfjs export: what IndexedDB keeps and what the worker loads. */
 export interface ModelFiles {
@@ -67,12 +69,25 @@ export function imageCount(spec: Extract<ScoringSpec, { kind: 'images' }>): numb
 export interface UniformBaseline {
   ratio: number;
   keep: Record<string, number>;
+  /** For latency: the measured latency (ms) and its fraction of the original's, as episodes record it. */
   resource: number;
   resourceRatio: number;
+  /** For latency: the table's predicted ratio (what the wall saw). */
+  predictedRatio?: number;
   macs: number;
   params: number;
   score: Score;
   reward: number;
+}
+
+/**
+ * A latency search's per-layer latency table, measured on this device before the first episode,
+ * with the end-to-end calibration points. Saved once with the search: a resumed search uses the
+ * same table (the same action wall), not a re-measured one.
+ */
+export interface SavedLatency {
+  table: LatencyTable;
+  points: CalibrationPoint[];
 }
 
 /** Everything a search needs to continue where it stopped; saved after every episode. */
@@ -184,6 +199,8 @@ export type ToWorker =
       backend?: BackendName;
       /** Run the episodes right away (false: load, restore and wait for 'resume'). */
       run: boolean;
+      /** The saved latency table of a latency search being resumed (absent: measure one). */
+      latency?: SavedLatency | null;
     }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -210,7 +227,16 @@ export type FromWorker =
       floor: number;
       labeled: boolean;
       images: number;
+      /** Latency searches: the unpruned model's measured latency, ms, on the worker's backend. */
+      originalLatencyMs?: number;
     }
+  | { type: 'latency-progress'; fraction: number; what: string }
+  /** The latency table in use: measured now, or the saved one (`reused`). */
+  | { type: 'latency-table'; latency: SavedLatency; reused: boolean }
+  /** The reference model re-timed by the search worker, after `episode` agent episodes. */
+  | { type: 'drift'; episode: number; medianMs: number; drift: number; backend: string }
+  /** The backend failed and the search went on on another (WASM), from the last finished episode. */
+  | { type: 'backend'; backend: BackendInfo; message: string; episode: number; originalLatencyMs?: number }
   | { type: 'restored'; amc: EpisodeRecord[]; random: EpisodeRecord[]; elapsedMs: number }
   | { type: 'baseline'; uniform: UniformBaseline }
   | { type: 'episode'; search: 'amc' | 'random'; record: EpisodeRecord; ms: number; tensors: number; saved: boolean }

@@ -1,6 +1,6 @@
 /**
  * Searches saved in this browser (IndexedDB through idb-keyval), so a reload or a closed tab
- * loses no finished episode. One database, one object store, four records per search:
+ * loses no finished episode. One database, one object store, four records per search (five for latency):
  *
  *   meta:<id>      SearchMeta: small, listed on every page load (model name, target, episodes, best)
  *   model:<id>     ModelFiles: the model searched (its export files), so it can be restored even
@@ -9,16 +9,20 @@
  *                  generated again)
  *   progress:<id>  SearchProgress: agent weights and Adam moments, replay buffer, random state,
  *                  episode log, baselines
+ *   latency:<id>   SavedLatency: a latency search's per-layer table measured on this device,
+ *                  written once by the worker before the first episode (a resume reuses it)
  *
  * The page writes model, data and the first meta when a search starts; the worker writes progress
  * and meta together (one transaction) after every episode. Used by both.
  */
 import { createStore, delMany, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
-import type { ModelFiles, ScoringSpec, SearchMeta, SearchProgress } from './search-messages';
+import type { ModelFiles, SavedLatency, ScoringSpec, SearchMeta, SearchProgress } from './search-messages';
 
 export interface SearchStore {
   /** Saves what the search has done so far and its summary, both or neither. */
   saveProgress(id: string, progress: SearchProgress, meta: SearchMeta): Promise<void>;
+  /** Saves a latency search's table (once, before its first episode). */
+  saveLatency?(id: string, latency: SavedLatency): Promise<void>;
 }
 
 export const DB_NAME = 'amc-playground-searches';
@@ -35,6 +39,7 @@ const key = {
   model: (id: string) => `model:${id}`,
   data: (id: string) => `data:${id}`,
   progress: (id: string) => `progress:${id}`,
+  latency: (id: string) => `latency:${id}`,
 };
 
 export const idbSearchStore: SearchStore = {
@@ -46,6 +51,9 @@ export const idbSearchStore: SearchStore = {
       ],
       store(),
     );
+  },
+  async saveLatency(id, latency) {
+    await setMany([[key.latency(id), latency]], store());
   },
 };
 
@@ -75,13 +83,21 @@ export interface SavedSearch {
   model: ModelFiles;
   data: ScoringSpec | undefined;
   progress: SearchProgress | undefined;
+  /** A latency search's table, as measured when it started. */
+  latency: SavedLatency | undefined;
 }
 
 /** Everything saved for one search, or undefined when its model is gone. */
 export async function loadSearch(id: string): Promise<SavedSearch | undefined> {
-  const [meta, model, data, progress] = await getMany([key.meta(id), key.model(id), key.data(id), key.progress(id)], store());
+  const [meta, model, data, progress, latency] = await getMany([key.meta(id), key.model(id), key.data(id), key.progress(id), key.latency(id)], store());
   if (!meta || !model) return undefined;
-  return { meta: meta as SearchMeta, model: model as ModelFiles, data: data as ScoringSpec | undefined, progress: progress as SearchProgress | undefined };
+  return {
+    meta: meta as SearchMeta,
+    model: model as ModelFiles,
+    data: data as ScoringSpec | undefined,
+    progress: progress as SearchProgress | undefined,
+    latency: latency as SavedLatency | undefined,
+  };
 }
 
 export async function getMeta(id: string): Promise<SearchMeta | undefined> {
@@ -89,5 +105,5 @@ export async function getMeta(id: string): Promise<SearchMeta | undefined> {
 }
 
 export async function deleteSearch(id: string): Promise<void> {
-  await delMany([key.meta(id), key.model(id), key.data(id), key.progress(id)], store());
+  await delMany([key.meta(id), key.model(id), key.data(id), key.progress(id), key.latency(id)], store());
 }

@@ -1,7 +1,8 @@
 /**
  * The AMC search in a Web Worker, so the page's main thread does only the UI. A thin binding of
  * SearchHost (search-host.ts) to the worker's messages: its own tfjs backend (WASM with the
- * binaries Vite emits; single-threaded, see ENVIRONMENT.md), progress saved to IndexedDB from here.
+ * binaries Vite emits; single-threaded, see ENVIRONMENT.md), progress saved to IndexedDB from here,
+ * and a watch on the GPU device so that losing it falls back to WASM (backend-watch.ts).
  *
  * Made by the page with
  *   new Worker(new URL('../workers/search.worker.ts', import.meta.url), { type: 'module' })
@@ -9,6 +10,7 @@
 import { initBackend } from '../core/measure/backends';
 import { wasmPaths } from '../app/lib/wasm-paths';
 import { SearchHost } from './search-host';
+import { watchBackend } from './backend-watch';
 import { idbSearchStore } from './search-store';
 import type { FromWorker, ToWorker } from './search-messages';
 
@@ -17,10 +19,15 @@ const scope = self as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 };
 
-const host = new SearchHost({
+const host: SearchHost = new SearchHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   store: idbSearchStore,
-  initBackend: (preferred) => initBackend(preferred === 'webgl' ? undefined : preferred, wasmPaths),
+  initBackend: async (preferred) => {
+    const info = await initBackend(preferred === 'webgl' ? undefined : preferred, wasmPaths);
+    // A GPU device lost between episodes: WASM takes over before the next one.
+    watchBackend(info, (reason) => host.backendLost(reason, info.name));
+    return info;
+  },
 });
 
 scope.onmessage = (e) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultWarmup, formatDuration, nearest, paddedExtent, paretoFront, recentMean, ticks, timeLeft } from './search-math';
+import { defaultWarmup, formatDuration, nearest, paddedExtent, paretoFront, recentMean, ticks, timeLeft, ranks, spearman, macsLatencyAgreement } from './search-math';
 
 describe('defaultWarmup', () => {
   it("is the paper's 100 for long budgets and a third of short ones", () => {
@@ -92,5 +92,41 @@ describe('chart helpers', () => {
     ];
     expect(nearest(pts, 18, 11, 5)).toBe(1);
     expect(nearest(pts, 15, 40, 5)).toBe(-1);
+  });
+});
+
+describe('MACs against measured latency', () => {
+  it('ranks with ties sharing their mean rank', () => {
+    expect(ranks([3, 1, 2])).toEqual([3, 1, 2]);
+    expect(ranks([1, 2, 2, 5])).toEqual([1, 2.5, 2.5, 4]);
+    expect(ranks([])).toEqual([]);
+  });
+
+  it('gives Spearman correlations of 1, -1, and nothing for too few or constant points', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 35, 80])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    expect(spearman([1, 2], [1, 2])).toBeUndefined();
+    expect(spearman([1, 2, 3], [5, 5, 5])).toBeUndefined();
+  });
+
+  it('finds where MACs and latency disagree, and the pair where MACs mislead most', () => {
+    const agree = macsLatencyAgreement([
+      { macs: 0.3, latency: 0.5 },
+      { macs: 0.4, latency: 0.6 },
+      { macs: 0.5, latency: 0.7 },
+    ]);
+    expect(agree).toMatchObject({ points: 3, discordant: 0, worst: null });
+    expect(agree.spearman).toBeCloseTo(1, 12);
+
+    const r = macsLatencyAgreement([
+      { macs: 0.3, latency: 0.8 }, // fewest MACs, but the slowest
+      { macs: 0.4, latency: 0.5 },
+      { macs: 0.5, latency: 0.6 },
+      { macs: NaN, latency: 0.1 }, // not measured: left out
+    ]);
+    expect(r.points).toBe(3);
+    // Pairs (0,1) and (0,2) are ordered the opposite way; (1,2) agrees.
+    expect(r.discordant).toBeCloseTo(2 / 3, 12);
+    expect(r.worst).toEqual({ fewer: 0, more: 1 });
   });
 });

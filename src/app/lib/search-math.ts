@@ -103,3 +103,90 @@ export function nearest(points: readonly XY[], x: number, y: number, radius: num
   });
   return best;
 }
+
+/** Ranks of `values` from 1 (smallest); tied values share the mean of their ranks. */
+export function ranks(values: readonly number[]): number[] {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && values[order[j + 1]] === values[order[i]]) j++;
+    const r = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) out[order[k]] = r;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's rank correlation; undefined with fewer than 3 points or when either side is constant. */
+export function spearman(xs: readonly number[], ys: readonly number[]): number | undefined {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 3) return undefined;
+  const rx = ranks(xs.slice(0, n));
+  const ry = ranks(ys.slice(0, n));
+  const mean = (n + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) ** 2;
+    syy += (ry[i] - mean) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : undefined;
+}
+
+export interface CostPoint {
+  /** MACs as a fraction of the original's. */
+  macs: number;
+  /** Measured latency as a fraction of the original's. */
+  latency: number;
+}
+
+export interface MacsLatencyAgreement {
+  points: number;
+  /** Rank correlation of MACs and measured latency over the points. */
+  spearman: number | undefined;
+  /** Fraction of pairs that MACs and latency order the opposite way (ties excluded). */
+  discordant: number;
+  /**
+   * The pair where MACs mislead most: `fewer` has fewer MACs than `more` yet is slower, by the
+   * largest latency gap. Indices into the points; null when MACs order every pair as latency does.
+   */
+  worst: { fewer: number; more: number } | null;
+}
+
+/** Where MACs and measured latency disagree, over the episodes of a latency search. */
+export function macsLatencyAgreement(points: readonly CostPoint[]): MacsLatencyAgreement {
+  const ok = points.map((p, i) => i).filter((i) => Number.isFinite(points[i].macs) && Number.isFinite(points[i].latency));
+  let pairs = 0;
+  let discordant = 0;
+  let worst: { fewer: number; more: number } | null = null;
+  let worstGap = 0;
+  for (let a = 0; a < ok.length; a++) {
+    for (let b = a + 1; b < ok.length; b++) {
+      const p = points[ok[a]];
+      const q = points[ok[b]];
+      const dm = q.macs - p.macs;
+      const dl = q.latency - p.latency;
+      if (dm === 0 || dl === 0) continue;
+      pairs++;
+      if (Math.sign(dm) === Math.sign(dl)) continue;
+      discordant++;
+      const gap = Math.abs(dl);
+      if (gap > worstGap) {
+        worstGap = gap;
+        worst = dm > 0 ? { fewer: ok[a], more: ok[b] } : { fewer: ok[b], more: ok[a] };
+      }
+    }
+  }
+  return {
+    points: ok.length,
+    spearman: spearman(
+      ok.map((i) => points[i].macs),
+      ok.map((i) => points[i].latency),
+    ),
+    discordant: pairs ? discordant / pairs : 0,
+    worst,
+  };
+}

@@ -4,7 +4,7 @@ import { isFinished, type SearchMeta } from '../../workers/search-messages';
 
 export const pct = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
 
-const RESOURCE: Record<string, string> = { macs: 'MACs', params: 'params' };
+const RESOURCE: Record<string, string> = { macs: 'MACs', params: 'params', latency: 'latency' };
 
 export function resourceName(kind: string): string {
   return RESOURCE[kind] ?? kind;

@@ -17,10 +17,14 @@ import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/p
 import type { ImportanceCriterion } from '../../core/prune/importance';
 import { pruneReport, type PruneReport } from '../../core/export/report';
 import { downloadBlob, exportBlobs, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile } from '../../core/export/browser';
-import { WEIGHTS_FILE } from '../../core/export/files';
+import { REPORT_FILE, WEIGHTS_FILE } from '../../core/export/files';
 import { maxAbsDiff, sampleInputs, summarizeOutput, type OutputSummary } from '../lib/sample-input';
 import { snapKeep } from '../lib/snap';
+import { backendChoices, compareLatency, latencyReport, type LatencyComparison } from '../lib/latency-view';
+import type { BackendName } from '../../core/measure/backends';
+import { COMPARE_OPTIONS, type CompareRow, type ModelsTiming } from '../../workers/latency-messages';
 import type { AppState } from './app.svelte';
+import { DeviceState } from './device.svelte';
 
 export const RATIO_MIN = 0.2;
 export const RATIO_MAX = 1;
@@ -42,6 +46,20 @@ export interface PruneOutcome {
   ms: number;
 }
 
+/** The measured latency of the original and the pruned model, timed side by side in the timing worker. */
+export type LatencyStatus =
+  | { kind: 'idle' }
+  | { kind: 'measuring'; what: string }
+  | { kind: 'done'; timing: ModelsTiming; comparison: LatencyComparison }
+  | { kind: 'error'; message: string };
+
+/** Both models timed on each backend in turn ("compare backends"). */
+export type BackendsStatus =
+  | { kind: 'idle' }
+  | { kind: 'running'; fraction: number; what: string }
+  | { kind: 'done'; rows: CompareRow[]; restored: string }
+  | { kind: 'error'; message: string };
+
 export type PruneStatus = { kind: 'idle' } | { kind: 'pruning' } | { kind: 'error'; message: string };
 export type SaveStatus = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; url: string; bytes: number } | { kind: 'error'; message: string };
 
@@ -62,6 +80,10 @@ export class PruneState {
   status = $state<PruneStatus>({ kind: 'idle' });
   outcome = $state.raw<PruneOutcome | null>(null);
   save = $state<SaveStatus>({ kind: 'idle' });
+  latency = $state.raw<LatencyStatus>({ kind: 'idle' });
+  backends = $state.raw<BackendsStatus>({ kind: 'idle' });
+  /** Backends ticked for "compare backends" (unset: the choice's default). */
+  backendPick = $state<Partial<Record<BackendName, boolean>>>({});
 
   readonly roundTo = $derived(this.roundTo8 ? DEFAULT_ROUND_TO : 1);
   /** Cost of the policy as edited: no rebuild, just shapes. */
@@ -71,6 +93,8 @@ export class PruneState {
 
   private disposed = false;
   private seq = 0;
+  private latencySeq = 0;
+  private backendsSeq = 0;
 
   constructor(
     private readonly app: AppState,
@@ -177,6 +201,80 @@ export class PruneState {
     this.app.pruned = { original: this.model, model: outcome.result.model };
     this.save = { kind: 'idle' };
     this.status = { kind: 'idle' };
+    this.latency = { kind: 'idle' };
+    this.backends = { kind: 'idle' };
+    void this.measureLatency();
+  }
+
+  /** The backends "compare backends" can time, and whether each is ticked. */
+  get backendOptions() {
+    const info = this.app.backend.kind === 'ready' ? this.app.backend.info : null;
+    return backendChoices(info).map((c) => ({ ...c, picked: c.available && (this.backendPick[c.name] ?? c.defaultOn) }));
+  }
+
+  setBackendPick(name: BackendName, on: boolean): void {
+    this.backendPick[name] = on;
+  }
+
+  /**
+   * Times the original and the pruned model side by side (interleaved runs, median after warm-up)
+   * on the page's backend, in the timing worker, and adds the figures to report.json.
+   */
+  async measureLatency(): Promise<void> {
+    const o = this.outcome;
+    if (!o || this.disposed) return;
+    const id = ++this.latencySeq;
+    const device = DeviceState.of(this.app);
+    this.latency = { kind: 'measuring', what: 'timing the original and the pruned model' };
+    try {
+      const timing = await device.client.measure([this.model, o.result.model], this.analysis.graph.inputSize, device.backendName, COMPARE_OPTIONS, (_f, what) => {
+        if (id === this.latencySeq) this.latency = { kind: 'measuring', what };
+      });
+      if (this.disposed || id !== this.latencySeq || this.outcome?.result !== o.result) return;
+      this.latency = { kind: 'done', timing, comparison: compareLatency(timing.stats, o.report.ratios.macs) };
+      this.updateReport();
+    } catch (e) {
+      if (!this.disposed && id === this.latencySeq) this.latency = { kind: 'error', message: `Could not time the models: ${errLine(e)}.` };
+    }
+  }
+
+  /** Times both models on every ticked backend, then goes back to the page's backend. */
+  async compareBackends(): Promise<void> {
+    const o = this.outcome;
+    if (!o || this.disposed || this.backends.kind === 'running') return;
+    const picked = this.backendOptions.filter((c) => c.picked).map((c) => c.name);
+    if (!picked.length) {
+      this.backends = { kind: 'error', message: 'Tick at least one backend to compare.' };
+      return;
+    }
+    const id = ++this.backendsSeq;
+    const device = DeviceState.of(this.app);
+    this.backends = { kind: 'running', fraction: 0, what: 'starting' };
+    try {
+      const r = await device.client.compare([this.model, o.result.model], this.analysis.graph.inputSize, picked, device.backendName, COMPARE_OPTIONS, (fraction, what) => {
+        if (id === this.backendsSeq) this.backends = { kind: 'running', fraction, what };
+      });
+      if (this.disposed || id !== this.backendsSeq || this.outcome?.result !== o.result) return;
+      this.backends = { kind: 'done', rows: r.rows, restored: r.backend.name };
+      this.updateReport();
+    } catch (e) {
+      if (!this.disposed && id === this.backendsSeq) this.backends = { kind: 'error', message: `Could not compare the backends: ${errLine(e)}.` };
+    }
+  }
+
+  /** report.json again, with the latency measured since (the other files stay as they are). */
+  private updateReport(): void {
+    const o = this.outcome;
+    if (!o || this.latency.kind !== 'done') return;
+    const rows = this.backends.kind === 'done' ? this.backends.rows : [];
+    const report = { ...o.report, latency: latencyReport(this.latency.timing, o.report.ratios.macs, rows) } as PruneReport;
+    const blob = new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' });
+    const fresh = { name: REPORT_FILE, blob, bytes: blob.size };
+    const old = o.urls[REPORT_FILE];
+    const files = o.files.map((f) => (f.name === REPORT_FILE ? fresh : f));
+    const urls = { ...o.urls, [REPORT_FILE]: URL.createObjectURL(fresh.blob) };
+    if (old) URL.revokeObjectURL(old);
+    this.outcome = { ...o, report, files, urls };
   }
 
   dismissError(): void {
@@ -201,9 +299,10 @@ export class PruneState {
         return r;
       });
       // A newer prune replaced the outcome meanwhile: its save state is its own.
-      this.save = this.outcome === o ? { kind: 'saved', ...saved } : { kind: 'idle' };
+      // (The outcome object is replaced when latency joins report.json: same result, same save.)
+      this.save = this.outcome?.result === o.result ? { kind: 'saved', ...saved } : { kind: 'idle' };
     } catch (e) {
-      this.save = this.outcome === o ? { kind: 'error', message: `Could not save to browser storage: ${errLine(e)}` } : { kind: 'idle' };
+      this.save = this.outcome?.result === o.result ? { kind: 'error', message: `Could not save to browser storage: ${errLine(e)}` } : { kind: 'idle' };
     }
   }
 

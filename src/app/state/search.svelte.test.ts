@@ -8,6 +8,7 @@ import type { EpisodeRecord } from '../../core/search/search';
 import type { FromWorker, ToWorker, UniformBaseline } from '../../workers/search-messages';
 import type { AppState } from './app.svelte';
 import { SearchState, bestOf } from './search.svelte';
+import { DeviceState } from './device.svelte';
 
 let model: LoadedModel;
 let analysis: ModelAnalysis;
@@ -196,6 +197,45 @@ describe('SearchState', () => {
     // Messages from the old worker are ignored.
     workers[0].send({ type: 'episode', search: 'amc', record: record(0, -0.1, 0.5, 0.9), ms: 1, tensors: 1, saved: false });
     expect(state.log).toHaveLength(0);
+  });
+
+  it('a latency search leaves the target check to the worker, and shows its table, drift and backend fallback', async () => {
+    const { state, workers, app } = setup();
+    state.episodes = 3;
+    state.resource = 'latency';
+    // No MACs check for latency: the worker checks the target against its measured table.
+    state.target = 0.01;
+    await state.start();
+    expect(workers).toHaveLength(1);
+    const w = workers[0];
+    const start = w.posted[0] as Extract<ToWorker, { type: 'start' }>;
+    expect(start.config.env).toMatchObject({ resource: 'latency', target: 0.01 });
+    const device = DeviceState.of(app);
+    expect(device.searchDrift).toEqual([]);
+
+    w.send({ type: 'latency-progress', fraction: 0.4, what: 'timing layers (4/10)' });
+    expect(state.latencyTable).toEqual({ kind: 'measuring', fraction: 0.4, what: 'timing layers (4/10)' });
+    const table = { layers: [], scale: 1, offset: 0, overheadMs: 0.1, backend: 'webgpu', seconds: 3, calibrationError: 0.05 };
+    w.send({ type: 'latency-table', latency: { table, points: [] }, reused: false });
+    expect(state.latencyTable).toMatchObject({ kind: 'ready', reused: false, latency: { table: { backend: 'webgpu' } } });
+    w.send({ type: 'ready', backend: { name: 'webgpu', reason: '' }, groups: [{ id: 'a', channels: 16 }], originalResource: 5, originalMacs: 100, originalParams: 10, budget: 2.5, floor: 1, labeled: true, images: 50, originalLatencyMs: 5 });
+    expect(state.info?.originalLatencyMs).toBe(5);
+    w.send({ type: 'drift', episode: 0, medianMs: 2, drift: 0, backend: 'webgpu' });
+    w.send({ type: 'drift', episode: 10, medianMs: 2.2, drift: 0.1, backend: 'webgpu' });
+    expect(device.searchDrift.map((d) => d.drift)).toEqual([0, 0.1]);
+
+    w.send({ type: 'backend', backend: { name: 'wasm', reason: 'WASM requested' }, episode: 12, message: 'webGPU failed (device lost): the search goes on on WASM from episode 13', originalLatencyMs: 7 });
+    expect(state.info?.backend.name).toBe('wasm');
+    expect(state.info?.originalLatencyMs).toBe(7);
+    expect(state.fallbacks).toEqual(['WebGPU failed (device lost): the search goes on on WASM from episode 13']);
+    expect(state.phase).toBe('starting');
+
+    // A new search starts with a clean slate.
+    w.send({ type: 'status', status: 'done', episodes: 3, randomEpisodes: 0, elapsedMs: 1 });
+    await state.start();
+    expect(state.fallbacks).toEqual([]);
+    expect(state.latencyTable).toEqual({ kind: 'none' });
+    expect(device.searchDrift).toEqual([]);
   });
 
   it('picks the best as AmcSearch does: highest reward, earliest on ties', () => {

@@ -15,7 +15,7 @@ import { exportFiles } from '../../core/export/files';
 import { downloadBlob } from '../../core/export/browser';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
-import type { BackendInfo } from '../../core/measure/backends';
+import { isBackendName, type BackendInfo } from '../../core/measure/backends';
 import { searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
 import type { EpisodeRecord } from '../../core/search/search';
 import { PruningEnv } from '../../core/search/env';
@@ -30,6 +30,7 @@ import {
   transferOf,
   dataChoiceOf,
   type FromWorker,
+  type SavedLatency,
   type ScoringSpec,
   type SearchMeta,
   type StepGroup,
@@ -42,6 +43,7 @@ import { searchData, searchDataLabel } from '../lib/search-data';
 import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
 import { PruneState } from './prune.svelte';
+import { DeviceState } from './device.svelte';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
 
@@ -56,7 +58,15 @@ export interface SearchInfo {
   floor: number;
   labeled: boolean;
   images: number;
+  /** Latency searches: the original model's measured latency, ms, in the worker. */
+  originalLatencyMs?: number;
 }
+
+/** A latency search's table: being timed (progress), or in use (measured now or reused from the saved search). */
+export type LatencyTableState =
+  | { kind: 'none' }
+  | { kind: 'measuring'; fraction: number; what: string }
+  | { kind: 'ready'; latency: SavedLatency; reused: boolean };
 
 /** An episode the user picked, from the agent's search, random search or the uniform baseline. */
 export interface Pick {
@@ -131,6 +141,10 @@ export class SearchState {
   error = $state<string | null>(null);
   /** A problem that does not stop the search (e.g. storage full). */
   notice = $state<string | null>(null);
+  /** Backend failures the search survived (it went on on WASM), in words. */
+  fallbacks = $state.raw<string[]>([]);
+  /** The latency table of a latency search. */
+  latencyTable = $state.raw<LatencyTableState>({ kind: 'none' });
   /** The search's saved summary (null: not saved). */
   meta = $state.raw<SearchMeta | null>(null);
   config = $state.raw<SearchConfig | null>(null);
@@ -224,7 +238,7 @@ export class SearchState {
   /** Checks the settings; the first problem, in words, or null. */
   settingsProblem(): string | null {
     if (!Number.isInteger(this.episodes) || this.episodes < BUDGET_MIN || this.episodes > BUDGET_MAX) return `The episode budget must be a whole number from ${BUDGET_MIN} to ${BUDGET_MAX}.`;
-    if (this.protocol === 'constrained' && !(this.target > 0 && this.target <= 1)) return 'The target must be a fraction in (0, 1], e.g. 0.5 for half the MACs.';
+    if (this.protocol === 'constrained' && !(this.target > 0 && this.target <= 1)) return `The target must be a fraction in (0, 1], e.g. 0.5 for half the ${this.resource === 'latency' ? 'latency' : this.resource === 'params' ? 'parameters' : 'MACs'}.`;
     if (!Number.isInteger(this.seed) || this.seed < 0) return 'The seed must be a whole number, 0 or more.';
     if (!Number.isInteger(this.rewardImages) || this.rewardImages < 1) return 'The number of reward images must be a whole number, 1 or more.';
     if (this.warmupOverride !== null && (!Number.isInteger(this.warmupOverride) || this.warmupOverride < 0)) return 'The warm-up must be a whole number of episodes, 0 or more.';
@@ -244,8 +258,9 @@ export class SearchState {
     }
     const config = this.configFromSettings();
     try {
-      // The same check the worker makes, at once: an impossible target is refused before anything is saved.
-      new PruningEnv(analysis, config.env);
+      // The same check the worker makes, at once: an impossible target is refused before anything is
+      // saved. (Latency needs the table the worker times first: the worker checks it.)
+      if (config.env.resource !== 'latency') new PruningEnv(analysis, config.env);
     } catch (e) {
       this.fail(capitalize(errLine(e)));
       return;
@@ -366,6 +381,8 @@ export class SearchState {
     this.dataLabel = meta.data.kind === 'demo' ? `${meta.data.count} demo:val images, ${meta.data.labeled ? 'top-1 accuracy' : 'agreement with the original model'}` : `${meta.data.count} of your images (${meta.data.name}), ${meta.data.labeled ? 'top-1 accuracy' : 'agreement with the original model'}`;
     const resumed: SearchMeta = { ...meta, stopped: false };
     this.meta = resumed;
+    // A latency search goes on with the table it started with, on the backend that table was timed on.
+    const tableBackend = saved.latency?.table.backend;
     this.launch({
       type: 'start',
       id: meta.id,
@@ -376,8 +393,9 @@ export class SearchState {
       randomBaseline: meta.randomBaseline,
       resume: saved.progress ?? null,
       meta: resumed,
-      backend: this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined,
+      backend: isBackendName(tableBackend) ? tableBackend : this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined,
       run: run && !isFinished(meta),
+      latency: saved.latency ?? null,
     });
   }
 
@@ -471,6 +489,22 @@ export class SearchState {
       best: this.best ? { episode: this.best.episode, phase: this.best.phase, reward: this.best.reward, score: this.best.score, resourceRatio: this.best.resourceRatio } : null,
       uniform: u ? { ratio: u.ratio, reward: u.reward, score: u.score, resourceRatio: u.resourceRatio } : null,
       randomSearch: this.randomBest ? { episodes: this.randomLog.length, best: { episode: this.randomBest.episode, reward: this.randomBest.reward, score: this.randomBest.score, resourceRatio: this.randomBest.resourceRatio } } : null,
+      latency: this.latencySummary(),
+    };
+  }
+
+  /** A latency search's table and the original's measured latency, for report.json and the log. */
+  private latencySummary() {
+    const t = this.latencyTable;
+    if (t.kind !== 'ready') return undefined;
+    const { layers: _layers, ...table } = t.latency.table;
+    return {
+      originalMs: this.info?.originalLatencyMs,
+      table: { ...table, layers: t.latency.table.layers.length },
+      reused: t.reused,
+      calibration: t.latency.points,
+      drift: DeviceState.of(this.app).searchDrift,
+      fallbacks: this.fallbacks,
     };
   }
 
@@ -485,6 +519,8 @@ export class SearchState {
       accuracy: accuracyOf(e.score),
       error: e.score.error,
       resourceRatio: e.resourceRatio,
+      predictedRatio: e.predictedRatio,
+      latencyMs: e.score.latencyMs,
       macs: e.macs,
       params: e.params,
       sigma: e.sigma,
@@ -504,6 +540,7 @@ export class SearchState {
       randomBest: this.randomBest ? brief(this.randomBest) : null,
       log: this.log.map(brief),
       randomLog: this.randomLog.map(brief),
+      latency: this.latencySummary(),
     };
     downloadBlob(new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' }), 'search-log.json');
   }
@@ -524,6 +561,9 @@ export class SearchState {
     this.closeWorker();
     this.error = null;
     this.notice = null;
+    this.fallbacks = [];
+    this.latencyTable = { kind: 'none' };
+    DeviceState.of(this.app).clearSearchDrift();
     this.info = null;
     this.log = [];
     this.randomLog = [];
@@ -710,6 +750,20 @@ export class SearchState {
         if (m.status !== 'running') void this.refreshList();
         break;
       }
+      case 'latency-progress':
+        this.latencyTable = { kind: 'measuring', fraction: m.fraction, what: m.what };
+        break;
+      case 'latency-table':
+        this.latencyTable = { kind: 'ready', latency: m.latency, reused: m.reused };
+        break;
+      case 'drift':
+        DeviceState.of(this.app).addSearchDrift({ episode: m.episode, medianMs: m.medianMs, drift: m.drift, backend: m.backend });
+        break;
+      case 'backend':
+        if (this.info) this.info = { ...this.info, backend: m.backend, ...(m.originalLatencyMs !== undefined ? { originalLatencyMs: m.originalLatencyMs } : {}) };
+        if (this.meta) this.meta = { ...this.meta, backend: m.backend.name };
+        this.fallbacks = [...this.fallbacks, m.message.charAt(0).toUpperCase() + m.message.slice(1)];
+        break;
       case 'pruned': {
         const p = this.pending.get(m.requestId);
         this.pending.delete(m.requestId);

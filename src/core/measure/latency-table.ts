@@ -120,13 +120,30 @@ export async function buildLatencyTable(analysis: ModelAnalysis, options: Latenc
     const ms: number[] = [];
     for (const ci of cin) {
       for (const co of cout) {
-        ms.push(Math.max(0, (await timeTopology(probeTopology(l, [...inShape.slice(0, -1), ci], co), options)) - overhead));
+        const t = await timeTopology(probeTopology(l, [...inShape.slice(0, -1), ci], co), options);
+        // Never below a tenth of the raw time: a layer measured within the overhead still costs something.
+        ms.push(Math.max(t - overhead, 0.1 * t));
         onProgress?.(++done, total);
       }
     }
-    layers.push({ layer: l.id, className: l.className, cin, cout, ms });
+    layers.push({ layer: l.id, className: l.className, cin, cout, ms: monotone(ms, cin.length, cout.length) });
   }
   return { layers, scale: 1, offset: 0, overheadMs: overhead, backend: tf.getBackend(), seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * More channels never cost less: noisy timings are made non-decreasing along both axes (running
+ * maximum), so the table's sum grows with every group's kept count and the action wall's
+ * "every later group at its smallest" really is the floor.
+ */
+export function monotone(ms: number[], rows: number, cols: number): number[] {
+  const out = ms.slice();
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+    const k = i * cols + j;
+    if (i > 0) out[k] = Math.max(out[k], out[k - cols]);
+    if (j > 0) out[k] = Math.max(out[k], out[k - 1]);
+  }
+  return out;
 }
 
 /** Piecewise-linear interpolation weights of x on ascending grid g (clamped at the ends). */
@@ -174,7 +191,7 @@ export function predictLatency(table: LatencyTable, analysis: ModelAnalysis, kee
 export function calibrate(table: LatencyTable, pairs: { sum: number; measuredMs: number }[]): LatencyTable {
   let scale = 1;
   let offset = 0;
-  if (pairs.length === 1) scale = pairs[0].measuredMs / pairs[0].sum;
+  if (pairs.length === 1) scale = pairs[0].sum > 0 ? pairs[0].measuredMs / pairs[0].sum : 1;
   else if (pairs.length > 1) {
     const n = pairs.length;
     const mx = pairs.reduce((s, p) => s + p.sum, 0) / n;
@@ -183,9 +200,11 @@ export function calibrate(table: LatencyTable, pairs: { sum: number; measuredMs:
     const sxy = pairs.reduce((s, p) => s + (p.sum - mx) * (p.measuredMs - my), 0);
     scale = sxx > 0 ? sxy / sxx : my / mx;
     offset = my - scale * mx;
-    if (scale <= 0) {
-      // A flat or inverted fit cannot rank policies: keep proportionality instead.
-      scale = my / mx;
+    if (!(scale > 0) || offset < 0) {
+      // An inverted fit cannot rank policies, and a negative offset predicts negative times for
+      // small policies: fall back to proportionality (least squares through the origin).
+      const sxx0 = pairs.reduce((s, p) => s + p.sum * p.sum, 0);
+      scale = sxx0 > 0 ? pairs.reduce((s, p) => s + p.sum * p.measuredMs, 0) / sxx0 : 1;
       offset = 0;
     }
   }

@@ -64,3 +64,26 @@ describe('per-layer latency table', () => {
     expect(predictLatency(fitted, analysis, new Map())).toBeCloseTo(2 * full + 1, 9);
   }, 120_000);
 });
+
+describe('latency table guards', () => {
+  it('makes timings non-decreasing in both channel counts', async () => {
+    const { monotone } = await import('./latency-table');
+    expect(monotone([1, 0.5, 2, 0.4, 3, 1], 2, 3)).toEqual([1, 1, 2, 1, 3, 3]);
+  });
+
+  it('never fits a negative offset or an inverted scale', () => {
+    const table = { layers: [], scale: 1, offset: 0, overheadMs: 0, backend: 'wasm', seconds: 0 };
+    const fit = calibrate(table, [
+      { sum: 1, measuredMs: 1 },
+      { sum: 2, measuredMs: 5 },
+    ]);
+    expect(fit.offset).toBe(0);
+    expect(fit.scale).toBeGreaterThan(0);
+    const flat = calibrate(table, [
+      { sum: 1, measuredMs: 4 },
+      { sum: 2, measuredMs: 3 },
+    ]);
+    expect(flat.scale).toBeGreaterThan(0);
+    expect(flat.offset).toBe(0);
+  });
+});

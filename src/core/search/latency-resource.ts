@@ -7,7 +7,7 @@ import type { ModelAnalysis } from '../model/analyze';
 import type { KeepMap } from '../model/cost';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
-import { measureInterleaved, type LatencyOptions } from '../measure/latency';
+import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
 import { buildLatencyTable, calibrate, predictLatency, tableSum, type LatencyTable } from '../measure/latency-table';
 import { groupImportance, pruneModel } from '../prune/prune';
 import { Rng } from '../random';
@@ -81,6 +81,13 @@ export async function deviceLatencyTable(
   options: { layer?: LatencyOptions; endToEnd?: LatencyOptions; roundTo?: number; seed?: number } = {},
   onProgress?: (fraction: number, what: string) => void,
 ): Promise<{ table: LatencyTable; points: CalibrationPoint[] }> {
+  // Timings taken while V8 and the backend are still cold run slow: warm up on the whole model first.
+  const warm = await instantiate(model);
+  try {
+    await measureLatency(warm, { warmup: 0, runs: 200 }, analysis.graph.inputSize);
+  } finally {
+    warm.dispose();
+  }
   const raw = await buildLatencyTable(analysis, options.layer, (done, total) => onProgress?.(0.8 * (done / total), `timing layers (${done}/${total})`));
   onProgress?.(0.8, 'timing whole pruned models');
   const importance = groupImportance(model, analysis);
