@@ -116,6 +116,10 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
 
   const uniform = bestUniform(env);
   const uniformScore = await scorer.score(uniform.keep);
+  if (uniformScore.latencyMs !== undefined && scorer.originalLatencyMs) {
+    // Judged like the episodes: by its measured latency, the table's prediction kept beside it.
+    Object.assign(uniform, { predictedRatio: uniform.resourceRatio, resource: uniformScore.latencyMs, resourceRatio: uniformScore.latencyMs / scorer.originalLatencyMs });
+  }
   log(`uniform    ratio ${uniform.ratio.toFixed(3)}: ${target.resource} ${pct(uniform.resourceRatio, 1)}, ${scoreText(uniformScore)}`);
 
   const search = new AmcSearch(env, scorer, config);

@@ -287,8 +287,8 @@ describe('search host: latency as the resource', () => {
       expect(e.resourceRatio).toBeCloseTo(e.score.latencyMs! / ready.originalLatencyMs!, 9);
       // The table's prediction, beside the measurement (its accuracy is the predictor's tests' business).
       expect(Number.isFinite(e.predictedRatio)).toBe(true);
-      // -error * log(measured latency, ms): the reward follows the measurement, not the prediction.
-      expect(e.reward).toBeCloseTo(-e.score.error * Math.log(e.score.latencyMs!), 9);
+      // -error * log(measured latency in µs): the reward follows the measurement, not the prediction.
+      expect(e.reward).toBeCloseTo(-e.score.error * Math.log(Math.max(1000 * e.score.latencyMs!, Math.E)), 9);
     }
   });
 

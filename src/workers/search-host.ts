@@ -35,6 +35,7 @@ import { bestUniform } from '../core/search/baselines';
 import type { SearchConfig } from '../core/search/config';
 import { PruningEnv, SearchError } from '../core/search/env';
 import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
+import { amcReward } from '../core/search/search';
 import { EpisodeScorer, type ScoringData } from '../core/search/scorer';
 import { AmcSearch, type Score } from '../core/search/search';
 import {
@@ -94,9 +95,9 @@ export function scoringData(spec: ScoringSpec): ScoringData {
   return { images: spec.images, labels: spec.labels, eval: { ...spec.eval }, calibration: spec.calibration };
 }
 
-/** AMC's reward (search.ts): -error under the wall, -error * log(resource) without one. */
+/** AMC's reward, the same function the search uses. */
 export function rewardOf(config: SearchConfig, score: Score, resource: number): number {
-  return config.env.protocol === 'constrained' ? -score.error : -score.error * Math.log(resource);
+  return amcReward(config.env, score, resource);
 }
 
 /** The random-search baseline's config: the agent's, with random actions throughout and its own seed. */
@@ -162,6 +163,8 @@ export class SearchHost {
         return this.loop();
       case 'stop':
         this.stopRequested = true;
+        // While the search is still being set up, start() sees the request and stops it once there is a session to stop.
+        if (this.starting && !this.session) return Promise.resolve();
         return this.looping ? Promise.resolve() : this.finishStop();
       case 'prune':
         return this.prune(msg.requestId, msg.keep);
@@ -247,7 +250,7 @@ export class SearchHost {
       ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
     });
     const wantRandom = msg.resume ? msg.resume.random !== null : msg.randomBaseline;
-    const randomEnv = () => new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
+    const randomEnv = () => new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
     let amc: AmcSearch;
     let random: AmcSearch | null = null;
     if (msg.resume) {
@@ -324,7 +327,7 @@ export class SearchHost {
 
   /** The env (with the latency table's predictor for latency) and the scorer (measuring latency for latency). */
   private async scoring(model: LoadedModel, analysis: ModelAnalysis, config: SearchConfig, data: ScoringData, latency: SavedLatency | null): Promise<{ env: PruningEnv; scorer: EpisodeScorer }> {
-    const env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis) : undefined);
+    const env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
     const scorer = await EpisodeScorer.create(model, analysis, data, {
       seed: config.seed,
       roundTo: config.env.roundTo,
@@ -394,7 +397,7 @@ export class SearchHost {
     }
     if (backend.name === from.name) return false;
     const lastGood = s.lastGood;
-    for (const old of [s.amc, s.random]) {
+    for (const old of [s.amc, s.random, s.scorer]) {
       try {
         old?.dispose();
       } catch {
@@ -413,7 +416,7 @@ export class SearchHost {
     s.latency = latency;
     s.scorer = scorer;
     s.amc = AmcSearch.restore(env, scorer, lastGood.amc);
-    s.random = lastGood.random ? AmcSearch.restore(new PruningEnv(s.analysis, s.config.env, latency ? latencyResource(latency.table, s.analysis) : undefined), scorer, lastGood.random) : null;
+    s.random = lastGood.random ? AmcSearch.restore(new PruningEnv(s.analysis, s.config.env, latency ? latencyResource(latency.table, s.analysis, latency.points) : undefined), scorer, lastGood.random) : null;
     s.lastGood = null;
     if (s.meta) s.meta = { ...s.meta, backend: backend.name };
     s.reference = reference;

@@ -41,13 +41,19 @@ export class MeasuredLatency implements Resource {
     this.table = calibrate(this.table, this.pairs);
   }
 
+  /** Which table the pairs' sums belong to: measurements made against another table (another backend, a re-timed table) do not apply. */
+  private get tableKey(): string {
+    return `${this.table.backend}:${this.table.layers.reduce((s, l) => s + l.ms.reduce((a, b) => a + b, 0), 0).toPrecision(12)}`;
+  }
+
   save(): unknown {
-    return { pairs: this.pairs.map((p) => ({ ...p })) };
+    return { table: this.tableKey, pairs: this.pairs.map((p) => ({ ...p })) };
   }
 
   load(state: unknown): void {
-    const pairs = (state as { pairs?: { sum: number; measuredMs: number }[] } | null)?.pairs;
-    if (!Array.isArray(pairs)) return;
+    const s = state as { table?: string; pairs?: { sum: number; measuredMs: number }[] } | null;
+    const pairs = s?.pairs;
+    if (!Array.isArray(pairs) || s?.table !== this.tableKey) return;
     this.pairs = pairs.map((p) => ({ ...p }));
     this.table = calibrate(this.table, this.pairs);
   }

@@ -4,6 +4,7 @@
  * 1 - top-1 accuracy; without labels it is 1 - top-1 agreement with the original model (the
  * original's outputs are computed once).
  */
+import type * as tf from '@tensorflow/tfjs';
 import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
@@ -43,6 +44,7 @@ export class EpisodeScorer implements Scorer {
   private readonly importance: Map<string, Float64Array>;
   private reference?: ReferenceOutputs;
   private readonly originalFeatures: FeatureCache = new Map();
+  private calibration?: tf.Tensor4D;
   /** The unpruned model's measured latency, when the scorer measures latency. */
   originalLatencyMs?: number;
 
@@ -78,13 +80,16 @@ export class EpisodeScorer implements Scorer {
     if (!this.data.calibration) return { result, model: result.model };
     const { graph } = this.analysis;
     const t0 = performance.now();
-    const calibration = inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration, { ...this.data.eval, limit: undefined });
-    try {
-      const { model, report } = await refitPruned(this.model, this.analysis, result, calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
-      return { result, model, refit: report, refitMs: performance.now() - t0 };
-    } finally {
-      calibration.dispose();
-    }
+    // Built once: every episode refits on the same calibration batch.
+    this.calibration ??= inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration, { ...this.data.eval, limit: undefined });
+    const { model, report } = await refitPruned(this.model, this.analysis, result, this.calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
+    return { result, model, refit: report, refitMs: performance.now() - t0 };
+  }
+
+  /** Frees the cached calibration batch (the only tensor a scorer keeps). */
+  dispose(): void {
+    this.calibration?.dispose();
+    this.calibration = undefined;
   }
 
   async score(keep: ReadonlyMap<string, number>): Promise<Score> {

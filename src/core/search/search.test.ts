@@ -142,4 +142,12 @@ describe('AMC search loop', () => {
     expect(resumed.env.budget).toBeCloseTo(5, 9);
     resumed.dispose();
   });
+
+  it('rewards lower error in the accuracy-guaranteed protocol even for sub-millisecond latency', async () => {
+    const { amcReward } = await import('./search');
+    const env = { protocol: 'accuracy-guaranteed' as const, resource: 'latency' as const };
+    expect(amcReward(env, { error: 0.1 }, 0.4)).toBeGreaterThan(amcReward(env, { error: 0.3 }, 0.4));
+    expect(amcReward(env, { error: 0.2 }, 0.3)).toBeGreaterThan(amcReward(env, { error: 0.2 }, 0.6));
+    expect(amcReward({ protocol: 'constrained', resource: 'macs' }, { error: 0.25 }, 1e6)).toBe(-0.25);
+  });
 });

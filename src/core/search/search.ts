@@ -68,6 +68,17 @@ export interface SearchSnapshot {
   resource?: unknown;
 }
 
+/**
+ * AMC's reward: -error under the wall; -error * log(resource) without one (accuracy-guaranteed).
+ * Latency enters the log in microseconds so that it stays above 1 (a small net runs in under 1 ms,
+ * and log(ms) < 0 would reward a higher error).
+ */
+export function amcReward(env: Pick<SearchConfig['env'], 'protocol' | 'resource'>, score: Pick<Score, 'error'>, resource: number): number {
+  if (env.protocol === 'constrained') return -score.error;
+  const units = env.resource === 'latency' ? 1000 * resource : resource;
+  return -score.error * Math.log(Math.max(units, Math.E));
+}
+
 export class AmcSearch {
   readonly rng: Rng;
   readonly replay: ReplayBuffer;
@@ -97,8 +108,7 @@ export class AmcSearch {
   }
 
   private reward(score: Score, resource: number): number {
-    if (this.config.env.protocol === 'constrained') return -score.error;
-    return -score.error * Math.log(resource);
+    return amcReward(this.config.env, score, resource);
   }
 
   async runEpisode(): Promise<EpisodeRecord> {
@@ -137,7 +147,7 @@ export class AmcSearch {
     }
 
     const t2 = performance.now();
-    steps.forEach((s, i) => this.replay.push({ state: s.state, action: s.action, reward, next: s.next, done: i === steps.length - 1 }));
+    if (this.agent) steps.forEach((s, i) => this.replay.push({ state: s.state, action: s.action, reward, next: s.next, done: i === steps.length - 1 }));
     if (this.agent && !warm) {
       for (let i = 0; i < steps.length; i++) await this.agent.update(this.replay.sample(ddpg.batchSize, this.rng));
     }
@@ -168,7 +178,7 @@ export class AmcSearch {
       episode: this.episode,
       rngState: this.rng.state,
       agent: this.agent ? await this.agent.snapshot() : null,
-      replay: this.replay.snapshot(),
+      replay: this.agent ? this.replay.snapshot() : null,
       log: this.log.slice(),
       resource: this.env.resource.save?.(),
     };
