@@ -24,7 +24,7 @@ import { isImageData } from '../lib/drop';
  * The bundled model the app opens on: models/<name>/ (trained on the demo dataset, with a card).
  * The one line to change when another demo model should greet users.
  */
-export const DEFAULT_DEMO_MODEL = 'resnet-like';
+export const DEFAULT_DEMO_MODEL = 'mobilenet-like';
 
 /** Bundled models that `?demo=<name>` can open (models/<name>/model.json). */
 export const DEMO_MODELS = ['mobilenet-like', 'resnet-like', 'plain-cnn', 'builtin'] as const;
