@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelFile } from '../core/model/files';
-import { mulberry32 } from '../core/random';
+import { mulberry32, Rng } from '../core/random';
 
 export interface ExportedFiles {
   modelJson: Record<string, unknown> & { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
@@ -199,3 +199,12 @@ export const TOPOLOGY_FIXTURES = {
   multiOutputNet: { build: multiOutputNet, input: [8, 8, 3] },
   transposeNet: { build: transposeNet, input: [6, 6, 2] },
 } as const;
+
+/** `n` seeded random RGB images of `size` x `size` with labels in [0, classes): scoring data for search tests. */
+export function randomImages(n: number, size: number, classes: number, seed = 5): { images: Uint8Array; labels: Int32Array } {
+  const rng = new Rng(seed);
+  return {
+    images: new Uint8Array(n * size * size * 3).map(() => Math.floor(rng.next() * 256)),
+    labels: Int32Array.from({ length: n }, () => rng.int(classes)),
+  };
+}

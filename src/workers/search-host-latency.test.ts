@@ -6,11 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { asFiles, exportModel, TOPOLOGY_FIXTURES } from '../testing/fixtures';
+import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../testing/fixtures';
 import { exportFiles } from '../core/export/files';
 import { loadModel } from '../core/model/load';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
-import { Rng } from '../core/random';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord } from '../core/search/search';
@@ -25,15 +24,7 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   const model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
   files = exportFiles(model);
-  const rng = new Rng(5);
-  const n = 30;
-  data = {
-    kind: 'images',
-    name: 'random',
-    images: new Uint8Array(n * 8 * 8 * 3).map(() => Math.floor(rng.next() * 256)),
-    labels: Int32Array.from({ length: n }, () => rng.int(4)),
-    eval: { imageSize: 8, batchSize: 15 },
-  };
+  data = { kind: 'images', name: 'random', ...randomImages(30, 8, 4), eval: { imageSize: 8, batchSize: 15 } };
 });
 
 afterEach(() => {

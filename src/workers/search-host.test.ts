@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asFiles, exportModel, TOPOLOGY_FIXTURES } from '../testing/fixtures';
+import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../testing/fixtures';
 import { exportFiles } from '../core/export/files';
 import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
 import { analyzeModel } from '../core/model/analyze';
 import { pruneModel } from '../core/prune/prune';
-import { Rng } from '../core/random';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { SearchHost } from './search-host';
 import { fromPrunedPayload, type FromWorker, type ModelFiles, type ScoringSpec, type SearchMeta, type SearchProgress, type ToWorker } from './search-messages';
@@ -21,15 +20,7 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
   files = exportFiles(model);
-  const rng = new Rng(5);
-  const n = 30;
-  data = {
-    kind: 'images',
-    name: 'random',
-    images: new Uint8Array(n * 8 * 8 * 3).map(() => Math.floor(rng.next() * 256)),
-    labels: Int32Array.from({ length: n }, () => rng.int(4)),
-    eval: { imageSize: 8, batchSize: 15 },
-  };
+  data = { kind: 'images', name: 'random', ...randomImages(30, 8, 4), eval: { imageSize: 8, batchSize: 15 } };
 });
 
 const config = (episodes: number): SearchConfig => searchConfig({ episodes, seed: 7, env: { target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: 1, hidden1: 32, hidden2: 32 } });
