@@ -7,7 +7,7 @@
  *   - responsiveness: a short search started from the app's Search panel, long tasks of the main
  *     thread recorded by a PerformanceObserver('longtask') injected before the page's scripts.
  */
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Browser, type ConsoleMessage, type Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,6 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AdapterInfo } from '../src/core/measure/backends';
 import type { LatencyOptions } from '../src/core/measure/latency';
+import type { DeviceSearchPlan, DeviceSearchResult } from './browser/device-search';
+import { repeatText, type RepeatRow } from './repeatability';
+import type { MemoryResult } from './memory';
 import type { SpeedupRow, Timed } from './speedup';
 
 export const APP_DIR = 'bench/.app';
@@ -61,8 +64,10 @@ export async function serve(root: string, extra: Record<string, string>): Promis
       return;
     }
     // The bench page is cross-origin isolated, so performance.now() has 5 µs steps rather than 100 µs;
-    // the app itself is served as users get it (no isolation headers).
-    const isolated = url.startsWith('/bench/') ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
+    // the app's document is served as users get it (no isolation headers). Scripts under /assets/
+    // carry the headers too: an isolated page may only start workers whose scripts have them, and
+    // they change nothing for the app's own document.
+    const isolated = url.startsWith('/bench/') || url.startsWith('/assets/') ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
     res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size, 'Cache-Control': 'no-cache', ...isolated });
     createReadStream(file).pipe(res);
   });
@@ -143,6 +148,44 @@ export class BenchBrowser {
       }
       log(`${row.model}: Chromium WASM, median ms ${row.variants.map((v) => `${v.key} ${v.browser!.medianMs.toFixed(2)}`).join(', ')}`);
     }
+  }
+
+  /** The latency harness's repeatability on each demo model, on WASM in the page. */
+  async repeatability(models: string[], log: (s: string) => void): Promise<RepeatRow[]> {
+    const rows: RepeatRow[] = [];
+    for (const model of models) {
+      const r = (await this.page.evaluate(({ url, model }) => (globalThis as any).amcBench.repeat(url, model), { url: `${this.base}/models/${model}/model.json`, model })) as RepeatRow[];
+      rows.push(...r);
+      log(`${model}: Chromium WASM, ${repeatText(r)}`);
+    }
+    return rows;
+  }
+
+  /** The memory bench's search in the page on `backend` (WebGPU on a fallback adapter is fine: it counts bytes). */
+  async memory(backend: 'webgpu' | 'wasm', plan: { episodes: number; warmup: number; at: number[]; latency: LatencyOptions }, log: (s: string) => void): Promise<MemoryResult> {
+    return this.relayed(log, () => this.page.evaluate(({ backend, plan }) => (globalThis as any).amcBench.memory(backend, plan), { backend, plan }) as Promise<MemoryResult>);
+  }
+
+  /** Runs `fn` with the page's "[bench] " console lines sent to `log`. */
+  private async relayed<T>(log: (s: string) => void, fn: () => Promise<T>): Promise<T> {
+    const relay = (m: ConsoleMessage) => {
+      if (m.text().startsWith('[bench] ')) log(m.text().slice(8));
+    };
+    this.page.on('console', relay);
+    try {
+      return await fn();
+    } finally {
+      this.page.off('console', relay);
+    }
+  }
+
+  /**
+   * A latency-constrained and a MACs-constrained search by the app's worker in this Chromium,
+   * then their best models and the original timed interleaved (bench/browser/device-search.ts).
+   */
+  async deviceSearch(model: string, plan: DeviceSearchPlan, log: (s: string) => void): Promise<DeviceSearchResult> {
+    const url = `${this.base}/models/${model}/model.json`;
+    return this.relayed(log, () => this.page.evaluate(({ url, model, plan }) => (globalThis as any).amcBench.deviceSearch(url, model, plan), { url, model, plan }) as Promise<DeviceSearchResult>);
   }
 
   /** A search started from the Search panel of the built app, as a user would; long tasks counted. */

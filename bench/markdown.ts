@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
 import type { Spread } from './policy';
 import type { Results } from './results';
+import type { MemoryResult } from './memory';
 import type { PhaseSplit } from './search-cost';
+import type { DeviceSearchResult } from './browser/device-search';
 import type { Timed, Variant } from './speedup';
 import type { Timing } from './util';
 
@@ -156,6 +158,48 @@ The paper's MobileNet-V1 on ImageNet (paper's figures: latency on a phone, batch
 ${table(['paper: policy', 'MACs', 'MACs %', 'top-1', 'phone ms', 'speedup', 'efficiency', 'Titan Xp speedup'], 'lrrrrrrr', [['original', `${p.original.macsM}M`, '100.0', p.original.top1.toFixed(1), p.original.phoneMs.toFixed(1), '1.00x', '-', '-'], ...paper])}`;
 }
 
+function repeatabilitySection(r: Results): string {
+  const rows = r.repeatability ?? [];
+  if (!rows.length) return '### Repeatability of the latency harness\n\n_Not measured._';
+  const n = rows[0].repeats;
+  const body = rows.map((x) => [x.where, x.model, `${x.warmup} + ${x.runs}`, x.original.mean.toFixed(2), pct(x.original.cov), pct(x.paired.mean, 1), pct(x.paired.cov), pct(x.paired.worst), pct(x.unpaired.cov), num(x.costMs)]);
+  return `### Repeatability of the latency harness
+
+How it was measured: each demo model and its half-width version (every prunable group at half its channels) were built and timed **${n} times**, interleaved within each measurement (\`measureInterleaved\`), for each warm-up + timed run count below; the counts take turns within each repeat, so a slowdown hits every count alike. Statistic: coefficient of variation (sd / mean) over the ${n} repeats of the original's median (absolute), of the half-width/original ratio from the same measurement (paired), and of that ratio against the original timed once, in the first repeat (unpaired: what a search that times the original only at its start sees). Worst: the largest distance of one paired ratio from their mean. Cost: one measurement of the two models, builds excluded.
+
+${table(['where', 'model', 'warm-up + runs', 'original median ms (mean)', 'CoV absolute', 'half-width / original', 'CoV paired', 'worst paired', 'CoV unpaired', 'cost ms'], 'lllrrrrrrr', body)}
+
+What the search does with it: each episode times its pruned model interleaved with the original (\`EPISODE_LATENCY\`, 5 warm-up + 30 runs each) and uses the paired ratio times the original's latency at the start; the final comparison in \`amc search\` uses 10 + 100.`;
+}
+
+/** The on-device comparison: original, latency-constrained and MACs-constrained, timed side by side. */
+export function deviceTable(r: DeviceSearchResult): string {
+  const o = r.models[0];
+  const lines = ['| model | MACs % | params | demo:test top-1 | Chromium WASM ms: median (min) | latency % of original | speedup |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const m of r.models) {
+    const ratio = m.latency.medianMs / o.latency.medianMs;
+    lines.push(`| ${m.label} | ${((m.macs / o.macs) * 100).toFixed(1)} | ${m.params.toLocaleString('en-US')} | ${(m.testTop1 * 100).toFixed(1)} | ${m.latency.medianMs.toFixed(3)} (${m.latency.minMs.toFixed(3)}) | ${(ratio * 100).toFixed(1)} | ${(1 / ratio).toFixed(2)}x |`);
+  }
+  return lines.join('\n');
+}
+
+function deviceSection(r: Results): string {
+  const d = r.deviceSearch;
+  if (!d) return `### Searching on the device: latency target against MACs target\n\n_Not run${r.deviceSearchError ? `: ${r.deviceSearchError}` : ''}._`;
+  const p = d.plan;
+  const searches = d.searches.map(
+    (s) =>
+      `- ${s.resource === 'latency' ? 'Latency' : 'MACs'}-constrained at ${pct(s.target, 0)}%: ${s.episodes} episodes in ${duration(s.seconds)}; best episode ${s.best.episode + 1} (${s.best.phase}), ${s.resource} ${pct(s.best.resourceRatio)}% of the original${s.best.predictedRatio !== undefined ? ` as measured (the table predicted ${pct(s.best.predictedRatio)}%)` : ''}, demo:val top-1 ${pct(s.best.valTop1)}%${s.tableHeldOutError !== undefined ? `; the latency table's error on held-out random policies ${pct(s.tableHeldOutError)}%` : ''}${s.drift.length ? `; reference-model drift over the search ${s.drift.map((x) => `${signed(x * 100, 0)}%`).join(' ')}` : ''}.`,
+  );
+  return `### Searching on the device: latency target against MACs target
+
+How it was measured: the app's own search worker (\`src/workers/search.worker.ts\`, as the Search panel runs it) in headless Chromium on WASM, on ${d.model}: first a search under a ${pct(p.latencyTarget, 0)}% latency target (per-layer table timed in this browser, every episode's model timed interleaved with the original), then a MACs-constrained search at the MACs ratio the latency search's best ended at. Both: ${p.episodes} episodes (${p.warmup} warm-up), seed ${p.seed}, reward on ${p.rewardImages} demo:val images, refit on ${p.calibration} demo:train images. Then the original and the two best models timed interleaved in the page (${p.timing.warmup} warm-up and ${p.timing.runs} timed rounds, median (min)) and scored on demo:test (2,000 images).
+
+${searches.join('\n')}
+
+${deviceTable(d)}`;
+}
+
 function costSection(r: Results): string {
   const f = (x: PhaseSplit | null, k: keyof PhaseSplit) => (x && x[k] !== undefined ? num(x[k] as number) : '-');
   // When the scorer logs the refit apart (ms.refit), it gets its own column.
@@ -223,21 +267,42 @@ How it was measured: MobileNet-v1 built with tfjs at each width and input size (
 ${table(['model', 'params', 'MACs', 'load ms', 'analyze ms', 'prune + rebuild ms'], 'lrrrrr', r.scale.map((x) => [x.label, count(x.params), count(x.macs), ms(x.load), ms(x.analyze), ms(x.prune)]))}`;
 }
 
+function memoryTable(m: MemoryResult): string {
+  const gpu = m.points.some((p) => p.gpuBytes !== undefined);
+  const rows = [
+    ['before the search', '-', count(m.before.numTensors), count(m.before.numBytes), '-', ...(gpu ? ['-', '-'] : []), '-'],
+    ...m.points.map((p) => [
+      `after episode ${p.episode}`,
+      p.phase,
+      count(p.numTensors),
+      count(p.numBytes),
+      count(p.numDataBuffers),
+      ...(gpu ? [p.gpuBytes !== undefined ? count(p.gpuBytes) : '-', p.gpuAllocatedBytes !== undefined ? count(p.gpuAllocatedBytes) : '-'] : []),
+      num(p.heapUsedMB),
+    ]),
+  ];
+  const flat = m.learningRange.max === m.learningRange.min;
+  return `${table(['when', 'phase', 'tfjs tensors', 'tfjs bytes', 'data buffers', ...(gpu ? ['GPU bytes in tensors', 'GPU bytes allocated (pool)'] : []), 'JS heap MB'], gpu ? 'llrrrrrr' : 'llrrrr', rows)}
+
+Tensor count after every learning episode: ${flat ? `${count(m.learningRange.min)} each time (flat: nothing leaks per episode)` : `from ${count(m.learningRange.min)} to ${count(m.learningRange.max)} (**not flat**)`}.${m.points[0] && m.points[0].numTensors < m.learningRange.min ? ` Episode 1 (warm-up) holds ${count(m.learningRange.min - m.points[0].numTensors)} fewer: tensors the agent creates at its first update (optimizer state) and keeps.` : ''}`;
+}
+
 function memorySection(r: Results): string {
   const m = r.memory;
   if (!m) return '## 5. Memory\n\n_Not run._';
-  const rows = [
-    ['before the search', '-', count(m.before.numTensors), count(m.before.numBytes), '-', '-'],
-    ...m.points.map((p) => [`after episode ${p.episode}`, p.phase, count(p.numTensors), count(p.numBytes), count(p.numDataBuffers), p.heapUsedMB.toFixed(0)]),
-  ];
-  const flat = m.learningRange.max === m.learningRange.min;
+  const g = r.memoryWebGpu;
+  const gpuPart = g
+    ? `In Chromium on WebGPU (${g.backend}; the adapter here is SwiftShader, a CPU fallback: slow, but its buffers are counted like a GPU's), the same search (${duration(g.seconds)}); JS heap = \`performance.memory.usedJSHeapSize\`:
+
+${memoryTable(g)}`
+    : `In Chromium on WebGPU: _not run${r.memoryWebGpuError ? ` (${r.memoryWebGpuError})` : ''}._`;
   return `## 5. Memory over a long search
 
-How it was measured: one DDPG search of ${m.episodes} episodes (${m.warmup} warm-up, then an update per step: the paper's hyperparameters) with the refit (${m.calibration} calibration images) and ${m.images} labelled reward images, on the \`${m.fixture}\` test fixture (${m.groups} prunable groups, 8x8 input) in Node on ${m.backend.toUpperCase()}; \`tf.memory()\` read after the episodes listed (${duration(m.seconds)} in all). JS heap = \`process.memoryUsage().heapUsed\`.
+How it was measured: one DDPG search of ${m.episodes} episodes (${m.warmup} warm-up, then an update per step: the paper's hyperparameters) with the refit (${m.calibration} calibration images) and ${m.images} labelled reward images, on the \`${m.fixture}\` test fixture (${m.groups} prunable groups, 8x8 input); every episode builds its pruned model and times it beside the original; \`tf.memory()\` read after the episodes listed. In Node on ${m.backend.toUpperCase()} (${duration(m.seconds)}); JS heap = \`process.memoryUsage().heapUsed\`:
 
-${table(['when', 'phase', 'tfjs tensors', 'tfjs bytes', 'data buffers', 'JS heap MB'], 'llrrrr', rows)}
+${memoryTable(m)}
 
-Tensor count after every learning episode: ${flat ? `${count(m.learningRange.min)} each time (flat: nothing leaks per episode)` : `from ${count(m.learningRange.min)} to ${count(m.learningRange.max)} (**not flat**)`}.${m.points[0] && m.points[0].numTensors < m.learningRange.min ? ` Episode 1 (warm-up) holds ${count(m.learningRange.min - m.points[0].numTensors)} fewer: tensors the agent creates at its first update (optimizer state) and keeps.` : ''}`;
+${gpuPart}`;
 }
 
 function responsivenessSection(r: Results): string {
@@ -272,7 +337,7 @@ ${table(['search', 'status', 'episodes', 'time (with final scoring)', 'best at e
 }
 
 export function markdown(r: Results): string {
-  return [header(r), policySection(r), speedupSection(r), costSection(r), scaleSection(r), memorySection(r), responsivenessSection(r), runsSection(r)].join('\n\n') + '\n';
+  return [header(r), policySection(r), speedupSection(r), deviceSection(r), repeatabilitySection(r), costSection(r), scaleSection(r), memorySection(r), responsivenessSection(r), runsSection(r)].join('\n\n') + '\n';
 }
 
 if (process.argv[1]?.endsWith('markdown.ts')) {

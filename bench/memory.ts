@@ -3,8 +3,13 @@
  * of a DDPG search (the paper's hyperparameters: 100 warm-up episodes, then an update per step)
  * with the refit, on a small fixture model in Node (WASM). Flat counts mean nothing leaks per
  * episode: pruned models, refit features, agent updates and replay sampling all dispose.
+ *
+ * No Node imports: the bench page runs the same search in Chromium on WebGPU (SwiftShader here),
+ * where the GPU bytes tfjs holds are counted too. Every episode's model is timed beside the
+ * original (the scorer's latency option), so GPU pipelines for new shapes are made every episode.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { LatencyOptions } from '../src/core/measure/latency';
 import { analyzeModel } from '../src/core/model/analyze';
 import { loadModel } from '../src/core/model/load';
 import { Rng } from '../src/core/random';
@@ -20,8 +25,25 @@ export interface MemoryPoint {
   numTensors: number;
   numBytes: number;
   numDataBuffers: number;
-  heapUsedMB: number;
-  rssMB: number;
+  /** JS heap in use, MB (Node: process.memoryUsage; Chromium: performance.memory), when known. */
+  heapUsedMB?: number;
+  rssMB?: number;
+  /** WebGPU: bytes of GPU buffers tfjs holds for tensors, and all it has allocated (pooled free ones too). */
+  gpuBytes?: number;
+  gpuAllocatedBytes?: number;
+}
+
+export interface MemoryOptions {
+  /** JS heap figures, where the platform has them. */
+  heap?: () => { heapUsedMB?: number; rssMB?: number };
+  /** Time every episode's model beside the original (tiny counts: it is the allocation that matters). */
+  latency?: LatencyOptions;
+}
+
+/** tf.memory() as the WebGPU backend reports it. */
+interface GpuMemory {
+  numBytesInGPU?: number;
+  numBytesInGPUAllocated?: number;
 }
 
 export interface MemoryResult {
@@ -40,7 +62,7 @@ export interface MemoryResult {
   seconds: number;
 }
 
-export async function memoryBench(episodes: number, warmup: number, checkpoints: number[], log: (s: string) => void): Promise<MemoryResult> {
+export async function memoryBench(episodes: number, warmup: number, checkpoints: number[], log: (s: string) => void, o: MemoryOptions = {}): Promise<MemoryResult> {
   const t0 = performance.now();
   const fixture = 'mobilenetV2Like';
   const model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES[fixture].build(), 3)));
@@ -52,7 +74,7 @@ export async function memoryBench(episodes: number, warmup: number, checkpoints:
   const labels = Array.from({ length: n }, () => rng.int(4));
   const calibration = images.slice(0, 16 * px);
   const config = searchConfig({ episodes, seed: 3, env: { target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: warmup } });
-  const scorer = await EpisodeScorer.create(model, analysis, { images, labels, eval: { imageSize: 8, batchSize: 20 }, calibration }, { seed: 3, roundTo: 1 });
+  const scorer = await EpisodeScorer.create(model, analysis, { images, labels, eval: { imageSize: 8, batchSize: 20 }, calibration }, { seed: 3, roundTo: 1, latency: o.latency });
   const env = new PruningEnv(analysis, config.env);
   const m0 = tf.memory();
   const search = new AmcSearch(env, scorer, config);
@@ -67,12 +89,19 @@ export async function memoryBench(episodes: number, warmup: number, checkpoints:
       max = Math.max(max, m.numTensors);
     }
     if (checkpoints.includes(search.episode)) {
-      const p = process.memoryUsage();
-      points.push({ episode: search.episode, phase: e.phase, numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, heapUsedMB: p.heapUsed / 2 ** 20, rssMB: p.rss / 2 ** 20 });
-      log(`after episode ${search.episode} (${e.phase}): ${m.numTensors} tensors, ${m.numBytes} bytes, heap ${(p.heapUsed / 2 ** 20).toFixed(0)} MB`);
+      const g = m as GpuMemory;
+      const point: MemoryPoint = { episode: search.episode, phase: e.phase, numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, ...o.heap?.() };
+      if (g.numBytesInGPU !== undefined) Object.assign(point, { gpuBytes: g.numBytesInGPU, gpuAllocatedBytes: g.numBytesInGPUAllocated });
+      points.push(point);
+      log(
+        `after episode ${search.episode} (${e.phase}): ${m.numTensors} tensors, ${m.numBytes} bytes` +
+          (point.gpuBytes !== undefined ? `, GPU ${point.gpuBytes} bytes (${point.gpuAllocatedBytes} allocated)` : '') +
+          (point.heapUsedMB !== undefined ? `, heap ${point.heapUsedMB.toFixed(0)} MB` : ''),
+      );
     }
   }
   search.dispose();
+  scorer.dispose();
   return {
     fixture,
     groups: env.length,

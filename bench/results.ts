@@ -2,8 +2,10 @@
 import type { BackendInfo } from '../src/core/measure/backends';
 import type { LatencyOptions } from '../src/core/measure/latency';
 import type { BrowserInfo, Responsiveness } from './browser';
+import type { DeviceSearchResult } from './browser/device-search';
 import type { MemoryResult } from './memory';
 import type { PolicyRow } from './policy';
+import type { RepeatRow } from './repeatability';
 import type { SearchSettings } from './runs';
 import type { ScaleRow } from './scale';
 import type { CostRow } from './search-cost';
@@ -46,9 +48,17 @@ export interface Results {
   runs: RunSummary[];
   policy: PolicyRow[];
   speedup: { rows: SpeedupRow[]; nodeTiming: LatencyOptions; browserTiming: LatencyOptions; browser?: BrowserInfo; browserError?: string };
+  /** The latency harness's repeatability, Node WASM then Chromium WASM. */
+  repeatability: RepeatRow[];
   cost: CostRow[];
   scale: ScaleRow[];
   memory?: MemoryResult;
+  /** The same long search in Chromium on WebGPU (a fallback adapter such as SwiftShader counts: it is memory, not speed). */
+  memoryWebGpu?: MemoryResult;
+  memoryWebGpuError?: string;
+  /** Latency- and MACs-constrained searches by the app's worker in Chromium, their models timed side by side. */
+  deviceSearch?: DeviceSearchResult;
+  deviceSearchError?: string;
   responsiveness?: Responsiveness;
   responsivenessError?: string;
   notes: string[];

@@ -28,7 +28,12 @@ import { importRuns, runName, runSearches, type SearchSettings } from './runs';
 import { scale } from './scale';
 import { costRows, pruneSplit } from './search-cost';
 import { latencyFallback, speedupNode, speedupSpecs } from './speedup';
-import { argValue, DEMO_MODELS, logger, presentModels } from './util';
+import { argValue, DEMO_MODELS, logger, modelPath, presentModels } from './util';
+import { repeatability, repeatText, REPEATS, type RepeatRow } from './repeatability';
+import { DEVICE_PLAN } from './device-run';
+import { analyzeModel } from '../src/core/model/analyze';
+import { loadModel } from '../src/core/model/load';
+import { filesFromPath } from '../src/core/model/node-files';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -58,6 +63,8 @@ const wanted = list(argValue(argv, 'models')) ?? (quick ? ['resnet-like'] : [...
 const runsDir = quick ? 'bench/runs/quick' : 'bench/runs';
 const nodeTiming = quick ? { warmup: 10, runs: 100 } : { warmup: 20, runs: 300 };
 const browserTiming = quick ? { warmup: 10, runs: 100 } : { warmup: 20, runs: 300 };
+/** Every episode's model timed beside the original in the memory runs: few runs, it is the allocations that count. */
+const MEMORY_LATENCY = { warmup: 1, runs: 2 };
 const memoryPlan = quick ? { episodes: 30, warmup: 10, at: [1, 10, 30] } : { episodes: 300, warmup: 100, at: [1, 100, 300] };
 const responsivenessPlan = quick ? { episodes: 8, warmup: 3, rewardImages: 100, timeoutMs: 600_000 } : { episodes: 60, warmup: 20, rewardImages: 300, timeoutMs: 3_600_000 };
 
@@ -150,11 +157,26 @@ for (const row of cost.filter((r) => r.resource === 'macs')) {
   if (row.pruneSplit) costLog(`${row.model}: prune phase split: slice+rebuild ${row.pruneSplit.sliceRebuildMs.toFixed(0)} ms, refit ${row.pruneSplit.refitMs.toFixed(0)} ms, build ${row.pruneSplit.buildMs.toFixed(0)} ms`);
 }
 
+const repeatLog = logger('repeatability');
+const repeatRows: RepeatRow[] = [];
+for (const name of models) {
+  const model = await loadModel(filesFromPath(modelPath(name)));
+  const rows = await repeatability(model, analyzeModel(model), { name, where: 'Node WASM', repeats: quick ? 5 : REPEATS });
+  repeatRows.push(...rows);
+  repeatLog(`${name}: Node WASM, ${repeatText(rows)}`);
+}
+
 const scaleRows = await scale(quick, logger('scale'));
 
 const memLog = logger('memory');
 memLog(`${memoryPlan.episodes} episodes (${memoryPlan.warmup} warm-up) on the mobilenetV2Like fixture`);
-const memory = await memoryBench(memoryPlan.episodes, memoryPlan.warmup, memoryPlan.at, memLog);
+const memory = await memoryBench(memoryPlan.episodes, memoryPlan.warmup, memoryPlan.at, memLog, {
+  heap: () => {
+    const p = process.memoryUsage();
+    return { heapUsedMB: p.heapUsed / 2 ** 20, rssMB: p.rss / 2 ** 20 };
+  },
+  latency: MEMORY_LATENCY,
+});
 
 const results: Results = {
   date: new Date().toISOString(),
@@ -175,6 +197,7 @@ const results: Results = {
   runs,
   policy,
   speedup: { rows: speedupRows, nodeTiming, browserTiming },
+  repeatability: repeatRows,
   cost,
   scale: scaleRows,
   memory,
@@ -192,10 +215,31 @@ else {
     results.speedup.browser = browser.info;
     results.versions.chromium = browser.info.version;
     try {
+      results.repeatability.push(...(await browser.repeatability(models, logger('repeatability'))));
+    } catch (e) {
+      notes.push(`Repeatability in Chromium failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+    try {
       await browser.latency(speedupRows, browserTiming, logger('speedup'));
     } catch (e) {
       results.speedup.browserError = (e as Error).message.split('\n')[0];
       blog(`latency in Chromium failed: ${results.speedup.browserError}`);
+    }
+    try {
+      results.memoryWebGpu = await browser.memory('webgpu', { ...memoryPlan, latency: MEMORY_LATENCY }, memLog);
+    } catch (e) {
+      results.memoryWebGpuError = (e as Error).message.split('\n')[0];
+      memLog(`the WebGPU memory run failed: ${results.memoryWebGpuError}`);
+    }
+    const onDevice = models.includes('mobilenet-like') ? 'mobilenet-like' : models[0];
+    if (onDevice) {
+      const plan = quick ? { ...DEVICE_PLAN, episodes: search.episodes, warmup: search.warmup ?? 4, rewardImages: search.rewardImages, timing: browserTiming } : DEVICE_PLAN;
+      try {
+        results.deviceSearch = await browser.deviceSearch(onDevice, plan, logger('device search'));
+      } catch (e) {
+        results.deviceSearchError = (e as Error).message.split('\n')[0];
+        blog(`the searches in Chromium failed: ${results.deviceSearchError}`);
+      }
     }
     const model = models.includes('resnet-like') ? 'resnet-like' : models[0];
     if (!model) results.responsivenessError = 'no demo model to search';

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportFiles, MODEL_FILE, WEIGHTS_FILE } from '../src/core/export/files';
+import { burnIn } from '../src/core/measure/burn-in';
 import { measureInterleaved, type LatencyOptions, type LatencyStats } from '../src/core/measure/latency';
 import { analyzeModel } from '../src/core/model/analyze';
 import { loadModel } from '../src/core/model/load';
@@ -120,6 +121,7 @@ export async function speedupNode(
       variants.push({ key: c.key, label: c.label, from: c.from, macs: cost.totalMacs, params: cost.totalParams, macsRatio: cost.totalMacs / analysis.cost.totalMacs, files });
     }
     const nets = await Promise.all(candidates.map((c) => instantiate(c.model)));
+    await burnIn(nets, analysis.graph.inputSize);
     const stats = await measureInterleaved(nets, timing, analysis.graph.inputSize);
     nets.forEach((n) => n.dispose());
     stats.forEach((s, i) => {

@@ -10,6 +10,10 @@ import { filesFromUrl } from '../../src/core/model/files';
 import { loadModel } from '../../src/core/model/load';
 import { instantiate } from '../../src/core/model/tfjs-model';
 import { wasmPaths } from '../../src/app/lib/wasm-paths';
+import { memoryBench } from '../memory';
+import { repeatability } from '../repeatability';
+import { burnIn } from '../../src/core/measure/burn-in';
+import { deviceSearch, type DeviceSearchPlan } from './device-search';
 
 async function latency(urls: string[], options: LatencyOptions, backend: BackendName) {
   const info = await initBackend(backend, wasmPaths);
@@ -21,6 +25,7 @@ async function latency(urls: string[], options: LatencyOptions, backend: Backend
   }
   const nets = await Promise.all(loaded.map((l) => instantiate(l.model)));
   try {
+    await burnIn(nets, loaded[0].inputSize);
     const stats = await measureInterleaved(nets, options, loaded[0].inputSize);
     return { backend: info, stats: stats.map(({ flags: _flags, ...s }) => s) };
   } finally {
@@ -28,6 +33,32 @@ async function latency(urls: string[], options: LatencyOptions, backend: Backend
   }
 }
 
-const api = { latency, probeWebGpu, userAgent: () => navigator.userAgent };
+/** The harness's repeatability on WASM in this browser (bench/repeatability.ts). */
+async function repeat(url: string, name: string) {
+  const info = await initBackend('wasm', wasmPaths);
+  if (info.name !== 'wasm') throw new Error(`wasm did not start here: ${info.reason}`);
+  const model = await loadModel(await filesFromUrl(url));
+  return repeatability(model, analyzeModel(model), { name, where: 'Chromium WASM' });
+}
+
+/** The memory bench's long search on `backend` in this page (bench/memory.ts). */
+async function memory(backend: BackendName, plan: { episodes: number; warmup: number; at: number[]; latency: LatencyOptions }) {
+  const info = await initBackend(backend, wasmPaths);
+  if (info.name !== backend) throw new Error(`${backend} did not start here: ${info.reason}`);
+  const heap = () => {
+    const m = (performance as { memory?: { usedJSHeapSize: number } }).memory;
+    return m ? { heapUsedMB: m.usedJSHeapSize / 2 ** 20 } : {};
+  };
+  return memoryBench(plan.episodes, plan.warmup, plan.at, (line) => console.log(`[bench] ${line}`), { heap, latency: plan.latency });
+}
+
+const api = {
+  latency,
+  memory,
+  repeat,
+  deviceSearch: (url: string, name: string, plan: DeviceSearchPlan) => deviceSearch(url, name, plan, (line) => console.log(`[bench] ${line}`)),
+  probeWebGpu,
+  userAgent: () => navigator.userAgent,
+};
 (globalThis as unknown as { amcBench: typeof api }).amcBench = api;
 document.getElementById('status')!.textContent = 'ready';

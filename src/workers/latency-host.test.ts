@@ -32,7 +32,7 @@ function makeHost() {
       return initBackend(preferred);
     },
     deviceFlags,
-    burnInMs: 30,
+    burnIn: { minMs: 30, maxMs: 30 },
   });
   return { host, messages, inits };
 }

@@ -15,7 +15,7 @@ import { buildReferenceModel } from '../core/measure/reference-model';
 import { instantiate } from '../core/model/tfjs-model';
 import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOptions, ToLatencyWorker } from './latency-messages';
 import type { ModelPayload } from './search-messages';
-import { BURN_IN_MS, burnIn } from './burn-in';
+import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 
 export const MIN_RUNS = 5;
 
@@ -40,8 +40,8 @@ export interface LatencyHostDeps {
   /** Initializes a backend (the preferred one if it can); see core/measure/backends.ts. */
   initBackend(preferred?: BackendName): Promise<BackendInfo>;
   deviceFlags(): Promise<DeviceFlags>;
-  /** Burn-in before the first timing on each backend, ms (see burn-in.ts). Default BURN_IN_MS. */
-  burnInMs?: number;
+  /** Burn-in before the first timing on each backend (see burn-in.ts). Default BURN_IN. */
+  burnIn?: BurnInOptions;
 }
 
 function errLine(e: unknown): string {
@@ -102,7 +102,7 @@ export class LatencyHost {
   private async warm(name: string, id: number): Promise<void> {
     if (this.warmed.has(name)) return;
     this.deps.post({ type: 'progress', id, fraction: 0, what: `warming up ${LABEL[name as BackendName] ?? name}` });
-    await burnIn([this.referenceOn(name).model], 32, this.deps.burnInMs ?? BURN_IN_MS);
+    await burnIn([this.referenceOn(name).model], 32, this.deps.burnIn ?? BURN_IN);
     this.warmed.add(name);
   }
 

@@ -102,7 +102,7 @@ function makeHost(opts: { store?: SearchStore | null; claims?: BackendName; drif
       return preferred === 'wasm' ? { name: 'wasm', reason: 'WASM requested' } : { name: opts.claims ?? 'wasm', reason: 'fake' };
     },
     driftEvery: opts.driftEvery ?? 0,
-    burnInMs: 20,
+    burnIn: { minMs: 20, maxMs: 20 },
     timing: TIMING,
   });
   const until = async (pred: (m: FromWorker[]) => boolean, ms = 90_000) => {

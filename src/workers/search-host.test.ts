@@ -67,6 +67,7 @@ function makeHost(store: SearchStore | null = new MemoryStore()) {
     },
     store,
     initBackend: async () => ({ name: 'wasm', reason: 'test' }),
+    burnIn: { minMs: 50, maxMs: 200 },
   });
   const until = async (pred: (m: FromWorker[]) => boolean, ms = 60_000) => {
     const t0 = Date.now();

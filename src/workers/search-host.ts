@@ -28,6 +28,7 @@ import { generateDataset } from '../core/data/procedural';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { DriftMonitor, type LatencyOptions } from '../core/measure/latency';
 import { buildReferenceModel } from '../core/measure/reference-model';
+import { instantiate } from '../core/model/tfjs-model';
 import { analyzeModel, type ModelAnalysis } from '../core/model/analyze';
 import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
@@ -36,7 +37,7 @@ import type { SearchConfig } from '../core/search/config';
 import { PruningEnv, SearchError } from '../core/search/env';
 import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
 import { amcReward } from '../core/search/search';
-import { EpisodeScorer, type ScoringData } from '../core/search/scorer';
+import { EPISODE_LATENCY, EpisodeScorer, type ScoringData } from '../core/search/scorer';
 import { AmcSearch, type Score } from '../core/search/search';
 import {
   briefOf,
@@ -52,7 +53,7 @@ import {
   type WorkerStatus,
 } from './search-messages';
 import type { SearchStore } from './search-store';
-import { BURN_IN_MS, burnIn } from './burn-in';
+import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -63,8 +64,8 @@ export interface HostDeps {
   yieldNow?: () => Promise<void>;
   /** Re-time the reference model every this many agent episodes (0: never). Default DRIFT_EVERY. */
   driftEvery?: number;
-  /** Burn-in before anything is timed on a backend, ms (see burn-in.ts). Default BURN_IN_MS. */
-  burnInMs?: number;
+  /** Burn-in before anything is timed on a backend (see burn-in.ts). Default BURN_IN. */
+  burnIn?: BurnInOptions;
   /** Timing options (tests make them short). */
   timing?: {
     table?: { layer?: LatencyOptions; endToEnd?: LatencyOptions };
@@ -74,8 +75,6 @@ export interface HostDeps {
 }
 
 export const DRIFT_EVERY = 10;
-/** Each episode's pruned model: median of 15 runs after 3 warm-up (as the CLI times them). */
-export const EPISODE_LATENCY: LatencyOptions = { warmup: 3, runs: 15 };
 
 const LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
 
@@ -232,7 +231,7 @@ export class SearchHost {
     const config = msg.resume?.amc.config ?? msg.config;
     const data = scoringData(msg.data);
     const meta = msg.meta ? { ...msg.meta, backend: backend.name } : null;
-    const reference = await this.warmUp(config);
+    const reference = await this.warmUp(config, model, analysis.graph.inputSize);
     const latency = config.env.resource === 'latency' ? await this.latencyTable(msg.id, meta !== null, model, analysis, config, msg.latency ?? null, backend) : null;
     const { env, scorer } = await this.scoring(model, analysis, config, data, latency);
     const originalCost = env.costOf(new Map());
@@ -305,17 +304,18 @@ export class SearchHost {
 
   /**
    * A fresh worker (or backend) runs cold until V8 tiers its kernels up: burns it in with the
-   * reference model before the latency table or the drift baseline is timed. Returns the reference
-   * model and its drift monitor when drift is watched.
+   * reference model and the user's model, until their speed is steady, before the latency table or
+   * the drift baseline is timed. Returns the reference model and its drift monitor when drift is
+   * watched.
    */
-  private async warmUp(config: SearchConfig): Promise<{ model: tf.LayersModel; monitor: DriftMonitor } | null> {
+  private async warmUp(config: SearchConfig, model: LoadedModel, inputSize: number): Promise<{ model: tf.LayersModel; monitor: DriftMonitor } | null> {
     const reference = this.driftEvery > 0 ? this.newReference() : null;
     if (!reference && config.env.resource !== 'latency') return null;
-    const model = reference?.model ?? buildReferenceModel();
+    const nets = [reference?.model ?? buildReferenceModel(), await instantiate(model)];
     try {
-      await burnIn([model], 32, this.deps.burnInMs ?? BURN_IN_MS);
+      await burnIn(nets, inputSize, this.deps.burnIn ?? BURN_IN);
     } finally {
-      if (!reference) model.dispose();
+      nets.slice(reference ? 1 : 0).forEach((n) => n.dispose());
     }
     return reference;
   }
@@ -409,7 +409,7 @@ export class SearchHost {
     } catch {
       // Same.
     }
-    const reference = await this.warmUp(s.config);
+    const reference = await this.warmUp(s.config, s.model, s.analysis.graph.inputSize);
     const latency = s.latency ? await this.latencyTable(s.id, s.meta !== null, s.model, s.analysis, s.config, null, backend) : null;
     const { env, scorer } = await this.scoring(s.model, s.analysis, s.config, s.data, latency);
     s.backend = backend;

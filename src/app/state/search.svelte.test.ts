@@ -7,7 +7,8 @@ import type { LoadedModel } from '../../core/model/types';
 import type { EpisodeRecord } from '../../core/search/search';
 import type { FromWorker, ToWorker, UniformBaseline } from '../../workers/search-messages';
 import type { AppState } from './app.svelte';
-import { SearchState, bestOf } from './search.svelte';
+import { bestOf } from '../../core/search/best';
+import { SearchState } from './search.svelte';
 import { DeviceState } from './device.svelte';
 
 let model: LoadedModel;
@@ -241,5 +242,16 @@ describe('SearchState', () => {
   it('picks the best as AmcSearch does: highest reward, earliest on ties', () => {
     expect(bestOf([record(0, -0.5, 0.5, 0.5), record(1, -0.2, 0.5, 0.8), record(2, -0.2, 0.5, 0.8)])?.episode).toBe(1);
     expect(bestOf([])).toBeUndefined();
+  });
+
+  it('under a latency target, the best is among the episodes whose measured latency met it', () => {
+    const latency = { protocol: 'constrained' as const, resource: 'latency' as const, target: 0.5 };
+    // Episode 1 is more accurate but measured 8% over the target; episode 2 measured 4% over: within the slack.
+    const log = [record(0, -0.4, 0.45, 0.6), record(1, -0.1, 0.54, 0.9), record(2, -0.2, 0.52, 0.8)];
+    expect(bestOf(log, latency)?.episode).toBe(2);
+    expect(bestOf(log, { ...latency, resource: 'macs' })?.episode).toBe(1);
+    expect(bestOf(log, { ...latency, protocol: 'accuracy-guaranteed' })?.episode).toBe(1);
+    // None met it: the best of all, rather than nothing.
+    expect(bestOf([record(0, -0.4, 0.7, 0.6), record(1, -0.1, 0.8, 0.9)], latency)?.episode).toBe(1);
   });
 });

@@ -17,6 +17,7 @@ import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import { isBackendName, type BackendInfo } from '../../core/measure/backends';
 import { searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
+import { bestOf } from '../../core/search/best';
 import type { EpisodeRecord } from '../../core/search/search';
 import { PruningEnv } from '../../core/search/env';
 import {
@@ -171,8 +172,8 @@ export class SearchState {
   offer = $state.raw<SearchMeta | null>(null);
   storageError = $state<string | null>(null);
 
-  readonly best = $derived(bestOf(this.log));
-  readonly randomBest = $derived(bestOf(this.randomLog));
+  readonly best = $derived(bestOf(this.log, this.config?.env));
+  readonly randomBest = $derived(bestOf(this.randomLog, this.config?.env));
   readonly busy = $derived(this.phase === 'starting' || this.phase === 'running' || this.phase === 'pausing' || this.phase === 'stopping');
   /** Whether the search on screen runs the random-search baseline beside the agent. */
   runRandom = $state(false);
@@ -681,8 +682,8 @@ export class SearchState {
     this.elapsedMs += batch.reduce((t, m) => t + m.ms, 0);
     this.tensors = batch[batch.length - 1].tensors;
     if (this.meta && batch.some((m) => m.saved)) {
-      const best = bestOf(this.log);
-      const randomBest = bestOf(this.randomLog);
+      const best = bestOf(this.log, this.config?.env);
+      const randomBest = bestOf(this.randomLog, this.config?.env);
       this.meta = {
         ...this.meta,
         updatedAt: Date.now(),
@@ -786,9 +787,3 @@ export class SearchState {
   }
 }
 
-/** The best episode (highest reward, the earliest on ties), as AmcSearch.best picks it. */
-export function bestOf(log: readonly EpisodeRecord[]): EpisodeRecord | undefined {
-  let best: EpisodeRecord | undefined;
-  for (const e of log) if (!best || e.reward > best.reward) best = e;
-  return best;
-}

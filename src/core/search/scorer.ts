@@ -3,6 +3,12 @@
  * build the model, evaluate it on held-out data, dispose it. With labels the error is
  * 1 - top-1 accuracy; without labels it is 1 - top-1 agreement with the original model (the
  * original's outputs are computed once).
+ *
+ * Latency, when asked for, is timed interleaved with the original (A B A B ..., measureInterleaved)
+ * in every episode: on a shared or heating device the absolute median drifts by 10-30% between
+ * measurements a minute apart, while the ratio of two models timed side by side stays within a few
+ * percent (bench/repeatability.ts, BENCHMARKS.md). The episode's latency is that paired ratio times
+ * the original's latency at the start, so every episode is on one scale.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelAnalysis } from '../model/analyze';
@@ -12,7 +18,7 @@ import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type
 import type { ImportanceCriterion } from '../prune/importance';
 import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
-import { measureLatency, type LatencyOptions } from '../measure/latency';
+import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
 import type { Score, Scorer } from './search';
 
 export interface ScoringData {
@@ -29,9 +35,17 @@ export interface ScorerOptions {
   criterion?: ImportanceCriterion;
   roundTo?: number;
   seed?: number;
-  /** Also measure each pruned model's end-to-end latency on the current backend. */
+  /** Also measure each pruned model's end-to-end latency on the current backend, paired with the original's. */
   latency?: LatencyOptions;
 }
+
+/**
+ * Each episode's paired timing: 5 warm-up and 30 timed runs of each model. From the repeatability
+ * bench on a 2-core machine (CoV of the paired ratio over 10 measurements, Node WASM): 5 runs
+ * 6-19%, 15 runs 3.5-5.5%, 30 runs 2.1-4.6%, 100 runs 1.8-3.8%. At 30 the noise is under half the
+ * 10% a latency target is held to, for about 0.15-0.25 s an episode on the demo models.
+ */
+export const EPISODE_LATENCY: LatencyOptions = { warmup: 5, runs: 30 };
 
 export interface PrunedCandidate {
   result: PruneResult;
@@ -45,7 +59,9 @@ export class EpisodeScorer implements Scorer {
   private reference?: ReferenceOutputs;
   private readonly originalFeatures: FeatureCache = new Map();
   private calibration?: tf.Tensor4D;
-  /** The unpruned model's measured latency, when the scorer measures latency. */
+  /** The unpruned model, built once, timed beside every episode's model. */
+  private original?: tf.LayersModel;
+  /** The unpruned model's measured latency at the start, when the scorer measures latency. */
   originalLatencyMs?: number;
 
   private constructor(
@@ -65,7 +81,8 @@ export class EpisodeScorer implements Scorer {
         if (!data.labels) scorer.reference = await referenceOutputs(original, data.images, data.eval);
         if (options.latency) scorer.originalLatencyMs = (await measureLatency(original, options.latency, analysis.graph.inputSize)).medianMs;
       } finally {
-        original.dispose();
+        if (options.latency) scorer.original = original;
+        else original.dispose();
       }
     }
     return scorer;
@@ -86,10 +103,12 @@ export class EpisodeScorer implements Scorer {
     return { result, model, refit: report, refitMs: performance.now() - t0 };
   }
 
-  /** Frees the cached calibration batch (the only tensor a scorer keeps). */
+  /** Frees what the scorer keeps: the calibration batch and, for latency, the original model. */
   dispose(): void {
     this.calibration?.dispose();
     this.calibration = undefined;
+    this.original?.dispose();
+    this.original = undefined;
   }
 
   async score(keep: ReadonlyMap<string, number>): Promise<Score> {
@@ -108,7 +127,11 @@ export class EpisodeScorer implements Scorer {
         score = { error: 1 - f.agreement, agreement: f.agreement, meanKL: f.meanKL };
       }
       const t2 = performance.now();
-      if (this.options.latency) score.latencyMs = (await measureLatency(net, this.options.latency, this.analysis.graph.inputSize)).medianMs;
+      if (this.original && this.originalLatencyMs) {
+        const [original, pruned] = await measureInterleaved([this.original, net], this.options.latency, this.analysis.graph.inputSize);
+        score.latencyMs = (pruned.medianMs / original.medianMs) * this.originalLatencyMs;
+        score.originalNowMs = original.medianMs;
+      }
       // prune = selection, rebuild and building the tfjs model; refit is reported on its own.
       const timings: Record<string, number> = { prune: t1 - t0 - refitMs, evaluate: t2 - t1 };
       if (candidate.refit) timings.refit = refitMs;

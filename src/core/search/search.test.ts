@@ -88,6 +88,21 @@ describe('AMC search loop', () => {
     expect(search.log.every((e) => e.phase === 'random' && e.sigma === 0)).toBe(true);
   });
 
+  it('times each episode beside the original and frees the original on dispose', async () => {
+    const before = tf.memory().numTensors;
+    const scorer = await EpisodeScorer.create(model, analysis, labeled, { roundTo: 1, latency: { warmup: 1, runs: 3 } });
+    const held = tf.memory().numTensors;
+    expect(held).toBeGreaterThan(before);
+    const half = new Map(analysis.groups.filter((g) => g.prunable).map((g) => [g.id, Math.ceil(g.channels / 2)]));
+    const s = await scorer.score(half);
+    expect(s.latencyMs).toBeGreaterThan(0);
+    expect(s.originalNowMs).toBeGreaterThan(0);
+    expect(s.timings!.latency).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(held);
+    scorer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('holds the tensor count flat over 300 episodes with the reference hyperparameters', async () => {
     const cfg = searchConfig({ episodes: 300, seed: 3, env: { target: 0.5, roundTo: 1 } });
     const small = { ...labeled, images: labeled.images.subarray(0, 8 * 8 * 8 * 3), labels: (labeled.labels as number[]).slice(0, 8) };

@@ -9,6 +9,7 @@
  * the same wall, budget and scorer, the baseline AMC must beat.
  */
 import { Rng } from '../random';
+import { bestOf } from './best';
 import type { SearchConfig } from './config';
 import { DdpgAgent, type AgentSnapshot } from './ddpg';
 import { PruningEnv, STATE_SIZE } from './env';
@@ -23,8 +24,13 @@ export interface Score {
   /** Top-1 agreement with the original model and mean KL(original || pruned), on unlabeled data. */
   agreement?: number;
   meanKL?: number;
-  /** Measured end-to-end latency of the pruned model (when the scorer measures it). */
+  /**
+   * Measured end-to-end latency of the pruned model (when the scorer measures it): its ratio to
+   * the original, timed side by side, times the original's latency at the start of the search.
+   */
   latencyMs?: number;
+  /** The original's median in the same measurement: how far the device has drifted since the start. */
+  originalNowMs?: number;
   /** Extra time spent per phase, in ms (prune and rebuild, evaluation, refit). */
   timings?: Record<string, number>;
 }
@@ -100,11 +106,9 @@ export class AmcSearch {
     return this.episode >= this.config.episodes;
   }
 
-  /** The best episode so far (highest reward; the earliest on ties). */
+  /** The best episode so far (see bestOf). */
   get best(): EpisodeRecord | undefined {
-    let best: EpisodeRecord | undefined;
-    for (const e of this.log) if (!best || e.reward > best.reward) best = e;
-    return best;
+    return bestOf(this.log, this.config.env);
   }
 
   private reward(score: Score, resource: number): number {
