@@ -36,7 +36,7 @@ if (process.argv[1]?.endsWith('device-run.ts')) {
       const plan = { episodes: memoryEpisodes, warmup: Math.floor(memoryEpisodes / 3), at: [1, Math.floor(memoryEpisodes / 3), memoryEpisodes], latency: { warmup: 1, runs: 2 } };
       const memory = await browser.memory('webgpu', plan, logger('memory'));
       writeFileSync('bench/device-memory.json', JSON.stringify({ date: new Date().toISOString(), browser: browser.info, memory }, null, 2) + '\n');
-      log(`${memory.episodes} episodes on ${memory.backend} in ${memory.seconds.toFixed(0)} s; tensors after each learning episode ${memory.learningRange.min}-${memory.learningRange.max}`);
+      log(`${memory.episodes} episodes on ${memory.backend} in ${memory.seconds.toFixed(0)} s; tensors after each learning episode ${memory.learningRange.min}-${memory.learningRange.max}${memory.gpuLearningRange ? `, GPU bytes ${memory.gpuLearningRange.min}-${memory.gpuLearningRange.max}` : ''}`);
     } else {
       let repeat: RepeatRow[] = [];
       if (!argv.includes('--no-repeat')) repeat = await browser.repeatability([model], logger('repeatability'));

@@ -6,6 +6,7 @@
  *   npx tsx bench/markdown.ts      regenerates BENCHMARKS.md from bench/results.json
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { GPU_POOL_LIMIT } from '../src/core/measure/gpu-pool';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
 import type { Spread } from './policy';
 import type { Results } from './results';
@@ -284,7 +285,7 @@ function memoryTable(m: MemoryResult): string {
   const flat = m.learningRange.max === m.learningRange.min;
   return `${table(['when', 'phase', 'tfjs tensors', 'tfjs bytes', 'data buffers', ...(gpu ? ['GPU bytes in tensors', 'GPU bytes allocated (pool)'] : []), 'JS heap MB'], gpu ? 'llrrrrrr' : 'llrrrr', rows)}
 
-Tensor count after every learning episode: ${flat ? `${count(m.learningRange.min)} each time (flat: nothing leaks per episode)` : `from ${count(m.learningRange.min)} to ${count(m.learningRange.max)} (**not flat**)`}.${m.points[0] && m.points[0].numTensors < m.learningRange.min ? ` Episode 1 (warm-up) holds ${count(m.learningRange.min - m.points[0].numTensors)} fewer: tensors the agent creates at its first update (optimizer state) and keeps.` : ''}`;
+Tensor count after every learning episode: ${flat ? `${count(m.learningRange.min)} each time (flat: nothing leaks per episode)` : `from ${count(m.learningRange.min)} to ${count(m.learningRange.max)} (**not flat**)`}.${m.gpuLearningRange ? ` GPU bytes held by tensors after every learning episode: ${m.gpuLearningRange.min === m.gpuLearningRange.max ? `${count(m.gpuLearningRange.min)} each time (flat)` : `from ${count(m.gpuLearningRange.min)} to ${count(m.gpuLearningRange.max)} (**not flat**)`}.` : ''}${m.points[0] && m.points[0].numTensors < m.learningRange.min ? ` Episode 1 (warm-up) holds ${count(m.learningRange.min - m.points[0].numTensors)} fewer: tensors the agent creates at its first update (optimizer state) and keeps.` : ''}`;
 }
 
 function memorySection(r: Results): string {
@@ -292,7 +293,7 @@ function memorySection(r: Results): string {
   if (!m) return '## 5. Memory\n\n_Not run._';
   const g = r.memoryWebGpu;
   const gpuPart = g
-    ? `In Chromium on WebGPU (${g.backend}; the adapter here is SwiftShader, a CPU fallback: slow, but its buffers are counted like a GPU's), the same search (${duration(g.seconds)}); JS heap = \`performance.memory.usedJSHeapSize\`:
+    ? `In Chromium on WebGPU (${g.backend}; the adapter here is SwiftShader, a CPU fallback: slow, but its buffers are counted like a GPU's), the same search (${duration(g.seconds)}); JS heap = \`performance.memory.usedJSHeapSize\`. "GPU bytes allocated" includes tfjs's pool of released buffers, which the scorer empties whenever its free part passes ${GPU_POOL_LIMIT / 2 ** 20} MB (\`src/core/measure/gpu-pool.ts\`: tfjs never frees it, and every episode's new shapes add buffers no later episode reuses):
 
 ${memoryTable(g)}`
     : `In Chromium on WebGPU: _not run${r.memoryWebGpuError ? ` (${r.memoryWebGpuError})` : ''}._`;

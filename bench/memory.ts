@@ -43,7 +43,7 @@ export interface MemoryOptions {
 /** tf.memory() as the WebGPU backend reports it. */
 interface GpuMemory {
   numBytesInGPU?: number;
-  numBytesInGPUAllocated?: number;
+  numBytesAllocatedInGPU?: number;
 }
 
 export interface MemoryResult {
@@ -59,6 +59,8 @@ export interface MemoryResult {
   points: MemoryPoint[];
   /** Largest and smallest tensor count seen after any episode from the first learning one on. */
   learningRange: { min: number; max: number };
+  /** WebGPU: the same for the GPU bytes tensors hold. */
+  gpuLearningRange?: { min: number; max: number };
   seconds: number;
 }
 
@@ -81,17 +83,24 @@ export async function memoryBench(episodes: number, warmup: number, checkpoints:
   const points: MemoryPoint[] = [];
   let min = Infinity;
   let max = 0;
+  let gpuMin = Infinity;
+  let gpuMax = -Infinity;
   while (!search.done) {
     const e = await search.runEpisode();
     const m = tf.memory();
     if (e.phase === 'learning') {
       min = Math.min(min, m.numTensors);
       max = Math.max(max, m.numTensors);
+      const gpu = (m as GpuMemory).numBytesInGPU;
+      if (gpu !== undefined) {
+        gpuMin = Math.min(gpuMin, gpu);
+        gpuMax = Math.max(gpuMax, gpu);
+      }
     }
     if (checkpoints.includes(search.episode)) {
       const g = m as GpuMemory;
       const point: MemoryPoint = { episode: search.episode, phase: e.phase, numTensors: m.numTensors, numBytes: m.numBytes, numDataBuffers: m.numDataBuffers, ...o.heap?.() };
-      if (g.numBytesInGPU !== undefined) Object.assign(point, { gpuBytes: g.numBytesInGPU, gpuAllocatedBytes: g.numBytesInGPUAllocated });
+      if (g.numBytesInGPU !== undefined) Object.assign(point, { gpuBytes: g.numBytesInGPU, gpuAllocatedBytes: g.numBytesAllocatedInGPU });
       points.push(point);
       log(
         `after episode ${search.episode} (${e.phase}): ${m.numTensors} tensors, ${m.numBytes} bytes` +
@@ -113,6 +122,7 @@ export async function memoryBench(episodes: number, warmup: number, checkpoints:
     before: { numTensors: m0.numTensors, numBytes: m0.numBytes },
     points,
     learningRange: { min: Number.isFinite(min) ? min : 0, max },
+    ...(Number.isFinite(gpuMin) ? { gpuLearningRange: { min: gpuMin, max: gpuMax } } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -21,7 +21,7 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { initBackend } from '../src/core/measure/backends';
 import { BenchBrowser, buildApp } from './browser';
 import { markdown } from './markdown';
-import { memoryBench } from './memory';
+import { memoryBench, type MemoryResult } from './memory';
 import { originalAccuracy, policyRows, policySpecs } from './policy';
 import type { Results, RunSummary } from './results';
 import { importRuns, runName, runSearches, type SearchSettings } from './runs';
@@ -94,6 +94,25 @@ log(`${quick ? 'quick run' : 'full run'}: Node ${process.version}, tfjs ${tf.ver
 let imported = 0;
 if (importDir) imported = importRuns(importDir, runsDir, logger('import'));
 
+// Chromium starts first: its WebGPU memory run counts bytes, not time, so it runs beside the
+// searches (which time nothing) rather than after them; everything timed in it runs at the end.
+const blog = logger('browser');
+const memLog = logger('memory');
+let browser: BenchBrowser | undefined;
+let browserStartError: string | undefined;
+let memoryWebGpu: Promise<MemoryResult> | undefined;
+if (!noBrowser) {
+  try {
+    browser = await BenchBrowser.start(runsDir, await buildApp(blog), blog);
+    memLog(`WebGPU in Chromium: ${memoryPlan.episodes} episodes, beside the searches`);
+    memoryWebGpu = browser.memory('webgpu', { ...memoryPlan, latency: MEMORY_LATENCY }, (line) => memLog(`WebGPU: ${line}`));
+    memoryWebGpu.catch(() => undefined);
+  } catch (e) {
+    browserStartError = (e as Error).message.split('\n')[0];
+    blog(`Chromium did not start: ${(e as Error).message}`);
+  }
+}
+
 const models = presentModels(wanted, logger('models'));
 const missing = wanted.filter((m) => !models.includes(m));
 for (const m of missing) notes.push(`models/${m}/model.json was missing when this ran: ${m} is left out of every table.`);
@@ -142,6 +161,9 @@ if (notRun.length) notes.push(`Run with --reuse-only: ${notRun.length} of ${runs
 const failed = runs.filter((r) => r.status === 'failed');
 for (const f of failed) notes.push(`search ${f.name} failed: ${f.error}`);
 
+// Nothing is timed while Chromium's memory run still works beside it.
+const webGpuMemory = memoryWebGpu && (await memoryWebGpu.then((result) => ({ result }), (e: Error) => ({ error: e.message.split('\n')[0] })));
+
 const policyLog = logger('policy');
 policyLog('demo:test top-1 of the original models');
 const original = await originalAccuracy(models);
@@ -168,7 +190,6 @@ for (const name of models) {
 
 const scaleRows = await scale(quick, logger('scale'));
 
-const memLog = logger('memory');
 memLog(`${memoryPlan.episodes} episodes (${memoryPlan.warmup} warm-up) on the mobilenetV2Like fixture`);
 const memory = await memoryBench(memoryPlan.episodes, memoryPlan.warmup, memoryPlan.at, memLog, {
   heap: () => {
@@ -204,16 +225,19 @@ const results: Results = {
   notes,
 };
 
-// 2 (browser half) and 6: Chromium.
+// 2 (browser half), 5 (WebGPU) and 6: Chromium.
 if (noBrowser) notes.push('Run with --no-browser: the Chromium columns and the responsiveness table are empty.');
-else {
-  const blog = logger('browser');
-  let browser: BenchBrowser | undefined;
+else if (!browser) {
+  results.speedup.browserError = results.responsivenessError = results.memoryWebGpuError = results.deviceSearchError = browserStartError;
+} else {
   try {
-    const buildSeconds = await buildApp(blog);
-    browser = await BenchBrowser.start(runsDir, buildSeconds, blog);
     results.speedup.browser = browser.info;
     results.versions.chromium = browser.info.version;
+    if (webGpuMemory && 'result' in webGpuMemory) results.memoryWebGpu = webGpuMemory.result;
+    else if (webGpuMemory) {
+      results.memoryWebGpuError = webGpuMemory.error;
+      memLog(`the WebGPU memory run failed: ${webGpuMemory.error}`);
+    }
     try {
       results.repeatability.push(...(await browser.repeatability(models, logger('repeatability'))));
     } catch (e) {
@@ -224,12 +248,6 @@ else {
     } catch (e) {
       results.speedup.browserError = (e as Error).message.split('\n')[0];
       blog(`latency in Chromium failed: ${results.speedup.browserError}`);
-    }
-    try {
-      results.memoryWebGpu = await browser.memory('webgpu', { ...memoryPlan, latency: MEMORY_LATENCY }, memLog);
-    } catch (e) {
-      results.memoryWebGpuError = (e as Error).message.split('\n')[0];
-      memLog(`the WebGPU memory run failed: ${results.memoryWebGpuError}`);
     }
     const onDevice = models.includes('mobilenet-like') ? 'mobilenet-like' : models[0];
     if (onDevice) {
@@ -251,13 +269,8 @@ else {
         blog(`responsiveness failed: ${results.responsivenessError}`);
       }
     }
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    results.speedup.browserError = msg;
-    results.responsivenessError = msg;
-    blog(`Chromium part failed: ${(e as Error).message}`);
   } finally {
-    await browser?.close();
+    await browser.close();
   }
 }
 

@@ -18,6 +18,7 @@ import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type
 import type { ImportanceCriterion } from '../prune/importance';
 import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
+import { trimGpuPool } from '../measure/gpu-pool';
 import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
 import type { Score, Scorer } from './search';
 
@@ -139,6 +140,8 @@ export class EpisodeScorer implements Scorer {
       return { ...score, timings };
     } finally {
       net.dispose();
+      // Every episode's new shapes leave GPU buffers in tfjs's pool that no later episode reuses.
+      trimGpuPool();
     }
   }
 }
