@@ -1,12 +1,13 @@
 /**
  * A fresh worker (or Node process) runs slow at first: V8 compiles WebAssembly (and hot
  * JavaScript) with a quick baseline compiler and only later tiers the hot kernels up to optimized
- * code, one function at a time, on a background thread. In headless Chromium here, the reference model's median fell from
- * 2.3 ms to 0.6 ms over its first ~150 runs on WASM, and a search that burned in only the
- * reference model for 1.5 s still saw the device get 40-50% faster over its first ten episodes:
- * the user's model runs kernels (depthwise convolutions, other shapes) the reference never
- * called. Timings taken before that compare cold code with warm code, so whatever times models
- * first burns in the models it will time, once per backend, until their speed stops changing.
+ * code, one function at a time, on a background thread. In headless Chromium here, the reference
+ * model's median fell from 2.3 ms to 0.6 ms over its first ~150 runs on WASM, and a search that
+ * burned in only the reference model for 1.5 s still saw the device get 40-50% faster over its
+ * first ten episodes: the user's model runs kernels (depthwise convolutions, other shapes) the
+ * reference never called. Timings taken before that compare cold code with warm code, so whatever
+ * times models first burns in the models it will time, once per backend, until their speed stops
+ * changing.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { measureInterleaved } from './latency';
