@@ -2,6 +2,7 @@
  * Small helpers for the search charts drawn on a canvas: sharp on high-density screens, colours
  * from the page's CSS variables (light and dark themes), and at most one redraw per frame.
  */
+import { nearest, ticks } from './search-math';
 
 /** Sizes the canvas for its CSS box and the device pixel ratio; returns a context in CSS pixels, cleared. */
 export function prepareCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D | null {
@@ -78,4 +79,74 @@ export function frameScheduler(draw: () => void): { schedule(): void; cancel(): 
 export function linear(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
   const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
   return (v) => r0 + (v - d0) * k;
+}
+
+/** Space between the canvas's edges and the plot, in CSS pixels. */
+export interface Margins {
+  l: number;
+  r: number;
+  t: number;
+  b: number;
+}
+
+/**
+ * Horizontal grid lines labelled at the left margin, and labels under the x axis (about one
+ * per 70 px, so they never collide on a phone). A label of '' is not drawn.
+ */
+export function drawAxes(
+  ctx: CanvasRenderingContext2D,
+  o: {
+    width: number;
+    height: number;
+    m: Margins;
+    colors: Pick<ChartColors, 'border' | 'muted'>;
+    x: { range: readonly [number, number]; at: (v: number) => number; label: (v: number) => string };
+    y: { range: readonly [number, number]; at: (v: number) => number; label: (v: number) => string };
+  },
+): void {
+  const { width, height, m, x, y } = o;
+  ctx.strokeStyle = o.colors.border;
+  ctx.lineWidth = 1;
+  ctx.fillStyle = o.colors.muted;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (const v of ticks(y.range[0], y.range[1], 4)) {
+    const py = Math.round(y.at(v)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(m.l, py);
+    ctx.lineTo(width - m.r, py);
+    ctx.stroke();
+    ctx.fillText(y.label(v), m.l - 4, py);
+  }
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const v of ticks(x.range[0], x.range[1], Math.max(2, Math.floor((width - m.l) / 70)))) {
+    const text = x.label(v);
+    if (text) ctx.fillText(text, x.at(v), height - m.b + 5);
+  }
+}
+
+/** The uniform baseline's marker: a filled diamond of half-diagonal `r` around (x, y). */
+export function fillDiamond(ctx: CanvasRenderingContext2D, x: number, y: number, r = 6): void {
+  ctx.beginPath();
+  ctx.moveTo(x, y - r);
+  ctx.lineTo(x + r, y);
+  ctx.lineTo(x, y + r);
+  ctx.lineTo(x - r, y);
+  ctx.closePath();
+  ctx.fill();
+}
+
+/** A drawn point that a click can pick, in CSS pixels of the canvas. */
+export interface Hit<T> {
+  x: number;
+  y: number;
+  pick: T;
+}
+
+/** Hands `onpick` the drawn point nearest the click within a fingertip (14 px), if there is one. */
+export function pickAt<T>(hits: readonly Hit<T>[], e: MouseEvent & { currentTarget: HTMLCanvasElement }, onpick: (pick: T) => void): void {
+  const rect = e.currentTarget.getBoundingClientRect();
+  const i = nearest(hits, e.clientX - rect.left, e.clientY - rect.top, 14);
+  if (i >= 0) onpick(hits[i].pick);
 }
