@@ -7,7 +7,8 @@
  *   --quick        checks the machinery in a few minutes: 1 seed, resnet-like only, 12-episode
  *                  searches (4 warm-up), 100 reward images, short memory and responsiveness runs
  *   --jobs N       searches run N at a time as child processes (default 1; latency searches,
- *                  which time every episode, always run alone)
+ *                  which time every episode, always run alone, after Chromium's WebGPU memory
+ *                  run, which goes on beside the MACs searches since it counts bytes, not time)
  *   --fresh        run every search again instead of reusing finished reports
  *   --import DIR   first copy finished searches from DIR/<model>-<agent>-<seed>/report.json
  *   --reuse-only   run no search: the tables use the finished reports there are (a long run's
@@ -127,10 +128,10 @@ const latencySpecs = speedupSpecs(models, search).map((spec) => {
   return f?.spec ?? spec;
 });
 // Latency searches time every episode's model: they run alone, after the others, never beside another search.
-const outcomes = [
-  ...(await runSearches(policySpecs(models, seeds, search), runsDir, { jobs, fresh, reuseOnly }, searchLog)),
-  ...(await runSearches(latencySpecs, runsDir, { jobs: 1, fresh, reuseOnly }, searchLog)),
-];
+const policyOutcomes = await runSearches(policySpecs(models, seeds, search), runsDir, { jobs, fresh, reuseOnly }, searchLog);
+// Nothing is timed while Chromium's memory run still works beside it: the latency searches time every episode.
+const webGpuMemory = memoryWebGpu && (await memoryWebGpu.then((result) => ({ result }), (e: Error) => ({ error: e.message.split('\n')[0] })));
+const outcomes = [...policyOutcomes, ...(await runSearches(latencySpecs, runsDir, { jobs: 1, fresh, reuseOnly }, searchLog))];
 // A latency target under the model's floor fails at once with the floor: search again just above it.
 for (const [i, o] of outcomes.entries()) {
   const f = o.status === 'failed' && o.spec.resource === 'latency' ? latencyFallback(o.spec, runsDir) : undefined;
@@ -160,9 +161,6 @@ const notRun = runs.filter((r) => r.status === 'missing');
 if (notRun.length) notes.push(`Run with --reuse-only: ${notRun.length} of ${runs.length} searches had no finished report and were not run (${notRun.map((r) => r.name).join(', ')}); the tables leave them out.`);
 const failed = runs.filter((r) => r.status === 'failed');
 for (const f of failed) notes.push(`search ${f.name} failed: ${f.error}`);
-
-// Nothing is timed while Chromium's memory run still works beside it.
-const webGpuMemory = memoryWebGpu && (await memoryWebGpu.then((result) => ({ result }), (e: Error) => ({ error: e.message.split('\n')[0] })));
 
 const policyLog = logger('policy');
 policyLog('demo:test top-1 of the original models');

@@ -123,6 +123,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${backend.name}`,
   );
 
+  // The uniform baseline meets the same wall the episodes will (AmcSearch anchors it too).
+  if (latency && scorer.originalLatencyMs) env.anchor(scorer.originalLatencyMs);
   const uniform = bestUniform(env);
   const uniformScore = await scorer.score(uniform.keep);
   if (uniformScore.latencyMs !== undefined && scorer.originalLatencyMs) {

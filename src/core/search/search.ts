@@ -98,6 +98,8 @@ export class AmcSearch {
     readonly config: SearchConfig,
   ) {
     this.rng = new Rng(config.seed);
+    // Episodes are judged by measured latency over the measured original: the wall must be drawn on that scale too.
+    if (env.resource.kind === 'latency' && scorer.originalLatencyMs) env.anchor(scorer.originalLatencyMs);
     this.replay = new ReplayBuffer(config.ddpg.replayEpisodes * env.length, STATE_SIZE);
     this.agent = config.agent === 'ddpg' ? new DdpgAgent(STATE_SIZE, config.ddpg, this.rng) : null;
   }
