@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GPU_POOL_LIMIT } from '../src/core/measure/gpu-pool';
+import { EPISODE_LATENCY } from '../src/core/search/scorer';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
 import type { Spread } from './policy';
 import type { Results } from './results';
@@ -170,7 +171,7 @@ How it was measured: each demo model and its half-width version (every prunable 
 
 ${table(['where', 'model', 'warm-up + runs', 'original median ms (mean)', 'CoV absolute', 'half-width / original', 'CoV paired', 'worst paired', 'CoV unpaired', 'cost ms'], 'lllrrrrrrr', body)}
 
-What the search does with it: each episode times its pruned model interleaved with the original (\`EPISODE_LATENCY\`, 5 warm-up + 30 runs each) and uses the paired ratio times the original's latency at the start; the final comparison in \`amc search\` uses 10 + 100.`;
+What the search does with it: each episode times its pruned model interleaved with the original (\`EPISODE_LATENCY\`, ${EPISODE_LATENCY.warmup} warm-up + ${EPISODE_LATENCY.runs} runs each) and uses the paired ratio times the original's latency at the start; the final comparison in \`amc search\` uses 10 + 100.`;
 }
 
 /** The on-device comparison: original, latency-constrained and MACs-constrained, timed side by side. */
@@ -247,7 +248,7 @@ function costSection(r: Results): string {
   const s = r.settings.search;
   return `## 3. Search cost
 
-How it was measured: from the logs of the searches above (every episode records the wall time of its phases with \`performance.now()\`), on this machine in Node (WASM), per demo model. *prune* = channel selection, rebuild of config and weights, the least-squares refit on ${s.calibration} calibration images and building the tfjs model; *evaluate* = inference on the ${s.rewardImages} reward images; *latency* = timing the pruned model end to end (latency searches only: 3 warm-up + 15 timed runs); *agent* = the environment's steps and the agent's actions plus, after warm-up, one DDPG update (batch 64) per step; *episode* = the whole episode (the sum of the above). Means over all episodes of the phase across the runs counted; episodes/s = episodes / the sum of their times. *Final scoring* = the time a search spends after its last episode (the best and the uniform policy pruned, refitted and scored on the 2000 demo:test images, the export), mean per search. A full 300-episode search (the default: 100 warm-up + 200 learning episodes) is **extrapolated** as 100 × the mean warm-up/random episode + 200 × the mean learning episode + the final scoring; it leaves out the start (loading; for latency, building the latency table).
+How it was measured: from the logs of the searches above (every episode records the wall time of its phases with \`performance.now()\`), on this machine in Node (WASM), per demo model. *prune* = channel selection, rebuild of config and weights, the least-squares refit on ${s.calibration} calibration images and building the tfjs model; *evaluate* = inference on the ${s.rewardImages} reward images; *latency* = timing the pruned model end to end (latency searches only: the pruned model and the original timed interleaved, ${EPISODE_LATENCY.warmup} warm-up + ${EPISODE_LATENCY.runs} timed runs each); *agent* = the environment's steps and the agent's actions plus, after warm-up, one DDPG update (batch 64) per step; *episode* = the whole episode (the sum of the above). Means over all episodes of the phase across the runs counted; episodes/s = episodes / the sum of their times. *Final scoring* = the time a search spends after its last episode (the best and the uniform policy pruned, refitted and scored on the 2000 demo:test images, the export), mean per search. A full 300-episode search (the default: 100 warm-up + 200 learning episodes) is **extrapolated** as 100 × the mean warm-up/random episode + 200 × the mean learning episode + the final scoring; it leaves out the start (loading; for latency, building the latency table).
 
 ${table(['model', 'search', 'steps', 'phase', 'episodes', refitLogged ? 'prune ms' : 'prune + refit + build ms', ...(refitLogged ? ['refit ms'] : []), 'evaluate ms', 'latency ms', 'agent ms', 'episode ms'], 'llrlrrrrrr' + (refitLogged ? 'r' : ''), rows)}
 
