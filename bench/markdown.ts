@@ -300,7 +300,7 @@ ${memoryTable(g)}`
     : `In Chromium on WebGPU: _not run${r.memoryWebGpuError ? ` (${r.memoryWebGpuError})` : ''}._`;
   return `## 5. Memory over a long search
 
-How it was measured: one DDPG search of ${m.episodes} episodes (${m.warmup} warm-up, then an update per step: the paper's hyperparameters) with the refit (${m.calibration} calibration images) and ${m.images} labelled reward images, on the \`${m.fixture}\` test fixture (${m.groups} prunable groups, 8x8 input); every episode builds its pruned model and times it beside the original; \`tf.memory()\` read after the episodes listed. In Node on ${m.backend.toUpperCase()} (${duration(m.seconds)}); JS heap = \`process.memoryUsage().heapUsed\`:
+How it was measured: one DDPG search of ${m.episodes} episodes (${m.warmup} warm-up, then an update per step: the paper's hyperparameters) with the refit (${m.calibration} calibration images) and ${m.images} labelled reward images, on the \`${m.fixture}\` test fixture (${m.groups} prunable groups, 8x8 input); every episode builds its pruned model and times it beside the original; \`tf.memory()\` read after the episodes listed. In Node on ${m.backend.toUpperCase()} (${duration(m.seconds)}); JS heap = \`process.memoryUsage().heapUsed\`${m.points.some((p) => p.heapAfterGc) ? ' right after a forced full garbage collection (the live heap)' : ' (live objects plus garbage not yet collected, so it can rise and fall without a leak)'}:
 
 ${memoryTable(m)}
 

@@ -27,6 +27,8 @@ export interface MemoryPoint {
   numDataBuffers: number;
   /** JS heap in use, MB (Node: process.memoryUsage; Chromium: performance.memory), when known. */
   heapUsedMB?: number;
+  /** Whether a full garbage collection ran just before the heap was read (Node with --expose-gc): then it is the live heap, not live + garbage. */
+  heapAfterGc?: boolean;
   rssMB?: number;
   /** WebGPU: bytes of GPU buffers tfjs holds for tensors, and all it has allocated (pooled free ones too). */
   gpuBytes?: number;
@@ -35,7 +37,7 @@ export interface MemoryPoint {
 
 export interface MemoryOptions {
   /** JS heap figures, where the platform has them. */
-  heap?: () => { heapUsedMB?: number; rssMB?: number };
+  heap?: () => { heapUsedMB?: number; rssMB?: number; heapAfterGc?: boolean };
   /** Time every episode's model beside the original (tiny counts: it is the allocation that matters). */
   latency?: LatencyOptions;
 }

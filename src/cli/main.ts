@@ -33,7 +33,7 @@ commands:
 /** `amc bench`: the benchmark suite lives in bench/ (it drives Chromium too); this runs it with the same arguments. */
 async function runBench(): Promise<void> {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...process.argv.slice(3)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/run.ts', ...process.argv.slice(3)], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
 
