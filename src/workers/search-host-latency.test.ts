@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../testing/fixtures';
+import { MemoryStore, startMessage } from '../testing/search-host';
 import { exportFiles } from '../core/export/files';
 import { loadModel } from '../core/model/load';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
@@ -14,7 +15,7 @@ import { searchConfig, type SearchConfig } from '../core/search/config';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord } from '../core/search/search';
 import { SearchHost, canFallBack, type HostDeps } from './search-host';
-import type { FromWorker, ModelFiles, SavedLatency, ScoringSpec, SearchMeta, SearchProgress, ToWorker } from './search-messages';
+import type { FromWorker, ModelFiles, ScoringSpec, ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';
 
 let files: ModelFiles;
@@ -48,39 +49,7 @@ const TIMING: HostDeps['timing'] = {
   reference: { warmup: 1, runs: 3 },
 };
 
-class MemoryStore implements SearchStore {
-  saved: { id: string; progress: SearchProgress; meta: SearchMeta }[] = [];
-  latency: { id: string; latency: SavedLatency }[] = [];
-  async saveProgress(id: string, progress: SearchProgress, meta: SearchMeta) {
-    this.saved.push(structuredClone({ id, progress, meta }));
-  }
-  async saveLatency(id: string, latency: SavedLatency) {
-    this.latency.push(structuredClone({ id, latency }));
-  }
-  get last() {
-    return this.saved[this.saved.length - 1];
-  }
-}
 
-function meta(c: SearchConfig): SearchMeta {
-  return {
-    id: 's1',
-    version: 1,
-    createdAt: 0,
-    updatedAt: 0,
-    model: { name: 'model.json', source: { kind: 'files', label: 'model.json' }, inputSize: null, fingerprint: 'x', bytes: 0, groups: 0 },
-    data: { kind: 'images', name: 'random', count: 30, labeled: true },
-    config: c,
-    randomBaseline: false,
-    episodes: 0,
-    randomEpisodes: 0,
-    stopped: false,
-    best: null,
-    randomBest: null,
-    uniform: null,
-    elapsedMs: 0,
-  };
-}
 
 /**
  * A host on a fake backend: `initBackend` says `claims` (WebGPU unless WASM is asked for) while
@@ -118,19 +87,7 @@ function makeHost(opts: { store?: SearchStore | null; claims?: BackendName; drif
   return { host, messages, until, inits };
 }
 
-const start = (c: SearchConfig, extra: Partial<Extract<ToWorker, { type: 'start' }>> = {}): ToWorker => ({
-  type: 'start',
-  id: 's1',
-  model: { modelJson: files.modelJson, weights: files.weights.slice(0) },
-  inputSize: null,
-  data: { ...data, images: data.images.slice(), labels: data.labels!.slice() },
-  config: c,
-  randomBaseline: false,
-  resume: null,
-  meta: meta(c),
-  run: true,
-  ...extra,
-});
+const start = (c: SearchConfig, extra: Partial<Extract<ToWorker, { type: 'start' }>> = {}): ToWorker => startMessage(files, data, c, extra);
 
 const episodes = (m: FromWorker[]) => m.flatMap((x) => (x.type === 'episode' && x.search === 'amc' ? [x.record] : []));
 const statuses = (m: FromWorker[]) => m.flatMap((x) => (x.type === 'status' ? [x.status] : []));

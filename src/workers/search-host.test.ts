@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../testing/fixtures';
+import { MemoryStore, startMessage } from '../testing/search-host';
 import { exportFiles } from '../core/export/files';
 import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
@@ -9,7 +10,7 @@ import { analyzeModel } from '../core/model/analyze';
 import { pruneModel } from '../core/prune/prune';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { SearchHost } from './search-host';
-import { fromPrunedPayload, type FromWorker, type ModelFiles, type ScoringSpec, type SearchMeta, type SearchProgress, type ToWorker } from './search-messages';
+import { fromPrunedPayload, type FromWorker, type ModelFiles, type ScoringSpec, type ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';
 
 let model: LoadedModel;
@@ -25,36 +26,7 @@ beforeAll(async () => {
 
 const config = (episodes: number): SearchConfig => searchConfig({ episodes, seed: 7, env: { target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: 1, hidden1: 32, hidden2: 32 } });
 
-class MemoryStore implements SearchStore {
-  saved: { id: string; progress: SearchProgress; meta: SearchMeta }[] = [];
-  async saveProgress(id: string, progress: SearchProgress, meta: SearchMeta) {
-    // What IndexedDB keeps is a structured clone.
-    this.saved.push(structuredClone({ id, progress, meta }));
-  }
-  get last() {
-    return this.saved[this.saved.length - 1];
-  }
-}
 
-function meta(c: SearchConfig, randomBaseline = false): SearchMeta {
-  return {
-    id: 's1',
-    version: 1,
-    createdAt: 0,
-    updatedAt: 0,
-    model: { name: 'model.json', source: { kind: 'files', label: 'model.json' }, inputSize: null, fingerprint: 'x', bytes: 0, groups: 0 },
-    data: { kind: 'images', name: 'random', count: 30, labeled: true },
-    config: c,
-    randomBaseline,
-    episodes: 0,
-    randomEpisodes: 0,
-    stopped: false,
-    best: null,
-    randomBest: null,
-    uniform: null,
-    elapsedMs: 0,
-  };
-}
 
 /** A host whose messages are collected (as structured clones, like postMessage makes). */
 function makeHost(store: SearchStore | null = new MemoryStore()) {
@@ -82,19 +54,7 @@ function makeHost(store: SearchStore | null = new MemoryStore()) {
   return { host, messages, until };
 }
 
-const start = (c: SearchConfig, extra: Partial<Extract<ToWorker, { type: 'start' }>> = {}): ToWorker => ({
-  type: 'start',
-  id: 's1',
-  model: { modelJson: files.modelJson, weights: files.weights.slice(0) },
-  inputSize: null,
-  data: { ...data, images: data.images.slice(), labels: data.labels!.slice() },
-  config: c,
-  randomBaseline: false,
-  resume: null,
-  meta: meta(c, extra.randomBaseline ?? false),
-  run: true,
-  ...extra,
-});
+const start = (c: SearchConfig, extra: Partial<Extract<ToWorker, { type: 'start' }>> = {}): ToWorker => startMessage(files, data, c, extra);
 
 const episodes = (m: FromWorker[], which: 'amc' | 'random' = 'amc') =>
   m.flatMap((x) => (x.type === 'episode' && x.search === which ? [x.record] : []));
