@@ -7,14 +7,14 @@
  *   npm run -s train:demo -- --measure        # time a few training steps per model, write nothing
  *   npm run -s train:demo -- --limit 640 --epochs 1 --out /tmp/x   # smoke test on 640 training images
  *
- * WASM has no conv backprop-filter or depthwise backprop kernels; src/core/train/wasm-gradients.ts
+ * WASM has no conv backprop-filter or depthwise backprop kernels; src/core/finetune/wasm-gradients.ts
  * supplies them (forward ops only). Single-threaded WASM: two cores gave no speedup.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installWasmGradients } from '../src/core/train/wasm-gradients';
+import { installWasmGradients } from '../src/core/finetune/wasm-gradients';
 import { CLASS_NAMES, datasetChecksum, generateDataset, imagesToTensor, NUM_CLASSES, SPLIT_SIZES, type Dataset } from '../src/core/data/procedural';
 import { evaluateAccuracy } from '../src/core/measure/accuracy';
 import { analyzeModel } from '../src/core/model/analyze';
