@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
-import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from './files';
+import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE, type ExportOptions } from './files';
 
 export { MODEL_FILE, REPORT_FILE };
 import type { PruneReport } from './report';
@@ -17,9 +17,9 @@ export interface ExportFile {
   bytes: number;
 }
 
-/** model.json, model.weights.bin and report.json, ready to download. */
-export function exportBlobs(model: Pick<LoadedModel, 'modelJson' | 'weights'>, report?: PruneReport): ExportFile[] {
-  const { modelJson, weights } = exportFiles(model);
+/** model.json, model.weights.bin and report.json, ready to download; `options.quantize` stores float16/uint8 weights. */
+export function exportBlobs(model: Pick<LoadedModel, 'modelJson' | 'weights'>, report?: PruneReport, options?: ExportOptions): ExportFile[] {
+  const { modelJson, weights } = exportFiles(model, options);
   const files: ExportFile[] = [
     { name: MODEL_FILE, blob: new Blob([modelJson], { type: 'application/json' }), bytes: 0 },
     { name: WEIGHTS_FILE, blob: new Blob([weights], { type: 'application/octet-stream' }), bytes: 0 },
