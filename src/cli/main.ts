@@ -5,6 +5,7 @@
 import { ModelError } from '../core/model/errors';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { runEval } from './eval';
+import { runFinetune } from './finetune';
 import { runInspect } from './inspect';
 import { runPrune } from './prune';
 import { runSearch } from './search';
@@ -27,6 +28,11 @@ commands:
         [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]
       the AMC search (DDPG agent) on WASM; writes the best policy's model and report.json with
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy
+  finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--data demo:train|DIR] [--epochs 5]
+        [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]
+        [--lr 0.001] [--batch 32] [--patience 3] [--json]
+      recovers a pruned model by distillation from the original (labels added when the data has
+      them) on WASM; writes the best epoch's model and report.json with the epoch log
   bench [--quick] [--jobs N] [--import DIR] [--models a,b] [--no-browser]
       the benchmark suite (same as npm run bench): writes bench/results.json and BENCHMARKS.md`;
 
@@ -42,6 +48,7 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   prune: runPrune,
   eval: runEval,
   search: runSearch,
+  finetune: runFinetune,
   bench: runBench,
 };
 

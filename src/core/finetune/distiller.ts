@@ -20,6 +20,7 @@ import { Rng } from '../random';
 import { augmentBatch, epochOrder, gatherImages, splitHeldOut, type ImageLayout } from './batches';
 import { finetuneConfig, learningRateAt, type FinetuneConfig } from './config';
 import { asLogits, distillLoss, distillTerms, outputKindOf, type OutputKind } from './distill';
+import { installWasmGradients } from './wasm-gradients';
 
 export interface FinetuneData {
   /** Raw NHWC bytes, RGB or gray, at `layout`'s size (resized to the model's input on the fly). */
@@ -126,6 +127,7 @@ export class Distiller {
    */
   static async create(student: LoadedModel, teacher: LoadedModel, data: FinetuneData, overrides: Partial<FinetuneConfig> = {}, snapshot?: FinetuneSnapshot): Promise<Distiller> {
     const config = snapshot ? snapshot.config : finetuneConfig(overrides);
+    if (tf.getBackend() === 'wasm') installWasmGradients();
     const { layout } = data;
     const n = data.images.length / (layout.height * layout.width * layout.channels);
     if (!Number.isInteger(n) || n < 2) throw new FinetuneError(`fine-tuning needs at least 2 whole ${layout.height}x${layout.width}x${layout.channels} images, got ${data.images.length} bytes.`);

@@ -376,11 +376,13 @@ function batchNormGradient(): tf.GradConfig {
 let installed = false;
 
 /**
- * Registers the missing backprop kernels for the 'wasm' backend. Idempotent; call before training
- * on WASM (registering before the backend is initialized is fine).
+ * Registers the missing backprop kernels for the 'wasm' backend. Idempotent. It does nothing until
+ * @tensorflow/tfjs-backend-wasm has registered its own kernels (importing that module does): a
+ * kernel registered earlier would be overwritten by WASM's own, its broken MaxPoolGrad among them.
+ * `Distiller.create` calls it on the WASM backend, so training code need not.
  */
 export function installWasmGradients(): void {
-  if (installed) return;
+  if (installed || tf.getKernel('Conv2D', 'wasm') === undefined) return;
   installed = true;
   const has = (name: string) => tf.getKernel(name, 'wasm') !== undefined;
   tf.registerGradient(batchNormGradient());
