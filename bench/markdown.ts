@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { GPU_POOL_LIMIT } from '../src/core/measure/gpu-pool';
 import { EPISODE_LATENCY } from '../src/core/search/scorer';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
+import { recoverySection } from './recovery-section';
 import type { Spread } from './policy';
 import type { Results } from './results';
 import type { MemoryResult } from './memory';
@@ -339,7 +340,7 @@ ${table(['search', 'status', 'episodes', 'time (with final scoring)', 'best at e
 }
 
 export function markdown(r: Results): string {
-  return [header(r), policySection(r), speedupSection(r), deviceSection(r), repeatabilitySection(r), costSection(r), scaleSection(r), memorySection(r), responsivenessSection(r), runsSection(r)].join('\n\n') + '\n';
+  return [header(r), policySection(r), speedupSection(r), deviceSection(r), repeatabilitySection(r), costSection(r), scaleSection(r), memorySection(r), responsivenessSection(r), recoverySection(r.recovery), runsSection(r)].join('\n\n') + '\n';
 }
 
 if (process.argv[1]?.endsWith('markdown.ts')) {

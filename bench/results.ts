@@ -5,6 +5,7 @@ import type { BrowserInfo, Responsiveness } from './browser';
 import type { DeviceSearchResult } from './browser/device-search';
 import type { MemoryResult } from './memory';
 import type { PolicyRow } from './policy';
+import type { RecoveryResult } from './recovery';
 import type { RepeatRow } from './repeatability';
 import type { SearchSettings } from './runs';
 import type { ScaleRow } from './scale';
@@ -61,5 +62,7 @@ export interface Results {
   deviceSearchError?: string;
   responsiveness?: Responsiveness;
   responsivenessError?: string;
+  /** Fine-tuning by distillation (bench/recovery.ts), written into results.json by that script or a full run. */
+  recovery?: RecoveryResult;
   notes: string[];
 }

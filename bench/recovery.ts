@@ -1,0 +1,189 @@
+/**
+ * Recovery by distillation (`npx tsx bench/recovery.ts [--jobs 2] [--limit 3000] [--epochs 5]`):
+ * demo:test top-1 of each demo model's pruned versions before fine-tuning and after every epoch of
+ * `amc finetune` (the CLI users run, one child process per cell), from one run per cell
+ * (checkpoints 1, 3, 5 are the same run's epochs). Starting points, all at 50%:
+ *   - uniform, 50% MACs: the uniform baseline of the AMC search (its keep counts), refit as the search scored it;
+ *   - AMC, 50% MACs: the best policy of the section-1 search with seed 1 (bench/runs/<model>-macs50-ddpg-1);
+ *   - AMC, 50% latency: the Node latency-constrained search (bench/runs/<model>-latency50-ddpg-1), where it exists.
+ * Distillation only (labels unused) unless a cell says "labels". A finished cell whose settings
+ * match is reused; the result goes into bench/results.json (`recovery`) and BENCHMARKS.md section 7.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { markdown } from './markdown';
+import type { Results } from './results';
+import { readReport } from './runs';
+import { argValue, DEMO_MODELS, logger, modelPath } from './util';
+
+export type StartPoint = 'uniform-macs50' | 'amc-macs50' | 'amc-latency50';
+
+export interface RecoveryCell {
+  model: string;
+  start: StartPoint;
+  seed: number;
+  labels: boolean;
+  /** MACs of the start point over the original's. */
+  macsRatio?: number;
+  status: 'ran' | 'reused' | 'failed' | 'no start point';
+  error?: string;
+  /** demo:test top-1 after each epoch of the run; epoch 0 = before fine-tuning. */
+  top1ByEpoch?: { epoch: number; top1: number }[];
+  bestEpoch?: number;
+  /** Held-out pick: the epoch `amc finetune` exports. */
+  exportedTop1?: number;
+  secondsPerEpoch?: number;
+  imagesPerEpoch?: number;
+  backend?: string;
+}
+
+export interface RecoveryResult {
+  date: string;
+  command: string;
+  plan: { limit: number; epochs: number; jobs: number; heldOut: string };
+  originals: Record<string, number>;
+  cells: RecoveryCell[];
+  seconds: number;
+  load: { start: number[]; end: number[] };
+}
+
+interface FinetuneReport {
+  backend: string;
+  bestEpoch: number;
+  config: { epochs: number; seed: number };
+  data: string;
+  history: { epoch: number; ms?: number; steps?: number }[];
+  evaluation?: { top1ByEpoch: { epoch: number; top1: number }[] };
+}
+
+const tsx = join('node_modules', '.bin', 'tsx');
+
+function child(args: string[], logFile: string): Promise<void> {
+  const out = createWriteStream(logFile);
+  return new Promise((ok, fail) => {
+    const c = spawn(tsx, ['src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.pipe(out, { end: false });
+    c.stderr.pipe(out, { end: false });
+    c.on('error', fail);
+    c.on('close', (code) => {
+      out.end();
+      if (code === 0) ok();
+      else fail(new Error(`amc ${args.join(' ')} exited with ${code}: see ${logFile}`));
+    });
+  });
+}
+
+const readJson = <T>(file: string): T | undefined => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The pruned model a cell starts from, made if needed; undefined when its search has not run. */
+async function startModel(root: string, runs: string, model: string, start: StartPoint): Promise<{ path: string; macsRatio: number } | undefined> {
+  const run = join(runs, `${model}-${start === 'amc-latency50' ? 'latency50' : 'macs50'}-ddpg-1`);
+  const report = readReport(run);
+  if (!report) return undefined;
+  if (start !== 'uniform-macs50') return { path: join(run, 'model.json'), macsRatio: report.ratios.macs };
+  const dir = join(root, `${model}-uniform-macs50-start`);
+  if (!existsSync(join(dir, 'model.json'))) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(report.search.uniform.keep));
+    // As the search scored it: no rounding, the refit on 64 demo:train images with the search's seed.
+    await child(['prune', modelPath(model), '--policy-file', join(dir, 'policy.json'), '--round-to', '1', '--refit', '--data', 'demo:train', '--calibration', '64', '--seed', String(report.search.config.seed), '--out', dir], join(dir, 'prune.log'));
+  }
+  const pruned = readJson<{ ratios: { macs: number } }>(join(dir, 'report.json'));
+  return { path: join(dir, 'model.json'), macsRatio: pruned!.ratios.macs };
+}
+
+function cellName(c: Pick<RecoveryCell, 'model' | 'start' | 'seed' | 'labels'>): string {
+  return `${c.model}-${c.start}-seed${c.seed}${c.labels ? '-labels' : ''}`;
+}
+
+function summarize(cell: RecoveryCell, r: FinetuneReport): void {
+  const epochs = r.history.filter((h) => h.epoch > 0 && h.ms !== undefined);
+  const images = /\((\d+) images/.exec(r.data)?.[1];
+  cell.top1ByEpoch = r.evaluation?.top1ByEpoch;
+  cell.bestEpoch = r.bestEpoch;
+  cell.exportedTop1 = r.evaluation?.top1ByEpoch.find((t) => t.epoch === r.bestEpoch)?.top1;
+  cell.secondsPerEpoch = epochs.reduce((s, h) => s + h.ms!, 0) / 1000 / Math.max(1, epochs.length);
+  cell.imagesPerEpoch = images ? Math.round(Number(images) * 0.9) : undefined;
+  cell.backend = r.backend;
+}
+
+export async function recoveryBench(opts: { runs: string; limit: number; epochs: number; jobs: number; models: readonly string[] }, log: (s: string) => void): Promise<RecoveryResult> {
+  const t0 = performance.now();
+  const start = loadavg();
+  const root = join(opts.runs, 'finetune');
+  mkdirSync(root, { recursive: true });
+  const plan: Omit<RecoveryCell, 'status'>[] = [];
+  for (const model of opts.models) for (const s of ['uniform-macs50', 'amc-macs50', 'amc-latency50'] as const) plan.push({ model, start: s, seed: 1, labels: false });
+  // The spread over fine-tuning seeds, and what labels add, on the model the app opens with.
+  plan.push({ model: 'mobilenet-like', start: 'amc-macs50', seed: 2, labels: false }, { model: 'mobilenet-like', start: 'amc-macs50', seed: 3, labels: false });
+  plan.push({ model: 'mobilenet-like', start: 'amc-macs50', seed: 1, labels: true });
+  const cells: RecoveryCell[] = plan.filter((p) => opts.models.includes(p.model)).map((p) => ({ ...p, status: 'no start point' }));
+  const originals: Record<string, number> = {};
+  for (const model of opts.models) {
+    const card = readFileSync(join('models', model, 'README.md'), 'utf8');
+    originals[model] = Number(/demo:test`[^:]*: top-1 ([\d.]+)%/.exec(card)?.[1]) / 100;
+  }
+  const queue = [...cells];
+  const worker = async () => {
+    for (let cell = queue.shift(); cell; cell = queue.shift()) {
+      const name = cellName(cell);
+      const dir = join(root, name);
+      try {
+        const from = await startModel(root, opts.runs, cell.model, cell.start);
+        if (!from) {
+          log(`${name}: no search report to start from (run its search first)`);
+          continue;
+        }
+        cell.macsRatio = from.macsRatio;
+        const prior = readJson<FinetuneReport>(join(dir, 'report.json'));
+        const matches = prior && prior.config.epochs === opts.epochs && prior.config.seed === cell.seed && prior.data.includes(`(${opts.limit} images`) && prior.data.includes('labels not used') === !cell.labels;
+        if (!matches) {
+          log(`${name}: fine-tuning ${opts.epochs} epochs on ${opts.limit} demo:train images`);
+          mkdirSync(dir, { recursive: true });
+          await child(
+            ['finetune', from.path, '--teacher', modelPath(cell.model), '--data', 'demo:train', '--limit', String(opts.limit), '--epochs', String(opts.epochs), '--patience', String(opts.epochs), '--seed', String(cell.seed), ...(cell.labels ? [] : ['--distill-only']), '--eval', 'demo:test', '--out', dir],
+            join(dir, 'finetune.log'),
+          );
+        }
+        cell.status = matches ? 'reused' : 'ran';
+        summarize(cell, readJson<FinetuneReport>(join(dir, 'report.json'))!);
+        log(`${name}: demo:test top-1 ${cell.top1ByEpoch?.map((t) => `${t.epoch}: ${(t.top1 * 100).toFixed(1)}`).join(', ')} (${cell.secondsPerEpoch?.toFixed(0)} s an epoch)`);
+      } catch (e) {
+        cell.status = 'failed';
+        cell.error = (e as Error).message.split('\n')[0];
+        log(`${name}: failed: ${cell.error}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.jobs }, worker));
+  return {
+    date: new Date().toISOString(),
+    command: `npx tsx bench/recovery.ts --jobs ${opts.jobs} --limit ${opts.limit} --epochs ${opts.epochs}`,
+    plan: { limit: opts.limit, epochs: opts.epochs, jobs: opts.jobs, heldOut: '10% of the images (at least 32, at most 1000) held out for the best-epoch pick' },
+    originals,
+    cells,
+    seconds: (performance.now() - t0) / 1000,
+    load: { start, end: loadavg() },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2);
+  const num = (name: string, fallback: number) => Number(argValue(argv, name) ?? fallback);
+  const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
+  const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models }, logger('recovery'));
+  // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
+  const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
+  results.recovery = result;
+  writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+  writeFileSync('BENCHMARKS.md', markdown(results));
+  process.stderr.write(`recovery: wrote bench/results.json and BENCHMARKS.md (${(result.seconds / 60).toFixed(1)} min)\n`);
+}
