@@ -1,0 +1,37 @@
+/**
+ * The recovery fine-tune in a Web Worker, so the page's main thread does only the UI. A thin
+ * binding of FinetuneHost (finetune-host.ts) to the worker's messages: its own tfjs backend
+ * (WebGPU on a real adapter, else WASM with the backprop kernels it lacks, then WebGL), the run
+ * saved to IndexedDB after every epoch.
+ *
+ * Made by the page with
+ *   new Worker(new URL('../workers/finetune.worker.ts', import.meta.url), { type: 'module' })
+ */
+import { initBackend } from '../core/measure/backends';
+import { installWasmGradients } from '../core/finetune/wasm-gradients';
+import { wasmPaths } from '../app/lib/wasm-paths';
+import { FinetuneHost } from './finetune-host';
+import { idbFinetuneStore } from './finetune-store';
+import type { FromFinetune, ToFinetune } from './finetune-messages';
+
+const scope = self as unknown as {
+  postMessage(msg: FromFinetune, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToFinetune>) => void) | null;
+};
+
+const host = new FinetuneHost({
+  post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
+  store: idbFinetuneStore,
+  initBackend: async (preferred) => {
+    const info = await initBackend(preferred, wasmPaths);
+    // WASM lacks Conv2DBackpropFilter and the depthwise backprops (Distiller.create installs them too).
+    if (info.name === 'wasm') installWasmGradients();
+    return info;
+  },
+});
+
+scope.onmessage = (e) => {
+  host.handle(e.data).catch((err: unknown) => {
+    scope.postMessage({ type: 'error', message: (err instanceof Error ? err.message : String(err)).split('\n')[0], fatal: true });
+  });
+};
