@@ -7,7 +7,7 @@
  *   - AMC, 50% MACs: the best policy of the section-1 search with seed 1 (bench/runs/<model>-macs50-ddpg-1);
  *   - AMC, 50% latency: the Node latency-constrained search (bench/runs/<model>-latency50-ddpg-1), where it exists.
  * Distillation only (labels unused) unless a cell says "labels". A finished cell whose settings
- * match is reused; the result goes into bench/results.json (`recovery`) and BENCHMARKS.md section 7.
+ * match is reused (`--reuse-only`: nothing new runs, the table shows what has finished); the result goes into bench/results.json (`recovery`) and BENCHMARKS.md section 7.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ export interface RecoveryCell {
   labels: boolean;
   /** MACs of the start point over the original's. */
   macsRatio?: number;
+  /** Which search the starting policy came from. */
+  source?: string;
   status: 'ran' | 'reused' | 'failed' | 'no start point';
   error?: string;
   /** demo:test top-1 after each epoch of the run; epoch 0 = before fine-tuning. */
@@ -83,21 +85,32 @@ const readJson = <T>(file: string): T | undefined => {
   }
 };
 
-/** The pruned model a cell starts from, made if needed; undefined when its search has not run. */
-async function startModel(root: string, runs: string, model: string, start: StartPoint): Promise<{ path: string; macsRatio: number } | undefined> {
-  const run = join(runs, `${model}-${start === 'amc-latency50' ? 'latency50' : 'macs50'}-ddpg-1`);
-  const report = readReport(run);
-  if (!report) return undefined;
-  if (start !== 'uniform-macs50') return { path: join(run, 'model.json'), macsRatio: report.ratios.macs };
-  const dir = join(root, `${model}-uniform-macs50-start`);
+/** Prunes `model` to `keep` (no rounding, refit on 64 demo:train images with `seed`, as the searches score a policy) into `dir`, once. */
+async function pruneTo(dir: string, model: string, keep: Record<string, number>, seed: number): Promise<{ path: string; macsRatio: number }> {
   if (!existsSync(join(dir, 'model.json'))) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify(report.search.uniform.keep));
-    // As the search scored it: no rounding, the refit on 64 demo:train images with the search's seed.
-    await child(['prune', modelPath(model), '--policy-file', join(dir, 'policy.json'), '--round-to', '1', '--refit', '--data', 'demo:train', '--calibration', '64', '--seed', String(report.search.config.seed), '--out', dir], join(dir, 'prune.log'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(keep));
+    await child(['prune', modelPath(model), '--policy-file', join(dir, 'policy.json'), '--round-to', '1', '--refit', '--data', 'demo:train', '--calibration', '64', '--seed', String(seed), '--out', dir], join(dir, 'prune.log'));
   }
   const pruned = readJson<{ ratios: { macs: number } }>(join(dir, 'report.json'));
   return { path: join(dir, 'model.json'), macsRatio: pruned!.ratios.macs };
+}
+
+/**
+ * The pruned model a cell starts from, made if needed, and where its policy came from; undefined
+ * when no search has produced it. A 50% latency policy comes from the Node latency search if one
+ * ran, else from the on-device search in Chromium (bench/device-run.json), which had the machine to itself.
+ */
+async function startModel(root: string, runs: string, model: string, start: StartPoint): Promise<{ path: string; macsRatio: number; source: string } | undefined> {
+  const name = `${model}-${start === 'amc-latency50' ? 'latency50' : 'macs50'}-ddpg-1`;
+  const report = readReport(join(runs, name));
+  if (report && start !== 'uniform-macs50') return { path: join(runs, name, 'model.json'), macsRatio: report.ratios.macs, source: `${name}: best policy` };
+  if (report) return { ...(await pruneTo(join(root, `${model}-uniform-macs50-start`), model, report.search.uniform.keep, report.search.config.seed)), source: `${name}: its uniform baseline` };
+  if (start !== 'amc-latency50') return undefined;
+  const device = readJson<{ search: { model: string; plan: { seed: number }; searches: { resource: string; target: number; best: { keep: Record<string, number> } }[] } }>('bench/device-run.json');
+  const found = device?.search.model === model ? device.search.searches.find((x) => x.resource === 'latency' && x.target === 0.5) : undefined;
+  if (!found) return undefined;
+  return { ...(await pruneTo(join(root, `${model}-amc-latency50-start`), model, found.best.keep, device!.search.plan.seed)), source: 'bench/device-run.json: the on-device latency search in Chromium' };
 }
 
 function cellName(c: Pick<RecoveryCell, 'model' | 'start' | 'seed' | 'labels'>): string {
@@ -115,7 +128,7 @@ function summarize(cell: RecoveryCell, r: FinetuneReport): void {
   cell.backend = r.backend;
 }
 
-export async function recoveryBench(opts: { runs: string; limit: number; epochs: number; jobs: number; models: readonly string[] }, log: (s: string) => void): Promise<RecoveryResult> {
+export async function recoveryBench(opts: { runs: string; limit: number; epochs: number; jobs: number; models: readonly string[]; reuseOnly?: boolean }, log: (s: string) => void): Promise<RecoveryResult> {
   const t0 = performance.now();
   const start = loadavg();
   const root = join(opts.runs, 'finetune');
@@ -143,8 +156,13 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
           continue;
         }
         cell.macsRatio = from.macsRatio;
+        cell.source = from.source;
         const prior = readJson<FinetuneReport>(join(dir, 'report.json'));
         const matches = prior && prior.config.epochs === opts.epochs && prior.config.seed === cell.seed && prior.data.includes(`(${opts.limit} images`) && prior.data.includes('labels not used') === !cell.labels;
+        if (!matches && opts.reuseOnly) {
+          log(`${name}: not run (--reuse-only)`);
+          continue;
+        }
         if (!matches) {
           log(`${name}: fine-tuning ${opts.epochs} epochs on ${opts.limit} demo:train images`);
           mkdirSync(dir, { recursive: true });
@@ -179,7 +197,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const num = (name: string, fallback: number) => Number(argValue(argv, name) ?? fallback);
   const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
-  const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models }, logger('recovery'));
+  const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models, reuseOnly: argv.includes('--reuse-only') }, logger('recovery'));
   // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
   const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
   results.recovery = result;
