@@ -5,24 +5,23 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDataset, NUM_CLASSES, SPLIT_SIZES, type Split } from '../core/data/procedural';
+import { NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import { pruneReport } from '../core/export/report';
 import { initBackend } from '../core/measure/backends';
+import { measureInterleaved } from '../core/measure/latency';
 import { analyzeModel } from '../core/model/analyze';
 import { ModelError } from '../core/model/errors';
 import { formatCount } from '../core/model/format';
 import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
-import { bestUniform } from '../core/search/baselines';
-import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
-import { PruningEnv, SearchError } from '../core/search/env';
-import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
-import { measureInterleaved } from '../core/measure/latency';
 import { instantiate } from '../core/model/tfjs-model';
-import { burnIn } from '../core/measure/burn-in';
-import { EPISODE_LATENCY, EpisodeScorer, type ScoringData } from '../core/search/scorer';
-import { AmcSearch, type EpisodeRecord, type Score } from '../core/search/search';
+import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { demoScoringData } from '../core/search/demo-data';
+import { SearchError } from '../core/search/env';
+import { EpisodeScorer } from '../core/search/scorer';
+import type { EpisodeRecord, Score } from '../core/search/search';
+import { SearchSession } from '../core/search/session';
 import { intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
 
@@ -39,17 +38,6 @@ function choice<T extends string>(args: ParsedArgs, flag: string, values: readon
   if (v === undefined) return fallback;
   if (v === true || !values.includes(v as T)) throw new UsageError(`--${flag} must be one of ${values.join(', ')}.`);
   return v as T;
-}
-
-function demoData(split: Split, count: number, calibration: number): ScoringData {
-  const d = generateDataset(split, { count });
-  return {
-    images: d.images,
-    labels: d.labels,
-    eval: { imageSize: 32, batchSize: 100 },
-    // Calibration comes from the training split, never from the images that score the policy.
-    calibration: calibration ? generateDataset('train', { count: calibration }).images : undefined,
-  };
 }
 
 /** The final comparison of original, best and uniform: paired-ratio CoV under 4% on the demo models (bench/repeatability.ts). */
@@ -89,51 +77,44 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   if (outShape.length !== 2 || outShape[1] !== NUM_CLASSES) {
     throw new ModelError(path, `has output shape [${outShape.map((d) => d ?? '?').join(', ')}], but demo:${split} has ${NUM_CLASSES} classes.`, 'Search a model trained on the demo dataset (models/plain-cnn, models/resnet-like, models/mobilenet-like).');
   }
-  let latency: Awaited<ReturnType<typeof deviceLatencyTable>> | undefined;
-  if (target.resource === 'latency') {
-    // V8 tiers WebAssembly up as it runs: time nothing before the model's kernels are hot.
-    const net = await instantiate(model);
-    const warm = await burnIn([net], analysis.graph.inputSize);
-    net.dispose();
-    process.stderr.write(`latency    burned in for ${(warm.ms / 1000).toFixed(1)} s (${warm.runs} runs${warm.steady ? ', steady' : ', not steady yet'})\n`);
-    let last = -1;
-    latency = await deviceLatencyTable(model, analysis, { roundTo: config.env.roundTo }, (f, what) => {
-      const pctDone = Math.floor(f * 10);
-      if (pctDone !== last) process.stderr.write(`latency    ${what} ${Math.round(f * 100)}%\n`);
-      last = pctDone;
-    });
-    const t = latency.table;
-    process.stderr.write(
-      `latency    table: ${t.layers.length} layers timed in ${t.seconds.toFixed(1)} s on ${t.backend}; end-to-end fit ${t.scale.toFixed(3)} x sum + ${t.offset.toFixed(3)} ms, ` +
-        `mean error ${pct(t.calibrationError, 1)} on ${latency.points.filter((p) => p.ratio !== null).length} uniformly pruned models, ${pct(t.heldOutError, 1)} on ${latency.points.filter((p) => p.ratio === null).length} random policies it was not fitted on\n`,
-    );
-  }
-  let env: PruningEnv;
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  let last = -1;
+  let session: SearchSession;
   try {
-    env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
+    session = await SearchSession.open(
+      { model, analysis, config, data: demoScoringData(split, rewardImages, { calibration }), backend: backend.name, burnIn: { withReference: false } },
+      {
+        // V8 tiers WebAssembly up as it runs: nothing is timed before the model's kernels are hot.
+        burnedIn: (warm) => log(`latency    burned in for ${(warm.ms / 1000).toFixed(1)} s (${warm.runs} runs${warm.steady ? ', steady' : ', not steady yet'})`),
+        latencyProgress: (f, what) => {
+          const pctDone = Math.floor(f * 10);
+          if (pctDone !== last) log(`latency    ${what} ${Math.round(f * 100)}%`);
+          last = pctDone;
+        },
+        latencyTable: ({ table: t, points }) =>
+          log(
+            `latency    table: ${t.layers.length} layers timed in ${t.seconds.toFixed(1)} s on ${t.backend}; end-to-end fit ${t.scale.toFixed(3)} x sum + ${t.offset.toFixed(3)} ms, ` +
+              `mean error ${pct(t.calibrationError, 1)} on ${points.filter((p) => p.ratio !== null).length} uniformly pruned models, ${pct(t.heldOutError, 1)} on ${points.filter((p) => p.ratio === null).length} random policies it was not fitted on`,
+          ),
+      },
+    );
   } catch (e) {
     if (e instanceof SearchError) throw new ModelError(path, e.message, 'See `amc inspect` for its groups.');
     throw e;
   }
-  const data = demoData(split, rewardImages, calibration);
-  const scorer = await EpisodeScorer.create(model, analysis, data, { seed: config.seed, roundTo: config.env.roundTo, latency: latency ? EPISODE_LATENCY : undefined });
-  const log = (line: string) => process.stderr.write(line + '\n');
+  const { scorer, latency } = session;
   log(
-    `search     ${path}: ${env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
+    `search     ${path}: ${session.env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
       `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${backend.name}`,
   );
 
-  // The uniform baseline meets the same wall the episodes will (AmcSearch anchors it too).
-  if (latency && scorer.originalLatencyMs) env.anchor(scorer.originalLatencyMs);
-  const uniform = bestUniform(env);
-  const uniformScore = await scorer.score(uniform.keep);
-  if (uniformScore.latencyMs !== undefined && scorer.originalLatencyMs) {
-    // Judged like the episodes: by its measured latency, the table's prediction kept beside it.
-    Object.assign(uniform, { predictedRatio: uniform.resourceRatio, resource: uniformScore.latencyMs, resourceRatio: uniformScore.latencyMs / scorer.originalLatencyMs });
-  }
-  log(`uniform    ratio ${uniform.ratio.toFixed(3)}: ${target.resource} ${pct(uniform.resourceRatio, 1)}, ${scoreText(uniformScore)}`);
+  // Scored under the anchored wall, the one the episodes meet.
+  const uniform = await session.uniformBaseline();
+  const uniformKeep = new Map(Object.entries(uniform.keep));
+  log(`uniform    ratio ${uniform.ratio.toFixed(3)}: ${target.resource} ${pct(uniform.resourceRatio, 1)}, ${scoreText(uniform.score)}`);
 
-  const search = new AmcSearch(env, scorer, config);
+  session.begin(false);
+  const search = session.amc;
   const t0 = performance.now();
   let best: EpisodeRecord | undefined;
   while (!search.done) {
@@ -149,29 +130,28 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       );
     }
   }
-  search.dispose();
   best = best!;
 
   // The paper's table scores policies on the test split, without fine-tuning.
   let test: { images: number; best: Score; uniform: Score } | undefined;
   if (split === 'val') {
-    const testScorer = await EpisodeScorer.create(model, analysis, demoData('test', SPLIT_SIZES.test, calibration), { seed: config.seed, roundTo: config.env.roundTo });
-    test = { images: SPLIT_SIZES.test, best: await testScorer.score(new Map(Object.entries(best.keep))), uniform: await testScorer.score(uniform.keep) };
+    const testScorer = await EpisodeScorer.create(model, analysis, demoScoringData('test', SPLIT_SIZES.test, { calibration }), { seed: config.seed, roundTo: config.env.roundTo });
+    test = { images: SPLIT_SIZES.test, best: await testScorer.score(new Map(Object.entries(best.keep))), uniform: await testScorer.score(uniformKeep) };
     log(`test       demo:test (${SPLIT_SIZES.test} images): ${agent} best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)}`);
   }
 
-  const candidate = await scorer.prune(new Map(Object.entries(best.keep)));
+  const { candidate } = await session.bestModel();
   // The figures a user compares: original, best and uniform, timed interleaved in one run.
   let measured: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number } | undefined;
   if (latency) {
-    const uniformModel = await scorer.prune(uniform.keep);
+    const uniformModel = await scorer.prune(uniformKeep);
     const nets = await Promise.all([model, candidate.model, uniformModel.model].map((m) => instantiate(m)));
     const [o, b, u] = await measureInterleaved(nets, FINAL_LATENCY, analysis.graph.inputSize);
     nets.forEach((n) => n.dispose());
     measured = { originalMs: o.medianMs, bestMs: b.medianMs, uniformMs: u.medianMs, speedup: o.medianMs / b.medianMs, uniformSpeedup: o.medianMs / u.medianMs, runs: FINAL_LATENCY.runs };
     log(`latency    interleaved, median of ${FINAL_LATENCY.runs}: original ${o.medianMs.toFixed(2)} ms, best ${b.medianMs.toFixed(2)} ms (${pct(b.medianMs / o.medianMs, 1)}), uniform ${u.medianMs.toFixed(2)} ms (${pct(u.medianMs / o.medianMs, 1)})`);
   }
-  scorer.dispose();
+  session.dispose();
   const report = {
     ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: calibration > 0 }),
     refit: candidate.refit,
@@ -183,7 +163,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       backend: backend.name,
       seconds: (performance.now() - t0) / 1000,
       best: { episode: best.episode, phase: best.phase, reward: best.reward, score: best.score, resourceRatio: best.resourceRatio, keep: best.keep },
-      uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniformScore, keep: Object.fromEntries(uniform.keep) },
+      uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniform.score, keep: uniform.keep },
       test,
       latency: latency ? { table: { ...latency.table, layers: latency.table.layers.length }, calibration: latency.points, measured } : undefined,
       log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, predictedRatio: e.predictedRatio, latencyMs: e.score.latencyMs, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
@@ -202,7 +182,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     [
       `wrote      ${join(out, MODEL_FILE)}, ${join(out, WEIGHTS_FILE)}, ${join(out, REPORT_FILE)}`,
       `best       episode ${best.episode + 1} (${best.phase}): ${scoreText(best.score)} on demo:${split}, ${target.resource} ${pct(best.resourceRatio, 1)}`,
-      `uniform    ${scoreText(uniformScore)} on demo:${split}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
+      `uniform    ${scoreText(uniform.score)} on demo:${split}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
       ...(test ? [`test       best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)} (demo:test)`] : []),
       `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)}`,
       `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)}`,

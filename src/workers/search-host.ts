@@ -1,7 +1,8 @@
 /**
- * What the search worker does, without the worker: it loads the model, builds the AMC environment
- * and scorer, runs episodes one at a time (pausing, resuming and stopping between them), saves
- * after every episode and reports each one, and prunes any policy on request. The worker file
+ * What the search worker does, without the worker: message dispatch, backend fallback and saving
+ * around one search session (core/search/session.ts, which the CLI runs too). It loads the model,
+ * opens the session, runs episodes one at a time (pausing, resuming and stopping between them),
+ * saves after every episode and reports each one, and prunes any policy on request. The worker file
  * binds it to `self`; tests drive it in Node with an in-memory store.
  *
  * Order after an episode: save (progress + summary, one transaction), then post it, so the page
@@ -24,21 +25,15 @@
  * An episode that fails on WASM itself is fatal.
  */
 import * as tf from '@tensorflow/tfjs';
-import { generateDataset } from '../core/data/procedural';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
-import { DriftMonitor, type LatencyOptions } from '../core/measure/latency';
-import { buildReferenceModel } from '../core/measure/reference-model';
-import { instantiate } from '../core/model/tfjs-model';
-import { analyzeModel, type ModelAnalysis } from '../core/model/analyze';
+import { BURN_IN, type BurnInOptions } from '../core/measure/burn-in';
+import type { LatencyOptions } from '../core/measure/latency';
+import { analyzeModel } from '../core/model/analyze';
 import { loadModel } from '../core/model/load';
-import type { LoadedModel } from '../core/model/types';
-import { bestUniform } from '../core/search/baselines';
-import type { SearchConfig } from '../core/search/config';
-import { PruningEnv, SearchError } from '../core/search/env';
-import { deviceLatencyTable, latencyResource } from '../core/search/latency-resource';
-import { amcReward } from '../core/search/search';
-import { EPISODE_LATENCY, EpisodeScorer, type ScoringData } from '../core/search/scorer';
-import { AmcSearch, type Score } from '../core/search/search';
+import { demoScoringData } from '../core/search/demo-data';
+import { SearchError } from '../core/search/env';
+import type { ScoringData } from '../core/search/scorer';
+import { SearchSession, type SessionHooks, type SessionOptions } from '../core/search/session';
 import {
   briefOf,
   modelFilesAsInput,
@@ -49,11 +44,9 @@ import {
   type SearchMeta,
   type SearchProgress,
   type ToWorker,
-  type UniformBaseline,
   type WorkerStatus,
 } from './search-messages';
 import type { SearchStore } from './search-store';
-import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -85,48 +78,27 @@ export function canFallBack(backend: string): boolean {
 
 /** The images and labels that score episodes, from what the page sent. */
 export function scoringData(spec: ScoringSpec): ScoringData {
-  if (spec.kind === 'demo') {
-    const d = generateDataset(spec.split, { count: spec.count });
-    // Refit calibration comes from the training split, never from the images that score policies.
-    const calibration = spec.calibration ? generateDataset('train', { count: spec.calibration }).images : undefined;
-    return { images: d.images, labels: spec.labeled ? d.labels : undefined, eval: { imageSize: 32, batchSize: 100, scaling: spec.scaling }, calibration };
-  }
+  if (spec.kind === 'demo') return demoScoringData(spec.split, spec.count, { labeled: spec.labeled, calibration: spec.calibration, scaling: spec.scaling });
   return { images: spec.images, labels: spec.labels, eval: { ...spec.eval }, calibration: spec.calibration };
-}
-
-/** AMC's reward, the same function the search uses. */
-export function rewardOf(config: SearchConfig, score: Score, resource: number): number {
-  return amcReward(config.env, score, resource);
-}
-
-/** The random-search baseline's config: the agent's, with random actions throughout and its own seed. */
-export function randomConfig(config: SearchConfig): SearchConfig {
-  return { ...config, agent: 'random', seed: config.seed + 1 };
 }
 
 function errLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
+/** What the host keeps beside the search session: its id, backend, saved summary and time. */
 interface Session {
   id: string;
-  model: LoadedModel;
-  analysis: ModelAnalysis;
-  config: SearchConfig;
-  data: ScoringData;
   backend: BackendInfo;
-  latency: SavedLatency | null;
-  scorer: EpisodeScorer;
-  amc: AmcSearch;
-  random: AmcSearch | null;
-  uniform: UniformBaseline | null;
+  search: SearchSession;
   meta: SearchMeta | null;
   elapsedMs: number;
-  /** The reference model and its drift monitor, on the session's backend. */
-  reference: { model: tf.LayersModel; monitor: DriftMonitor } | null;
   /** The state after the last finished episode, kept where the backend can fail: what a fallback restores. */
   lastGood: SearchProgress | null;
 }
+
+/** What a search session is opened on, apart from the backend and the saved latency table. */
+type SessionBase = Pick<SessionOptions, 'model' | 'analysis' | 'config' | 'data'>;
 
 export class SearchHost {
   private session: Session | null = null;
@@ -178,7 +150,7 @@ export class SearchHost {
   }
 
   private done(s: Session): boolean {
-    return s.amc.done && (!s.random || s.random.done);
+    return s.search.done;
   }
 
   /**
@@ -223,7 +195,7 @@ export class SearchHost {
     this.postStatus();
   }
 
-  /** Loads the model and data, builds the env, scorer and searches on `backend`, scores the uniform baseline. */
+  /** Loads the model and data, opens the search session on `backend`, builds or restores its searches, scores the uniform baseline. */
   private async open(msg: Extract<ToWorker, { type: 'start' }>, backend: BackendInfo): Promise<Session> {
     const { post } = this.deps;
     const model = await loadModel(modelFilesAsInput(msg.model));
@@ -231,71 +203,33 @@ export class SearchHost {
     const config = msg.resume?.amc.config ?? msg.config;
     const data = scoringData(msg.data);
     const meta = msg.meta ? { ...msg.meta, backend: backend.name } : null;
-    const reference = await this.warmUp(config, model, analysis.graph.inputSize);
-    const latency = config.env.resource === 'latency' ? await this.latencyTable(msg.id, meta !== null, model, analysis, config, msg.latency ?? null, backend) : null;
-    const { env, scorer } = await this.scoring(model, analysis, config, data, latency);
-    const originalCost = env.costOf(new Map());
-    post({
-      type: 'ready',
-      backend,
-      groups: env.steps.map((s) => ({ id: s.group.id, channels: s.group.channels })),
-      originalResource: env.originalResource,
-      originalMacs: originalCost.macs,
-      originalParams: originalCost.params,
-      budget: env.budget,
-      floor: env.floor,
-      labeled: data.labels !== undefined,
-      images: data.images.length / imageBytes(data),
-      ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
-    });
-    const wantRandom = msg.resume ? msg.resume.random !== null : msg.randomBaseline;
-    const randomEnv = () => new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
-    let amc: AmcSearch;
-    let random: AmcSearch | null = null;
-    if (msg.resume) {
-      amc = AmcSearch.restore(env, scorer, msg.resume.amc);
-      if (msg.resume.random) random = AmcSearch.restore(randomEnv(), scorer, msg.resume.random);
-      post({ type: 'restored', amc: amc.log, random: random?.log ?? [], elapsedMs: msg.resume.elapsedMs });
-    } else {
-      amc = new AmcSearch(env, scorer, config);
-      if (wantRandom) random = new AmcSearch(randomEnv(), scorer, randomConfig(config));
+    const search = await this.openSession({ model, analysis, config, data }, msg.id, meta !== null, backend, msg.latency ?? null);
+    try {
+      const { env, scorer } = search;
+      const originalCost = env.costOf(new Map());
+      post({
+        type: 'ready',
+        backend,
+        groups: env.steps.map((s) => ({ id: s.group.id, channels: s.group.channels })),
+        originalResource: env.originalResource,
+        originalMacs: originalCost.macs,
+        originalParams: originalCost.params,
+        budget: env.budget,
+        floor: env.floor,
+        labeled: data.labels !== undefined,
+        images: data.images.length / imageBytes(data),
+        ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
+      });
+      if (msg.resume) {
+        search.restore(msg.resume);
+        post({ type: 'restored', amc: search.amc.log, random: search.random?.log ?? [], elapsedMs: msg.resume.elapsedMs });
+      } else search.begin(msg.randomBaseline);
+      post({ type: 'baseline', uniform: await search.uniformBaseline() });
+    } catch (e) {
+      search.dispose();
+      throw e;
     }
-    let uniform = msg.resume?.uniform ?? null;
-    if (!uniform) {
-      const u = bestUniform(env);
-      const score = await scorer.score(u.keep);
-      // Latency: judged by its measured latency, as episodes are; the prediction kept beside it.
-      const measured = latency && score.latencyMs !== undefined && scorer.originalLatencyMs ? score.latencyMs : undefined;
-      const resource = measured ?? u.resource;
-      uniform = {
-        ratio: u.ratio,
-        keep: Object.fromEntries(u.keep),
-        resource,
-        resourceRatio: measured !== undefined ? measured / scorer.originalLatencyMs! : u.resourceRatio,
-        ...(measured !== undefined ? { predictedRatio: u.resourceRatio } : {}),
-        ...env.costOf(u.keep),
-        score,
-        reward: rewardOf(config, score, resource),
-      };
-    }
-    post({ type: 'baseline', uniform });
-    return {
-      id: msg.id,
-      model,
-      analysis,
-      config,
-      data,
-      backend,
-      latency,
-      scorer,
-      amc,
-      random,
-      uniform,
-      meta,
-      elapsedMs: msg.resume?.elapsedMs ?? 0,
-      reference,
-      lastGood: null,
-    };
+    return { id: msg.id, backend, search, meta, elapsedMs: msg.resume?.elapsedMs ?? 0, lastGood: null };
   }
 
   private get driftEvery(): number {
@@ -303,79 +237,57 @@ export class SearchHost {
   }
 
   /**
-   * A fresh worker (or backend) runs cold until V8 tiers its kernels up: burns it in with the
-   * reference model and the user's model, until their speed is steady, before the latency table or
-   * the drift baseline is timed. Returns the reference model and its drift monitor when drift is
-   * watched.
+   * The search session on `backend`: burned in with the reference model (kept for drift when drift
+   * is watched), and for latency the saved table when it was measured on this backend, else one timed
+   * now (progress posted, throttled) and saved with the search.
    */
-  private async warmUp(config: SearchConfig, model: LoadedModel, inputSize: number): Promise<{ model: tf.LayersModel; monitor: DriftMonitor } | null> {
-    const reference = this.driftEvery > 0 ? this.newReference() : null;
-    if (!reference && config.env.resource !== 'latency') return null;
-    const nets = [reference?.model ?? buildReferenceModel(), await instantiate(model)];
-    try {
-      await burnIn(nets, inputSize, this.deps.burnIn ?? BURN_IN);
-    } finally {
-      nets.slice(reference ? 1 : 0).forEach((n) => n.dispose());
-    }
-    return reference;
+  private openSession(base: SessionBase, id: string, persist: boolean, backend: BackendInfo, saved: SavedLatency | null): Promise<SearchSession> {
+    const { timing } = this.deps;
+    return SearchSession.open(
+      {
+        ...base,
+        backend: backend.name,
+        latency: saved,
+        burnIn: { options: this.deps.burnIn ?? BURN_IN },
+        ...(this.driftEvery > 0 ? { drift: timing?.reference ?? { warmup: 3, runs: 15 } } : {}),
+        timing: { table: timing?.table, episode: timing?.episode },
+      },
+      this.latencyHooks(id, persist, backend),
+    );
   }
 
-  private newReference(): { model: tf.LayersModel; monitor: DriftMonitor } {
-    const model = buildReferenceModel();
-    return { model, monitor: new DriftMonitor(model, this.deps.timing?.reference ?? { warmup: 3, runs: 15 }) };
-  }
-
-  /** The env (with the latency table's predictor for latency) and the scorer (measuring latency for latency). */
-  private async scoring(model: LoadedModel, analysis: ModelAnalysis, config: SearchConfig, data: ScoringData, latency: SavedLatency | null): Promise<{ env: PruningEnv; scorer: EpisodeScorer }> {
-    const env = new PruningEnv(analysis, config.env, latency ? latencyResource(latency.table, analysis, latency.points) : undefined);
-    const scorer = await EpisodeScorer.create(model, analysis, data, {
-      seed: config.seed,
-      roundTo: config.env.roundTo,
-      ...(latency ? { latency: this.deps.timing?.episode ?? EPISODE_LATENCY } : {}),
-    });
-    return { env, scorer };
-  }
-
-  /**
-   * The latency table for a latency search: the saved one when it was measured on this backend,
-   * else one timed now (progress posted) and saved with the search.
-   */
-  private async latencyTable(id: string, persist: boolean, model: LoadedModel, analysis: ModelAnalysis, config: SearchConfig, saved: SavedLatency | null, backend: BackendInfo): Promise<SavedLatency> {
+  private latencyHooks(id: string, persist: boolean, backend: BackendInfo): SessionHooks {
     const { post } = this.deps;
-    if (saved && saved.table.backend === backend.name) {
-      post({ type: 'latency-table', latency: saved, reused: true });
-      return saved;
-    }
-    if (saved) {
-      post({ type: 'error', message: `the saved latency table was measured on ${LABEL[saved.table.backend] ?? saved.table.backend}, the search now runs on ${LABEL[backend.name] ?? backend.name}: it is measured again.`, fatal: false });
-    }
     let lastPost = -Infinity;
     let lastFraction = -1;
-    const built = await deviceLatencyTable(model, analysis, { roundTo: config.env.roundTo, ...this.deps.timing?.table }, (fraction, what) => {
-      const now = performance.now();
-      if (fraction < 1 && now - lastPost < 150 && fraction - lastFraction < 0.05) return;
-      lastPost = now;
-      lastFraction = fraction;
-      post({ type: 'latency-progress', fraction, what });
-    });
-    const latency: SavedLatency = { table: built.table, points: built.points };
-    if (persist && this.deps.store?.saveLatency) {
-      try {
-        await this.deps.store.saveLatency(id, latency);
-      } catch (e) {
-        post({ type: 'error', message: `could not save the latency table in this browser (${errLine(e)}); a resumed search would measure it again.`, fatal: false });
-      }
-    }
-    post({ type: 'latency-table', latency, reused: false });
-    return latency;
+    return {
+      latencyStale: (saved) =>
+        post({ type: 'error', message: `the saved latency table was measured on ${LABEL[saved.table.backend] ?? saved.table.backend}, the search now runs on ${LABEL[backend.name] ?? backend.name}: it is measured again.`, fatal: false }),
+      latencyProgress: (fraction, what) => {
+        const now = performance.now();
+        if (fraction < 1 && now - lastPost < 150 && fraction - lastFraction < 0.05) return;
+        lastPost = now;
+        lastFraction = fraction;
+        post({ type: 'latency-progress', fraction, what });
+      },
+      latencyTable: async (latency, reused) => {
+        if (!reused && persist && this.deps.store?.saveLatency) {
+          try {
+            await this.deps.store.saveLatency(id, latency);
+          } catch (e) {
+            post({ type: 'error', message: `could not save the latency table in this browser (${errLine(e)}); a resumed search would measure it again.`, fatal: false });
+          }
+        }
+        post({ type: 'latency-table', latency, reused });
+      },
+    };
   }
 
   /** Re-times the reference model and posts the drift (never fatal: a dead backend shows at the next episode). */
   private async checkDrift(s: Session): Promise<void> {
-    if (!s.reference) return;
     try {
-      const { medianMs, drift } = await s.reference.monitor.check();
-      this.deps.post({ type: 'drift', episode: s.amc.episode, medianMs, drift, backend: s.backend.name });
+      const checked = await s.search.checkDrift();
+      if (checked) this.deps.post({ type: 'drift', episode: s.search.amc.episode, medianMs: checked.medianMs, drift: checked.drift, backend: s.backend.name });
     } catch {
       // Reported by the episode that fails next, if the backend is gone.
     }
@@ -397,36 +309,21 @@ export class SearchHost {
     }
     if (backend.name === from.name) return false;
     const lastGood = s.lastGood;
-    for (const old of [s.amc, s.random, s.scorer]) {
-      try {
-        old?.dispose();
-      } catch {
-        // Its tensors lived on the lost backend.
-      }
-    }
-    try {
-      s.reference?.model.dispose();
-    } catch {
-      // Same.
-    }
-    const reference = await this.warmUp(s.config, s.model, s.analysis.graph.inputSize);
-    const latency = s.latency ? await this.latencyTable(s.id, s.meta !== null, s.model, s.analysis, s.config, null, backend) : null;
-    const { env, scorer } = await this.scoring(s.model, s.analysis, s.config, s.data, latency);
+    const { model, analysis, config, data } = s.search.options;
+    s.search.dispose();
+    const search = await this.openSession({ model, analysis, config, data }, s.id, s.meta !== null, backend, null);
+    search.restore(lastGood);
+    s.search = search;
     s.backend = backend;
-    s.latency = latency;
-    s.scorer = scorer;
-    s.amc = AmcSearch.restore(env, scorer, lastGood.amc);
-    s.random = lastGood.random ? AmcSearch.restore(new PruningEnv(s.analysis, s.config.env, latency ? latencyResource(latency.table, s.analysis, latency.points) : undefined), scorer, lastGood.random) : null;
     s.lastGood = null;
     if (s.meta) s.meta = { ...s.meta, backend: backend.name };
-    s.reference = reference;
     const to = LABEL[backend.name] ?? backend.name;
     this.deps.post({
       type: 'backend',
       backend,
-      episode: s.amc.episode,
-      message: `${LABEL[from.name] ?? from.name} failed (${reason}): the search goes on on ${to} from episode ${s.amc.episode + 1}${latency ? `, with a latency table measured again on ${to}` : ''}.`,
-      ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
+      episode: search.amc.episode,
+      message: `${LABEL[from.name] ?? from.name} failed (${reason}): the search goes on on ${to} from episode ${search.amc.episode + 1}${search.latency ? `, with a latency table measured again on ${to}` : ''}.`,
+      ...(search.scorer.originalLatencyMs !== undefined ? { originalLatencyMs: search.scorer.originalLatencyMs } : {}),
     });
     await this.checkDrift(s);
     return true;
@@ -435,15 +332,7 @@ export class SearchHost {
   private postStatus(): void {
     const s = this.session;
     if (!s) return;
-    this.deps.post({ type: 'status', status: this.status, episodes: s.amc.episode, randomEpisodes: s.random?.episode ?? 0, elapsedMs: s.elapsedMs });
-  }
-
-  /** The search whose turn it is: the agent first, then random search, alternating. */
-  private next(s: Session): { search: AmcSearch; which: 'amc' | 'random' } | null {
-    const r = s.random;
-    if (r && !r.done && (s.amc.done || r.episode < s.amc.episode)) return { search: r, which: 'random' };
-    if (!s.amc.done) return { search: s.amc, which: 'amc' };
-    return null;
+    this.deps.post({ type: 'status', status: this.status, episodes: s.search.amc.episode, randomEpisodes: s.search.random?.episode ?? 0, elapsedMs: s.elapsedMs });
   }
 
   private async loop(): Promise<void> {
@@ -455,7 +344,7 @@ export class SearchHost {
       while (!this.pauseRequested && !this.stopRequested) {
         const lost = this.lost;
         if (lost !== null && !(await this.fallBack(s, lost))) throw new Error(lost);
-        const turn = this.next(s);
+        const turn = s.search.nextTurn();
         if (!turn) break;
         const t0 = performance.now();
         let record;
@@ -470,7 +359,7 @@ export class SearchHost {
         const saved = await this.afterEpisode(s);
         const ms = performance.now() - t0;
         this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved });
-        if (turn.which === 'amc' && this.driftEvery > 0 && s.amc.episode % this.driftEvery === 0) await this.checkDrift(s);
+        if (turn.which === 'amc' && this.driftEvery > 0 && s.search.amc.episode % this.driftEvery === 0) await this.checkDrift(s);
         await this.yieldNow();
       }
     } catch (e) {
@@ -495,12 +384,7 @@ export class SearchHost {
   }
 
   private async progressOf(s: Session): Promise<SearchProgress> {
-    return {
-      amc: await s.amc.snapshot(),
-      random: s.random ? await s.random.snapshot() : null,
-      uniform: s.uniform,
-      elapsedMs: s.elapsedMs,
-    };
+    return { ...(await s.search.snapshot()), elapsedMs: s.elapsedMs };
   }
 
   /** After an episode: the snapshot a fallback would restore (on a GPU backend), and the save. */
@@ -517,14 +401,14 @@ export class SearchHost {
     const store = this.deps.store;
     if (!store || !s.meta) return false;
     const progress = snapshot ?? (await this.progressOf(s));
-    const best = s.amc.best;
-    const randomBest = s.random?.best;
-    const u = s.uniform;
+    const best = s.search.amc.best;
+    const randomBest = s.search.random?.best;
+    const u = progress.uniform;
     s.meta = {
       ...s.meta,
       updatedAt: Date.now(),
-      episodes: s.amc.episode,
-      randomEpisodes: s.random?.episode ?? 0,
+      episodes: s.search.amc.episode,
+      randomEpisodes: s.search.random?.episode ?? 0,
       best: best ? briefOf(best) : null,
       randomBest: randomBest ? briefOf(randomBest) : null,
       uniform: u ? { ratio: u.ratio, accuracy: u.score.top1 ?? u.score.agreement, resourceRatio: u.resourceRatio, reward: u.reward } : null,
@@ -547,7 +431,7 @@ export class SearchHost {
       return;
     }
     try {
-      const c = await s.scorer.prune(new Map(Object.entries(keep)));
+      const c = await s.search.scorer.prune(new Map(Object.entries(keep)));
       const { payload, transfer } = toPrunedPayload(c.result, c.model);
       this.deps.post({ type: 'pruned', requestId, result: payload }, transfer);
     } catch (e) {

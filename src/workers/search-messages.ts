@@ -15,8 +15,8 @@ import type { Scaling } from '../core/data/procedural';
 import { dirName, type ModelFile } from '../core/model/files';
 import type { SearchConfig } from '../core/search/config';
 import type { EpisodeRecord, Score, SearchSnapshot } from '../core/search/search';
-import type { LatencyTable } from '../core/measure/latency-table';
-import type { CalibrationPoint } from '../core/search/latency-resource';
+import type { UniformBaseline } from '../core/search/baselines';
+import type { SavedLatency } from '../core/search/latency-resource';
 
 /** A model as the two files of a tfjs export: what IndexedDB keeps and what the worker loads. */
 export interface ModelFiles {
@@ -65,30 +65,8 @@ export function imageCount(spec: Extract<ScoringSpec, { kind: 'images' }>): numb
   return Math.floor(spec.images.length / (h * w * (spec.eval.channels ?? 3)));
 }
 
-/** The uniform baseline: every group at the widest ratio that meets the target, scored like an episode. */
-export interface UniformBaseline {
-  ratio: number;
-  keep: Record<string, number>;
-  /** For latency: the measured latency (ms) and its fraction of the original's, as episodes record it. */
-  resource: number;
-  resourceRatio: number;
-  /** For latency: the table's predicted ratio (what the wall saw). */
-  predictedRatio?: number;
-  macs: number;
-  params: number;
-  score: Score;
-  reward: number;
-}
-
-/**
- * A latency search's per-layer latency table, measured on this device before the first episode,
- * with the end-to-end calibration points. Saved once with the search: a resumed search uses the
- * same table (the same action wall), not a re-measured one.
- */
-export interface SavedLatency {
-  table: LatencyTable;
-  points: CalibrationPoint[];
-}
+/** The uniform baseline and a latency search's saved table are the search session's types (core/search). */
+export type { SavedLatency, UniformBaseline };
 
 /** Everything a search needs to continue where it stopped; saved after every episode. */
 export interface SearchProgress {

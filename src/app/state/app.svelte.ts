@@ -19,6 +19,7 @@ import { wasmPaths } from '../lib/wasm-paths';
 import { ByteProgress, type ByteCounter } from '../lib/progress';
 import { dynamicInputs } from '../lib/model-info';
 import { isImageData } from '../lib/drop';
+import type { PruneState } from './prune.svelte';
 
 /**
  * The bundled model the app opens on: models/<name>/ (trained on the demo dataset, with a card).
@@ -76,6 +77,10 @@ export interface SourceInfo {
 export interface PrunedModel {
   original: LoadedModel;
   model: LoadedModel;
+  /** Where it was made, for the fine-tune panel: "Prune panel, 49.6% of MACs", "search episode 12". */
+  label?: string;
+  /** The prune panel's state that shows it (its report and measured latency). */
+  prune?: PruneState;
 }
 
 export function toErrorView(

@@ -90,6 +90,8 @@ export class PruneState {
   readonly liveCost: ModelCost = $derived.by(() => computeCost(this.analysis.graph, this.analysis.groupAnalysis, this.keep));
   readonly changed = $derived.by(() => this.prunable.some((g) => this.keep[g.id] !== g.channels));
   readonly storageName: string;
+  /** Where the pruned models shown here come from (the search names its picked episode). */
+  sourceLabel = 'Prune panel';
 
   private disposed = false;
   private seq = 0;
@@ -198,7 +200,8 @@ export class PruneState {
     }
     revoke(this.outcome);
     this.outcome = outcome;
-    this.app.pruned = { original: this.model, model: outcome.result.model };
+    const macs = `${(outcome.report.ratios.macs * 100).toFixed(1)}% of MACs`;
+    this.app.pruned = { original: this.model, model: outcome.result.model, label: `${this.sourceLabel}, ${macs}`, prune: this };
     this.save = { kind: 'idle' };
     this.status = { kind: 'idle' };
     this.latency = { kind: 'idle' };

@@ -462,6 +462,7 @@ export class SearchState {
       // A comparison still running finishes first; the newest pick wins.
       while (compare.status.kind === 'pruning') await new Promise((r) => setTimeout(r, 50));
       if (seq !== this.pickSeq) return;
+      compare.sourceLabel = `search ${p.label}`;
       await compare.showPruned(fromPrunedPayload(reply.result), { roundTo: this.config?.env.roundTo }, { search: this.summary(p) });
       if (seq !== this.pickSeq) return;
       this.compareStatus = compare.status.kind === 'error' ? { kind: 'error', message: compare.status.message } : { kind: 'idle' };

@@ -5,8 +5,11 @@
  */
 import type { KeepMap } from '../model/cost';
 import { roundChannels } from '../prune/policy';
+import type { SearchConfig } from './config';
 import type { PruningEnv } from './env';
+import type { Score } from './search';
 
+/** The widest uniform policy within the budget, before it is scored (bestUniform). */
 export interface UniformPolicy {
   ratio: number;
   keep: Map<string, number>;
@@ -34,4 +37,27 @@ export function bestUniform(env: PruningEnv): UniformPolicy {
   const keep = uniformKeep(env, Math.max(lo, 1e-6));
   const resource = env.resource.of(keep);
   return { ratio: lo, keep, resource, resourceRatio: resource / env.originalResource };
+}
+
+/**
+ * The uniform baseline: every group at the widest ratio that meets the target, scored like an
+ * episode (SearchSession.uniformBaseline). What the worker posts and saves, and the CLI reports.
+ */
+export interface UniformBaseline {
+  ratio: number;
+  keep: Record<string, number>;
+  /** For latency: the measured latency (ms) and its fraction of the original's, as episodes record it. */
+  resource: number;
+  resourceRatio: number;
+  /** For latency: the table's predicted ratio (what the wall saw). */
+  predictedRatio?: number;
+  macs: number;
+  params: number;
+  score: Score;
+  reward: number;
+}
+
+/** The random-search baseline's config: the agent's, with random actions throughout and its own seed. */
+export function randomConfig(config: SearchConfig): SearchConfig {
+  return { ...config, agent: 'random', seed: config.seed + 1 };
 }

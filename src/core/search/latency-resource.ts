@@ -69,6 +69,16 @@ const CALIBRATION_RATIOS = [1, 0.8, 0.6, 0.45, 0.3];
 /** Random policies measured to report the predictor's error on policies it was not fitted on. */
 const HELD_OUT = 4;
 
+/**
+ * A latency search's per-layer latency table, measured on this device before the first episode,
+ * with the end-to-end calibration points. Saved once with the search: a resumed search uses the
+ * same table (the same action wall), not a re-measured one.
+ */
+export interface SavedLatency {
+  table: LatencyTable;
+  points: CalibrationPoint[];
+}
+
 export interface CalibrationPoint {
   /** Uniform preserve ratio, or null for a held-out random policy (not used in the fit). */
   ratio: number | null;
@@ -86,7 +96,7 @@ export async function deviceLatencyTable(
   analysis: ModelAnalysis,
   options: { layer?: LatencyOptions; endToEnd?: LatencyOptions; roundTo?: number; seed?: number } = {},
   onProgress?: (fraction: number, what: string) => void,
-): Promise<{ table: LatencyTable; points: CalibrationPoint[] }> {
+): Promise<SavedLatency> {
   // Timings taken while V8 and the backend are still cold run slow: warm up on the whole model first.
   const warm = await instantiate(model);
   try {

@@ -8,6 +8,7 @@
  * DDPG update per stored step. `agent: 'random'` keeps the warm-up forever: random search over
  * the same wall, budget and scorer, the baseline AMC must beat.
  */
+import type { KeepMap } from '../model/cost';
 import { Rng } from '../random';
 import { bestOf } from './best';
 import type { SearchConfig } from './config';
@@ -85,6 +86,28 @@ export function amcReward(env: Pick<SearchConfig['env'], 'protocol' | 'resource'
   return -score.error * Math.log(Math.max(units, Math.E));
 }
 
+/** The resource a scored policy is judged by, and its fraction of the original's. */
+export interface JudgedResource {
+  resource: number;
+  resourceRatio: number;
+  /** Set when the resource was measured (latency): the table's predicted ratio, what the wall saw. */
+  predictedRatio?: number;
+}
+
+/**
+ * The one measured-latency substitution, for episodes and the uniform baseline alike: with latency
+ * as the resource and a score that measured it, a policy is judged by its measured latency over the
+ * measured original, the table's prediction kept beside it; otherwise by the env's resource over the
+ * original's. Call it before the resource learns from the measurement (`observe`).
+ */
+export function judgedResource(env: PruningEnv, scorer: Scorer, keep: KeepMap, score: Score): JudgedResource {
+  if (env.resource.kind === 'latency' && score.latencyMs !== undefined && scorer.originalLatencyMs) {
+    return { resource: score.latencyMs, resourceRatio: score.latencyMs / scorer.originalLatencyMs, predictedRatio: env.resource.of(keep) / env.originalResource };
+  }
+  const resource = env.resource.of(keep);
+  return { resource, resourceRatio: resource / env.originalResource };
+}
+
 export class AmcSearch {
   readonly rng: Rng;
   readonly replay: ReplayBuffer;
@@ -99,6 +122,7 @@ export class AmcSearch {
   ) {
     this.rng = new Rng(config.seed);
     // Episodes are judged by measured latency over the measured original: the wall must be drawn on that scale too.
+    // SearchSession anchors its envs before it builds a search; this keeps a search built alone (tests, bench) on that scale.
     if (env.resource.kind === 'latency' && scorer.originalLatencyMs) env.anchor(scorer.originalLatencyMs);
     this.replay = new ReplayBuffer(config.ddpg.replayEpisodes * env.length, STATE_SIZE);
     this.agent = config.agent === 'ddpg' ? new DdpgAgent(STATE_SIZE, config.ddpg, this.rng) : null;
@@ -141,13 +165,9 @@ export class AmcSearch {
     const t1 = performance.now();
     const score = await this.scorer.score(keep);
     const scoring = performance.now() - t1;
-    // With latency as the resource, the episode is judged by its measured latency, not the table's prediction.
-    const measured = this.env.resource.kind === 'latency' && score.latencyMs !== undefined && this.scorer.originalLatencyMs;
-    const resource = measured ? score.latencyMs! : this.env.resource.of(keep);
-    const original = measured ? this.scorer.originalLatencyMs! : this.env.originalResource;
+    const { resource, resourceRatio, predictedRatio } = judgedResource(this.env, this.scorer, keep, score);
     const reward = this.reward(score, resource);
-    const predictedRatio = measured ? this.env.resource.of(keep) / this.env.originalResource : undefined;
-    if (measured && this.env.resource.observe) {
+    if (predictedRatio !== undefined && this.env.resource.observe) {
       this.env.resource.observe(keep, score.latencyMs!);
       this.env.recalibrate();
     }
@@ -165,7 +185,7 @@ export class AmcSearch {
       keep: Object.fromEntries(keep),
       ratios,
       resource,
-      resourceRatio: resource / original,
+      resourceRatio,
       predictedRatio,
       ...this.env.costOf(keep),
       score,

@@ -1,0 +1,675 @@
+/**
+ * The fine-tune panel's state: which pruned model recovers (the app's latest pruned model, from the
+ * Prune panel or a picked search episode), on which images, for how many epochs; the run in its
+ * worker (src/workers/finetune.worker.ts) with its progress and per-epoch log; the comparison of
+ * original, pruned and fine-tuned on the Data panel's evaluation images; and the export of the
+ * fine-tuned model (optionally quantized, its accuracy measured before the download).
+ *
+ * Training runs only in the worker, so the page stays responsive. The worker saves the run after
+ * every epoch; this class saves its start (both models, the user's images) and, on page load,
+ * offers to resume a saved run that did not end.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { analyzeModel } from '../../core/model/analyze';
+import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions } from '../../core/measure/accuracy';
+import { instantiate } from '../../core/model/tfjs-model';
+import { loadModel } from '../../core/model/load';
+import type { LoadedModel } from '../../core/model/types';
+import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
+import type { EpochLog, FinetuneSnapshot, StopReason } from '../../core/finetune/distiller';
+import { FINETUNE_DEFAULTS } from '../../core/finetune/config';
+import type { BackendInfo, BackendName } from '../../core/measure/backends';
+import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
+import { exportFiles, type Quantization } from '../../core/export/files';
+import type { PruneReport } from '../../core/export/report';
+import { dataChoiceOf, dataText, isResumable, transferOf, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from '../../workers/finetune-messages';
+import { deleteFinetune, loadFinetune, saveFinetuneStart, savedFinetuneMeta } from '../../workers/finetune-store';
+import { fromModelPayload, modelFilesAsInput, modelFingerprint } from '../../workers/search-messages';
+import { formatDuration } from '../lib/search-math';
+import { nextFrame } from '../lib/browser-images';
+import type { AppState } from './app.svelte';
+import type { DataState } from './data.svelte';
+import type { PruneState } from './prune.svelte';
+
+export const DEFAULT_EPOCHS = 3;
+
+/** Creates the fine-tune worker (replaced in tests). */
+export type WorkerFactory = () => Worker;
+const defaultWorker: WorkerFactory = () => new Worker(new URL('../../workers/finetune.worker.ts', import.meta.url), { type: 'module', name: 'amc-finetune' });
+
+/** What is fine-tuned: the original (teacher) and a pruned version of it (student). */
+export interface FinetuneSubject {
+  teacher: LoadedModel;
+  student: LoadedModel;
+  /** "Prune panel: 49.6% of MACs", "search episode 12". */
+  label: string;
+  /** The prune panel's state that made the student, when it is on screen (its report and latency). */
+  prune?: PruneState;
+}
+
+export type FinetunePhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'done' | 'error';
+
+export interface RunInfo {
+  backend: BackendInfo;
+  stepsPerEpoch: number;
+  epochs: number;
+  trainImages: number;
+  heldOutImages: number;
+  labeled: boolean;
+  data: string;
+}
+
+/** Accuracy (labels) or top-1 agreement with the original (no labels) of one model on the evaluation images. */
+export interface CompareScore {
+  top1?: number;
+  agreement?: number;
+}
+
+export type CompareStatus =
+  | { kind: 'idle' }
+  | { kind: 'running'; what: string; fraction: number }
+  | { kind: 'done'; original: CompareScore; pruned: CompareScore; finetuned: CompareScore; n: number; data: string; backend: string; labeled: boolean }
+  | { kind: 'error'; message: string };
+
+export type QuantCheck =
+  | { kind: 'idle' }
+  | { kind: 'measuring' }
+  | { kind: 'done'; quantize: Quantization; score: CompareScore; bytes: number; float32Bytes: number; backend: string }
+  | { kind: 'error'; message: string };
+
+export type DataChoiceName = 'demo' | 'data';
+
+export interface ModelFigures {
+  original: { macs: number; params: number; bytes: number };
+  pruned: { macs: number; params: number; bytes: number };
+}
+
+function errLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+export class FinetuneState {
+  // ---- settings of a new run
+  source = $state<DataChoiceName>('demo');
+  demoCount = $state(SPLIT_SIZES.train);
+  useLabels = $state(true);
+  epochs = $state(DEFAULT_EPOCHS);
+  backendChoice = $state<'auto' | BackendName>('auto');
+
+  // ---- the run on screen
+  phase = $state<FinetunePhase>('idle');
+  /** The models of the run on screen (null: none started; the panel shows the app's pruned model). */
+  running = $state.raw<FinetuneSubject | null>(null);
+  info = $state.raw<RunInfo | null>(null);
+  history = $state.raw<EpochLog[]>([]);
+  bestEpoch = $state(0);
+  stopReason = $state<StopReason | null>(null);
+  step = $state.raw<{ epoch: number; done: number; total: number; loss: number; epochMs: number } | null>(null);
+  elapsedMs = $state(0);
+  saved = $state(false);
+  error = $state<string | null>(null);
+  notice = $state<string | null>(null);
+  /** The best epoch's model, as the worker sent it. */
+  result = $state.raw<LoadedModel | null>(null);
+  resultEpoch = $state(0);
+
+  // ---- comparison and export
+  compare = $state.raw<CompareStatus>({ kind: 'idle' });
+  quantize = $state<'none' | Quantization>('none');
+  quantCheck = $state.raw<QuantCheck>({ kind: 'idle' });
+
+  // ---- the run saved in this browser
+  offer = $state.raw<FinetuneMeta | null>(null);
+  storageError = $state<string | null>(null);
+
+  private worker: Worker | null = null;
+  private runId = '';
+  private compareSeq = 0;
+  private quantSeq = 0;
+
+  constructor(
+    private readonly app: AppState,
+    private readonly data: DataState,
+    private readonly createWorker: WorkerFactory = defaultWorker,
+  ) {}
+
+  /** The app's pruned model, when it belongs to the model on screen. */
+  get candidate(): FinetuneSubject | null {
+    const p = this.app.pruned;
+    if (!p || p.original !== this.app.model) return null;
+    return { teacher: p.original, student: p.model, label: p.label ?? 'pruned model', prune: p.prune };
+  }
+
+  /** The models the panel is about: the run's, or (no run yet) the app's pruned model. */
+  get subject(): FinetuneSubject | null {
+    return this.running ?? this.candidate;
+  }
+
+  get busy(): boolean {
+    return this.phase === 'starting' || this.phase === 'running' || this.phase === 'pausing' || this.phase === 'stopping' || this.phase === 'paused';
+  }
+
+  /** True when the app has a newer pruned model than the one of the run on screen. */
+  get newerCandidate(): boolean {
+    const c = this.candidate;
+    return !!c && !!this.running && c.student !== this.running.student;
+  }
+
+  /** The training images offered: labels when the model has the demo's 10 outputs. */
+  get outputs(): number | undefined {
+    const m = this.subject?.teacher;
+    if (!m) return undefined;
+    try {
+      const a = this.app.analysis && this.app.model === m ? this.app.analysis : analyzeModel(m);
+      const out = a.graph.tensors.get(a.graph.outputs[0])?.shape;
+      return out && out.length === 2 && typeof out[1] === 'number' ? out[1] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  get demoLabeled(): boolean {
+    return this.outputs === NUM_CLASSES;
+  }
+
+  /** The Data panel's images, when they are prepared for the original model. */
+  get dataImages() {
+    const p = this.data.prepared;
+    const t = this.subject?.teacher;
+    return p && t && p.model === t ? p : null;
+  }
+
+  private figuresCache: { subject: FinetuneSubject; figures: ModelFigures } | null = null;
+
+  /** MACs, params and bytes of the original and the pruned model (the fine-tuned one has the pruned architecture). */
+  get figures(): ModelFigures | null {
+    const s = this.subject;
+    if (!s) return null;
+    if (this.figuresCache?.subject.student === s.student) return this.figuresCache.figures;
+    const report = s.prune?.outcome?.result.model === s.student ? s.prune.outcome.report : undefined;
+    let figures: ModelFigures;
+    if (report) figures = { original: report.original, pruned: report.pruned };
+    else {
+      try {
+        const a = analyzeModel(s.teacher).cost;
+        const b = analyzeModel(s.student).cost;
+        figures = { original: { macs: a.totalMacs, params: a.totalParams, bytes: s.teacher.bytesOnDisk }, pruned: { macs: b.totalMacs, params: b.totalParams, bytes: s.student.bytesOnDisk } };
+      } catch {
+        return null;
+      }
+    }
+    this.figuresCache = { subject: s, figures };
+    return figures;
+  }
+
+  /** The original's and the pruned model's measured latency, when the prune panel timed this very pruned model. */
+  get latency(): { original: number; pruned: number; backend: string } | null {
+    const s = this.subject;
+    const p = s?.prune;
+    if (!p || p.outcome?.result.model !== s.student || p.latency.kind !== 'done') return null;
+    const c = p.latency.comparison;
+    return { original: c.original.medianMs, pruned: c.pruned.medianMs, backend: p.latency.timing.backend.name };
+  }
+
+  // ---- progress
+  readonly fraction = $derived.by(() => {
+    const info = this.info;
+    if (!info) return 0;
+    const total = info.epochs * info.stepsPerEpoch;
+    const doneEpochs = this.history.length - 1;
+    const inEpoch = this.step && this.step.epoch === doneEpochs + 1 ? this.step.done : 0;
+    return total ? Math.min(1, (doneEpochs * info.stepsPerEpoch + inEpoch) / total) : 0;
+  });
+
+  /** Milliseconds left: the steps left times the mean step time (this epoch's, else the last epoch's). */
+  readonly msLeft = $derived.by(() => {
+    const info = this.info;
+    if (!info || this.phase === 'done') return undefined;
+    const doneEpochs = this.history.length - 1;
+    const s = this.step && this.step.epoch === doneEpochs + 1 ? this.step : null;
+    const last = this.history[this.history.length - 1];
+    const perStep = s && s.done > 0 ? s.epochMs / s.done : last?.ms && last.steps ? last.ms / last.steps : undefined;
+    if (perStep === undefined) return undefined;
+    const left = (info.epochs - doneEpochs) * info.stepsPerEpoch - (s?.done ?? 0);
+    return Math.max(0, left) * perStep;
+  });
+
+  get timeLeftText(): string {
+    return this.msLeft === undefined ? '' : formatDuration(this.msLeft);
+  }
+
+  /** The metric the chart and table show: accuracy with labels, else agreement with the original. */
+  get metricName(): string {
+    return this.info?.labeled ? 'held-out accuracy' : 'held-out agreement with the original';
+  }
+
+  // ---- saved runs
+
+  /** On page load: a saved run that did not end is offered for resuming. */
+  async checkSaved(): Promise<void> {
+    try {
+      const m = await savedFinetuneMeta();
+      this.offer = m && isResumable(m) && !this.running ? m : null;
+    } catch (e) {
+      this.storageError = `The saved fine-tune cannot be read in this browser (${errLine(e)}).`;
+    }
+  }
+
+  async discardSaved(): Promise<void> {
+    this.offer = null;
+    try {
+      await deleteFinetune();
+    } catch {
+      // nothing to discard
+    }
+  }
+
+  /** Resumes the saved run in a new worker, from its last saved epoch. */
+  async resumeSaved(): Promise<void> {
+    if (this.busy) return;
+    this.offer = null;
+    this.resetRun();
+    this.phase = 'starting';
+    try {
+      const saved = await loadFinetune();
+      if (!saved) throw new Error('the saved fine-tune is incomplete (a model or its images are missing)');
+      const teacher = await this.savedTeacher(saved.models.teacher, saved.meta.teacher.fingerprint);
+      const student = await loadModel(modelFilesAsInput(saved.models.student, 'pruned/model.json'));
+      this.running = { teacher, student, label: saved.meta.studentLabel };
+      this.runId = saved.meta.id;
+      this.history = saved.meta.history;
+      this.bestEpoch = saved.meta.bestEpoch;
+      this.elapsedMs = saved.meta.elapsedMs;
+      this.epochs = saved.meta.epochs;
+      this.launch({
+        type: 'start',
+        id: saved.meta.id,
+        teacher: saved.models.teacher,
+        student: saved.models.student,
+        data: saved.data,
+        config: saved.snapshot?.config ?? { epochs: saved.meta.epochs },
+        resume: saved.snapshot ?? null,
+        meta: saved.meta,
+        run: true,
+      });
+    } catch (e) {
+      this.fail(`Could not resume the saved fine-tune: ${errLine(e)}.`);
+    }
+  }
+
+  /** The app's model when it is the saved original (so the Data panel's images fit it), else the saved copy. */
+  private async savedTeacher(files: ModelFiles, fingerprint: string): Promise<LoadedModel> {
+    const m = this.app.model;
+    if (m && modelFingerprint(m) === fingerprint) return m;
+    return loadModel(modelFilesAsInput(files, 'original/model.json'));
+  }
+
+  // ---- a new run
+
+  /** The training images as the worker takes them; throws a one-line reason when there are none. */
+  private dataSpec(): FinetuneDataSpec {
+    if (this.source === 'demo') {
+      const count = Math.round(this.demoCount);
+      if (!(count >= 64 && count <= SPLIT_SIZES.train)) throw new Error(`demo:train images must be from 64 to ${SPLIT_SIZES.train}, got ${this.demoCount}`);
+      return { kind: 'demo', split: 'train', count, labeled: this.useLabels && this.demoLabeled, scaling: this.data.scaling, augment: true };
+    }
+    const p = this.dataImages;
+    if (!p) throw new Error('the Data panel has no images prepared for this model: choose them there first');
+    const set = p.set;
+    const name = p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
+    return {
+      kind: 'images',
+      name,
+      // Copies: the worker takes the buffers.
+      images: set.images.slice(),
+      ...(this.useLabels && p.kind === 'labeled' && set.labels ? { labels: set.labels.slice() } : {}),
+      layout: { height: set.height, width: set.width, channels: set.channels },
+      scaling: this.data.scaling,
+    };
+  }
+
+  async start(): Promise<void> {
+    const subject = this.candidate;
+    if (!subject || this.busy) return;
+    if (!(Number.isInteger(this.epochs) && this.epochs >= 1 && this.epochs <= 100)) {
+      this.error = `Epochs must be a whole number from 1 to 100, got ${this.epochs}.`;
+      return;
+    }
+    let data: FinetuneDataSpec;
+    try {
+      data = this.dataSpec();
+    } catch (e) {
+      this.error = `${errLine(e)}.`;
+      return;
+    }
+    this.offer = null;
+    this.resetRun();
+    this.phase = 'starting';
+    this.running = subject;
+    const id = `ft-${Date.now().toString(36)}`;
+    this.runId = id;
+    const teacher = exportFiles(subject.teacher);
+    const student = exportFiles(subject.student);
+    const now = Date.now();
+    const meta: FinetuneMeta = {
+      id,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      teacher: { name: subject.teacher.source, fingerprint: modelFingerprint(subject.teacher) },
+      studentLabel: subject.label,
+      data: dataChoiceOf(data),
+      epochs: this.epochs,
+      epochsDone: 0,
+      history: [],
+      bestEpoch: 0,
+      stopReason: null,
+      elapsedMs: 0,
+    };
+    try {
+      // Copies: the worker takes the buffers it is sent.
+      await saveFinetuneStart(meta, { teacher, student: { ...student, weights: student.weights.slice(0) } }, data.kind === 'images' ? { ...data, images: data.images.slice(), labels: data.labels?.slice() } : data);
+      this.storageError = null;
+    } catch (e) {
+      this.storageError = `This fine-tune is not saved in this browser (${errLine(e)}): a reload loses it.`;
+    }
+    this.launch({
+      type: 'start',
+      id,
+      teacher: { ...teacher, weights: teacher.weights.slice(0) },
+      student,
+      data,
+      config: { epochs: this.epochs },
+      resume: null,
+      meta: this.storageError ? null : meta,
+      ...(this.backendChoice !== 'auto' ? { backend: this.backendChoice } : {}),
+      run: true,
+    });
+  }
+
+  pause(): void {
+    if (this.phase !== 'running') return;
+    this.phase = 'pausing';
+    this.post({ type: 'pause' });
+  }
+
+  resume(): void {
+    if (this.phase !== 'paused') return;
+    this.phase = 'running';
+    this.post({ type: 'resume' });
+  }
+
+  /** Ends the run; the best epoch so far is the result. */
+  stop(): void {
+    if (!this.worker || this.phase === 'done' || this.phase === 'stopping') return;
+    this.phase = 'stopping';
+    this.post({ type: 'stop' });
+  }
+
+  /** Forgets the run on screen (the panel goes back to the app's pruned model). */
+  close(): void {
+    if (this.busy) return;
+    this.closeWorker();
+    this.resetRun();
+    this.running = null;
+    this.phase = 'idle';
+  }
+
+  private resetRun(): void {
+    this.info = null;
+    this.history = [];
+    this.bestEpoch = 0;
+    this.stopReason = null;
+    this.step = null;
+    this.elapsedMs = 0;
+    this.saved = false;
+    this.error = null;
+    this.notice = null;
+    this.result = null;
+    this.resultEpoch = 0;
+    this.compare = { kind: 'idle' };
+    this.quantCheck = { kind: 'idle' };
+    ++this.compareSeq;
+    ++this.quantSeq;
+  }
+
+  private launch(msg: Extract<ToFinetune, { type: 'start' }>): void {
+    this.closeWorker();
+    let w: Worker;
+    try {
+      w = this.createWorker();
+    } catch (e) {
+      this.fail(`Could not start the fine-tune worker: ${errLine(e)}.`);
+      return;
+    }
+    this.worker = w;
+    w.onmessage = (e: MessageEvent<FromFinetune>) => {
+      if (w === this.worker) this.onMessage(e.data);
+    };
+    w.onerror = (e) => {
+      if (w === this.worker) this.fail(`The fine-tune worker failed: ${e.message || 'unknown error'}.`);
+    };
+    this.worker.postMessage(msg, transferOf(msg));
+    this.info = null;
+    this.pendingData = dataText(msg.meta?.data ?? dataChoiceOf(msg.data));
+  }
+
+  private pendingData = '';
+
+  private post(msg: ToFinetune): void {
+    this.worker?.postMessage(msg, transferOf(msg));
+  }
+
+  private closeWorker(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private fail(message: string): void {
+    this.closeWorker();
+    this.error = message;
+    this.phase = this.result ? 'done' : 'error';
+  }
+
+  /** Applies one message from the worker (public for tests). */
+  onMessage(m: FromFinetune): void {
+    switch (m.type) {
+      case 'ready':
+        this.info = {
+          backend: m.backend,
+          stepsPerEpoch: m.stepsPerEpoch,
+          epochs: m.epochs,
+          trainImages: m.trainImages,
+          heldOutImages: m.heldOutImages,
+          labeled: m.labeled,
+          data: this.pendingData,
+        };
+        this.epochs = m.epochs;
+        this.history = m.history;
+        this.bestEpoch = m.bestEpoch;
+        this.elapsedMs = m.elapsedMs;
+        if (this.phase === 'starting') this.phase = 'running';
+        break;
+      case 'step':
+        this.step = { epoch: m.epoch, done: m.done, total: m.total, loss: m.loss, epochMs: m.epochMs };
+        break;
+      case 'epoch':
+        this.history = [...this.history, m.log];
+        this.bestEpoch = m.bestEpoch;
+        this.saved = m.saved;
+        this.elapsedMs = m.elapsedMs;
+        this.step = null;
+        break;
+      case 'status':
+        this.elapsedMs = m.elapsedMs;
+        this.stopReason = m.stopReason;
+        if (m.status === 'done') {
+          this.phase = 'done';
+          this.closeWorker();
+          void this.evaluate();
+        } else if (m.status === 'paused') {
+          if (this.phase !== 'stopping') this.phase = 'paused';
+        } else if (this.phase !== 'stopping' && this.phase !== 'pausing') this.phase = 'running';
+        break;
+      case 'result':
+        this.result = fromModelPayload(m.model);
+        this.resultEpoch = m.bestEpoch;
+        this.quantCheck = { kind: 'idle' };
+        if (this.quantize !== 'none' && this.phase === 'done') void this.checkQuantized();
+        break;
+      case 'error':
+        if (m.fatal) this.fail(`Fine-tuning failed: ${m.message}`);
+        else this.notice = m.message;
+        break;
+    }
+  }
+
+  // ---- comparison
+
+  /** Accuracy (or agreement) of the original, pruned and fine-tuned model on the Data panel's images. */
+  async evaluate(): Promise<void> {
+    const s = this.running;
+    const fine = this.result;
+    const p = this.data.prepared;
+    if (!s || !fine || !p) {
+      if (!p) this.compare = { kind: 'error', message: 'Choose evaluation images in the Data panel to compare the three models.' };
+      return;
+    }
+    const id = ++this.compareSeq;
+    const set = p.set;
+    const labeled = p.kind === 'labeled' && !!set.labels;
+    const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
+    const models: [keyof Pick<Extract<CompareStatus, { kind: 'done' }>, 'original' | 'pruned' | 'finetuned'>, LoadedModel][] = [
+      ['original', s.teacher],
+      ['pruned', s.student],
+      ['finetuned', fine],
+    ];
+    this.compare = { kind: 'running', what: 'original', fraction: 0 };
+    try {
+      const scores = await this.app.exclusive(async () => {
+        const out: Record<string, CompareScore> = {};
+        let ref: Awaited<ReturnType<typeof referenceOutputs>> | null = null;
+        for (let i = 0; i < models.length; i++) {
+          const [which, model] = models[i];
+          if (id !== this.compareSeq) throw new Error('superseded');
+          this.compare = { kind: 'running', what: which === 'finetuned' ? 'fine-tuned' : which, fraction: i / models.length };
+          const m = await instantiate(model);
+          try {
+            if (labeled) out[which] = { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
+            else if (!ref) {
+              ref = await referenceOutputs(m, set.images, opts);
+              out[which] = { agreement: 1 };
+            } else out[which] = { agreement: (await evaluateFidelity(ref, m, set.images, opts)).agreement };
+          } finally {
+            m.dispose();
+          }
+        }
+        return out;
+      });
+      if (id !== this.compareSeq) return;
+      const data = p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
+      this.compare = { kind: 'done', original: scores.original, pruned: scores.pruned, finetuned: scores.finetuned, n: set.n, data, backend: tf.getBackend() ?? 'none', labeled };
+      if (this.quantize !== 'none') void this.checkQuantized();
+    } catch (e) {
+      if (id === this.compareSeq) this.compare = { kind: 'error', message: `Could not compare the models: ${errLine(e)}.` };
+    }
+  }
+
+  // ---- export
+
+  setQuantize(q: 'none' | Quantization): void {
+    this.quantize = q;
+    this.quantCheck = { kind: 'idle' };
+    if (q !== 'none') void this.checkQuantized();
+  }
+
+  /** The quantized fine-tuned model, read back as a download would be, scored on the Data panel's images. */
+  async checkQuantized(): Promise<void> {
+    const q = this.quantize;
+    const fine = this.result;
+    const p = this.data.prepared;
+    const s = this.running;
+    if (q === 'none' || !fine || !s) return;
+    if (!p) {
+      this.quantCheck = { kind: 'error', message: 'Choose evaluation images in the Data panel to measure the quantized model.' };
+      return;
+    }
+    const id = ++this.quantSeq;
+    this.quantCheck = { kind: 'measuring' };
+    try {
+      const files = exportFiles(fine, { quantize: q });
+      const float32Bytes = exportFiles(fine).weights.byteLength;
+      const quantized = await loadModel(modelFilesAsInput(files, `quantized-${q}/model.json`));
+      const set = p.set;
+      const labeled = p.kind === 'labeled' && !!set.labels;
+      const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
+      const score = await this.app.exclusive(async (): Promise<CompareScore> => {
+        const m = await instantiate(quantized);
+        try {
+          if (labeled) return { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
+          const t = await instantiate(s.teacher);
+          try {
+            return { agreement: (await evaluateFidelity(t, m, set.images, opts)).agreement };
+          } finally {
+            t.dispose();
+          }
+        } finally {
+          m.dispose();
+        }
+      });
+      if (id !== this.quantSeq) return;
+      this.quantCheck = { kind: 'done', quantize: q, score, bytes: files.weights.byteLength, float32Bytes, backend: tf.getBackend() ?? 'none' };
+    } catch (e) {
+      if (id === this.quantSeq) this.quantCheck = { kind: 'error', message: `Could not measure the ${q} model: ${errLine(e)}.` };
+    }
+  }
+
+  /** report.json of the fine-tuned model: the prune report (when on screen) with the fine-tune's log. */
+  report(): PruneReport | undefined {
+    const s = this.running;
+    const info = this.info;
+    if (!s || !this.result) return undefined;
+    const base = s.prune?.outcome?.result.model === s.student ? s.prune.outcome.report : undefined;
+    const q = this.quantCheck.kind === 'done' && this.quantCheck.quantize === this.quantize ? this.quantCheck : null;
+    const c = this.compare.kind === 'done' ? this.compare : null;
+    const finetune = {
+      student: s.label,
+      data: info?.data,
+      backend: info?.backend.name,
+      epochs: info?.epochs ?? this.epochs,
+      epochsDone: this.history.length - 1,
+      bestEpoch: this.resultEpoch,
+      stopReason: this.stopReason,
+      config: { ...FINETUNE_DEFAULTS, epochs: info?.epochs ?? this.epochs },
+      history: this.history,
+      ...(c ? { evaluation: { data: c.data, images: c.n, backend: c.backend, original: c.original, pruned: c.pruned, finetuned: c.finetuned } } : {}),
+      weights: this.quantize === 'none' ? 'float32' : this.quantize,
+      ...(q ? { quantized: { weights: q.quantize, score: q.score, bytes: q.bytes, float32Bytes: q.float32Bytes } } : {}),
+    };
+    const f = this.figures;
+    const report =
+      base ??
+      ({
+        tool: 'AMC Playground',
+        createdAt: new Date().toISOString(),
+        source: s.teacher.source,
+        ...(f ? { original: f.original, pruned: f.pruned, ratios: { macs: f.pruned.macs / f.original.macs, params: f.pruned.params / f.original.params, bytes: f.pruned.bytes / f.original.bytes } } : {}),
+      } as unknown as PruneReport);
+    return { ...report, finetune } as PruneReport;
+  }
+
+  exportFiles(): ExportFile[] {
+    const fine = this.result;
+    if (!fine) return [];
+    return exportBlobs(fine, this.report(), this.quantize === 'none' ? {} : { quantize: this.quantize });
+  }
+
+  /** Starts the downloads of the fine-tuned model.json, model.weights.bin and report.json. */
+  download(): void {
+    for (const f of this.exportFiles()) downloadBlob(f.blob, f.name);
+  }
+
+  dispose(): void {
+    this.closeWorker();
+  }
+}
