@@ -12,7 +12,9 @@ import { generateDataset, NUM_CLASSES, SPLIT_SIZES, type Split } from '../core/d
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import type { Quantization } from '../core/export/quantize';
 import { DEMO_AUGMENT, FINETUNE_DEFAULTS, type FinetuneConfig } from '../core/finetune/config';
-import { Distiller, FinetuneError, type EpochLog, type FinetuneData } from '../core/finetune/distiller';
+import { gatherImages, splitHeldOut } from '../core/finetune/batches';
+import { FinetuneError, type EpochLog, type FinetuneData } from '../core/finetune/distiller';
+import { recover, type Recovery } from '../core/finetune/recover';
 import { evaluateAccuracy, evaluateFidelity } from '../core/measure/accuracy';
 import { initBackend } from '../core/measure/backends';
 import { ModelError } from '../core/model/errors';
@@ -147,42 +149,37 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     }
   };
 
-  let distiller: Distiller;
+  const log = (s: string) => process.stderr.write(s);
+  const tests: { epoch: number; top1: number }[] = [];
+  const metric = (h: EpochLog) => (h.heldOutAccuracy !== undefined ? `held-out top-1 ${pct(h.heldOutAccuracy)}` : `held-out agreement ${pct(h.heldOutAgreement)}`);
+  const t0 = performance.now();
+  let started = t0;
+  let recovery: Recovery;
   try {
-    distiller = await Distiller.create(student, teacher, data, { ...overrides, augment });
+    recovery = await recover(student, teacher, data, { ...overrides, augment }, {
+      onStart: async (d) => {
+        log(`fine-tune  ${path} from ${teacherPath} on ${label}, backend ${backend.name}\n`);
+        log(`           ${d.train.length} training / ${d.heldOut.length} held-out images, ${d.stepsPerEpoch} steps an epoch, up to ${d.config.epochs} epochs\n`);
+        const top1 = await testAccuracy(student);
+        if (top1 !== undefined) tests.push({ epoch: 0, top1 });
+        log(`epoch 0    ${metric(d.history[0])}, distillation loss ${d.history[0].heldOutLoss.toFixed(4)}${top1 !== undefined ? `, demo:${evalSplit} top-1 ${pct(top1)}` : ''}\n`);
+        started = performance.now();
+      },
+      onStep: (done, total, loss) => {
+        if (!json && process.stderr.isTTY) log(`\rstep ${done}/${total}, loss ${loss.toFixed(4)}, ${secs(((performance.now() - started) / done) * (total - done))} left in this epoch   `);
+      },
+      onEpoch: async (h, d) => {
+        const top1 = await testAccuracy(d.currentModel());
+        if (top1 !== undefined) tests.push({ epoch: h.epoch, top1 });
+        log(`\repoch ${h.epoch}    loss ${h.trainLoss!.toFixed(4)}, ${metric(h)}, held-out distillation ${h.heldOutLoss.toFixed(4)}${top1 !== undefined ? `, demo:${evalSplit} top-1 ${pct(top1)}` : ''} (${secs(h.ms!)})\n`);
+        started = performance.now();
+      },
+    });
   } catch (e) {
     if (e instanceof FinetuneError) throw new ModelError(path, e.message, 'Give the pruned model and the original it was pruned from, with images the model takes.');
     throw e;
   }
-  const log = (s: string) => process.stderr.write(s);
-  log(`fine-tune  ${path} from ${teacherPath} on ${label}, backend ${backend.name}\n`);
-  log(`           ${distiller.train.length} training / ${distiller.heldOut.length} held-out images, ${distiller.stepsPerEpoch} steps an epoch, up to ${distiller.config.epochs} epochs\n`);
-  const tests: { epoch: number; top1: number }[] = [];
-  const metric = (h: EpochLog) => (h.heldOutAccuracy !== undefined ? `held-out top-1 ${pct(h.heldOutAccuracy)}` : `held-out agreement ${pct(h.heldOutAgreement)}`);
-  const t0 = performance.now();
-  const test0 = await testAccuracy(student);
-  if (test0 !== undefined) tests.push({ epoch: 0, top1: test0 });
-  log(`epoch 0    ${metric(distiller.history[0])}, distillation loss ${distiller.history[0].heldOutLoss.toFixed(4)}${test0 !== undefined ? `, demo:${evalSplit} top-1 ${pct(test0)}` : ''}\n`);
-  try {
-    while (!distiller.finished) {
-      const e = distiller.epochsDone + 1;
-      const started = performance.now();
-      const h = (await distiller.runEpoch({
-        onStep: (done, total, loss) => {
-          if (!json && process.stderr.isTTY) {
-            const left = ((performance.now() - started) / done) * (total - done);
-            log(`\repoch ${e}    step ${done}/${total}, loss ${loss.toFixed(4)}, ${secs(left)} left   `);
-          }
-        },
-      }))!;
-      const top1 = await testAccuracy(distiller.currentModel());
-      if (top1 !== undefined) tests.push({ epoch: e, top1 });
-      log(`\repoch ${e}    loss ${h.trainLoss!.toFixed(4)}, ${metric(h)}, held-out distillation ${h.heldOutLoss.toFixed(4)}${top1 !== undefined ? `, demo:${evalSplit} top-1 ${pct(top1)}` : ''} (${secs(h.ms!)})\n`);
-    }
-  } finally {
-    distiller.dispose();
-  }
-  const best = distiller.bestModel();
+  const best = recovery.model;
   mkdirSync(out, { recursive: true });
   const files = exportFiles(best, quantize ? { quantize } : undefined);
   writeFileSync(join(out, MODEL_FILE), files.modelJson);
@@ -192,10 +189,8 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   if (quantize) {
     const written = await loadModel(filesFromPath(join(out, MODEL_FILE)));
     const [fm, qm] = [await instantiate(best), await instantiate(written)];
-    const held = distiller.heldOut;
     const per = data.layout.height * data.layout.width * data.layout.channels;
-    const bytes = new Uint8Array(held.length * per);
-    held.forEach((i, k) => bytes.set(data.images.subarray(i * per, (i + 1) * per), k * per));
+    const bytes = gatherImages(data.images, splitHeldOut(data.images.length / per, recovery.config).heldOut, data.layout);
     const f = await evaluateFidelity(fm, qm, bytes, { imageSize: [data.layout.height, data.layout.width], channels: data.layout.channels, scaling: data.scaling });
     fm.dispose();
     qm.dispose();
@@ -208,10 +203,10 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     teacher: teacherPath,
     data: label,
     backend: backend.name,
-    config: distiller.config,
-    stopReason: distiller.stopReason,
-    bestEpoch: distiller.best.epoch,
-    history: distiller.history,
+    config: recovery.config,
+    stopReason: recovery.stopReason,
+    bestEpoch: recovery.bestEpoch,
+    history: recovery.history,
     ...(evalSplit ? { evaluation: { data: `demo:${evalSplit}`, top1ByEpoch: tests, note: 'top-1 of the model after each epoch (not only the best)' } } : {}),
     seconds: (performance.now() - t0) / 1000,
     ...(quantized ? { quantized } : {}),
@@ -221,11 +216,11 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
   }
-  const b = distiller.history[distiller.best.epoch];
-  const first = distiller.history[0];
+  const b = recovery.history[recovery.bestEpoch];
+  const first = recovery.history[0];
   const lines = [
     `wrote      ${join(out, MODEL_FILE)}, ${join(out, WEIGHTS_FILE)}, ${join(out, REPORT_FILE)}`,
-    `best       epoch ${distiller.best.epoch} of ${distiller.epochsDone} (${distiller.stopReason}): ${metric(b)} (before: ${metric(first).replace('held-out ', '')})`,
+    `best       epoch ${recovery.bestEpoch} of ${recovery.history.length - 1} (${recovery.stopReason}): ${metric(b)} (before: ${metric(first).replace('held-out ', '')})`,
     ...(tests.length ? [`demo:${evalSplit}  top-1 ${tests.map((t) => `${t.epoch}: ${pct(t.top1)}`).join(', ')} (epoch: top-1)`] : []),
     ...(quantized ? [`quantized  ${quantized.dtype}: agreement with the float model ${pct(quantized.heldOutAgreementWithFloat)} on the held-out images${quantized.demoTop1 !== undefined ? `, demo:${evalSplit} top-1 ${pct(quantized.demoTop1)}` : ''}`] : []),
     `backend    ${backend.name}, ${secs(report.seconds * 1000)}`,
