@@ -59,4 +59,21 @@ describe('amc finetune', () => {
     expect(wrongData.code).toBe(1);
     expect(wrongData.stderr[0]).toMatch(/outputs 4 classes, but demo:train has 10/);
   }, 120_000);
+
+  it('search --finetune ends with the best and the uniform model distilled, and writes the fine-tuned best', async () => {
+    const out = join(dir, 'searched');
+    const r = amc('search', 'models/mobilenet-like/model.json', '--episodes', '3', '--warmup', '2', '--reward-images', '20', '--finetune', '1', '--finetune-images', '64', '--out', out);
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const ft = report.search.finetune;
+    expect(ft.epochs).toBe(1);
+    for (const which of ['best', 'uniform']) {
+      expect(ft[which].history.map((h: { epoch: number }) => h.epoch)).toEqual([0, 1]);
+      expect(ft[which].testBefore).toBeCloseTo(which === 'best' ? report.search.test.best.top1 : report.search.test.uniform.top1, 6);
+      expect(ft[which].testAfter).toBeGreaterThan(0);
+    }
+    // The written model keeps the best policy's architecture.
+    const written = await loadModel(filesFromPath(join(out, 'model.json')));
+    expect(analyzeModel(written).cost.totalMacs).toBe(report.pruned.macs);
+  }, 300_000);
 });

@@ -26,8 +26,10 @@ commands:
   search <model.json> --out DIR [--data demo:val] [--target macs:0.5|params:0.5|latency:0.5] [--episodes 300] [--seed 1]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup 100]
         [--reward-images 500] [--refit [--calibration 256]] [--round-to 8] [--json]
+        [--finetune EPOCHS [--finetune-images 9000]]
       the AMC search (DDPG agent) on WASM; writes the best policy's model and report.json with
-      the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy
+      the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
+      --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
   finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--data demo:train|DIR] [--epochs 5]
         [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]
         [--lr 0.001] [--batch 32] [--patience 3] [--json]

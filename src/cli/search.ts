@@ -1,13 +1,18 @@
 /**
  * `amc search`: the AMC search in Node on the WASM backend. Writes the best policy's pruned model,
  * and report.json with the search log, the uniform baseline and (for demo:val) the test accuracy
- * of both; progress goes to stderr, one line per episode that matters.
+ * of both; progress goes to stderr, one line per episode that matters. With --finetune N the best
+ * and the uniform models are then distilled from the original for N epochs on demo:train, and the
+ * written model is the fine-tuned best.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
+import { generateDataset, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import { pruneReport } from '../core/export/report';
+import { recoverPolicy, type RecoveredPolicy } from '../core/finetune/after-search';
+import { DEMO_AUGMENT } from '../core/finetune/config';
+import type { FinetuneData } from '../core/finetune/distiller';
 import { initBackend } from '../core/measure/backends';
 import { measureInterleaved } from '../core/measure/latency';
 import { analyzeModel } from '../core/model/analyze';
@@ -16,6 +21,7 @@ import { formatCount } from '../core/model/format';
 import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
+import type { LoadedModel } from '../core/model/types';
 import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
@@ -69,6 +75,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   };
   const config = searchConfig(overrides);
   const json = args.flags.has('json');
+  const finetuneEpochs = intFlag(args, 'finetune');
+  const finetuneImages = Math.min(intFlag(args, 'finetune-images') ?? SPLIT_SIZES.train, SPLIT_SIZES.train);
 
   const backend = await initBackend('wasm');
   const model = await loadModel(filesFromPath(path));
@@ -140,7 +148,29 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     log(`test       demo:test (${SPLIT_SIZES.test} images): ${agent} best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)}`);
   }
 
-  const { candidate } = await session.bestModel();
+  // The search ends with recovery: the best policy and uniform, each distilled from the original on demo:train.
+  let finetune: { epochs: number; data: string; test?: string; best?: RecoveredPolicy; uniform?: RecoveredPolicy } | undefined;
+  let recoverOne: ((which: 'best' | 'uniform', pruned: LoadedModel) => Promise<LoadedModel>) | undefined;
+  if (finetuneEpochs) {
+    const train = generateDataset('train', { count: finetuneImages });
+    const data: FinetuneData = { images: train.images, labels: train.labels, layout: { height: 32, width: 32, channels: 3 }, scaling: 'unit' };
+    const testSet = generateDataset('test');
+    const testImages = { images: testSet.images, labels: testSet.labels, name: `demo:test (${testSet.N} images)` };
+    finetune = { epochs: finetuneEpochs, data: `demo:train (${train.N} images, labels used)`, test: testImages.name };
+    recoverOne = async (which, pruned) => {
+      log(`finetune   ${which}: ${finetuneEpochs} epochs of distillation on ${finetune!.data}`);
+      const r = await recoverPolicy(model, pruned, data, {
+        overrides: { epochs: finetuneEpochs, seed: config.seed, augment: DEMO_AUGMENT },
+        test: testImages,
+        hooks: { onEpoch: (h) => log(`finetune   ${which} epoch ${h.epoch}: loss ${h.trainLoss!.toFixed(4)}, held-out top-1 ${pct(h.heldOutAccuracy)} (${(h.ms! / 1000).toFixed(0)} s)`) },
+      });
+      finetune![which] = r.report;
+      log(`finetune   ${which}: demo:test top-1 ${pct(r.report.testBefore)} -> ${pct(r.report.testAfter)} (best epoch ${r.report.bestEpoch})`);
+      return r.model;
+    };
+  }
+  const { candidate } = await session.bestModel(recoverOne ? async (c) => ({ ...c, model: await recoverOne('best', c.model) }) : undefined);
+  if (recoverOne) await recoverOne('uniform', (await scorer.prune(uniformKeep)).model);
   // The figures a user compares: original, best and uniform, timed interleaved in one run.
   let measured: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number } | undefined;
   if (latency) {
@@ -166,6 +196,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniform.score, keep: uniform.keep },
       test,
       latency: latency ? { table: { ...latency.table, layers: latency.table.layers.length }, calibration: latency.points, measured } : undefined,
+      finetune,
       log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, predictedRatio: e.predictedRatio, latencyMs: e.score.latencyMs, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
     },
   };
@@ -184,6 +215,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       `best       episode ${best.episode + 1} (${best.phase}): ${scoreText(best.score)} on demo:${split}, ${target.resource} ${pct(best.resourceRatio, 1)}`,
       `uniform    ${scoreText(uniform.score)} on demo:${split}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
       ...(test ? [`test       best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)} (demo:test)`] : []),
+      ...(finetune ? [`finetuned  ${finetune.epochs} epochs: best ${pct(finetune.best?.testBefore)} -> ${pct(finetune.best?.testAfter)}, uniform ${pct(finetune.uniform?.testBefore)} -> ${pct(finetune.uniform?.testAfter)} (demo:test top-1; the written model is the fine-tuned best)`] : []),
       `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)}`,
       `params     ${formatCount(report.original.params)} -> ${formatCount(report.pruned.params)}`,
       `policy     ${Object.entries(report.policy).map(([g, k]) => `${g}:${k}/${report.channels[g]}`).join(' ')}`,
