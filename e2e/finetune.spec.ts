@@ -16,6 +16,8 @@ import { fixtureDir } from './fixtures';
 const require = createRequire(import.meta.url);
 const TF_JS = require.resolve('@tensorflow/tfjs/dist/tf.min.js');
 const IMAGES = Number(process.env.FT_IMAGES ?? 256);
+/** The training backend ('auto' picks WebGPU on a real GPU, else WASM); FT_BACKEND=webgl times WebGL instead. */
+const BACKEND = process.env.FT_BACKEND ?? 'auto';
 
 async function setRange(slider: Locator, value: number): Promise<void> {
   await slider.evaluate((el, v) => {
@@ -61,10 +63,12 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
 
   const panel = page.getByTestId('finetune-panel');
   await expect(panel.getByTestId('ft-subject')).toContainText('Prune panel');
+  await expect(page.getByTestId('export')).toContainText('fine-tune this model in the Fine-tune panel');
   await panel.getByTestId('ft-count').fill(String(IMAGES));
   await panel.getByTestId('ft-count').dispatchEvent('change');
   await panel.getByTestId('ft-epochs').fill('2');
   await panel.getByTestId('ft-epochs').dispatchEvent('change');
+  await panel.getByTestId('ft-backend').selectOption(BACKEND);
   await panel.getByTestId('ft-start').click();
 
   const status = panel.getByTestId('ft-status');
@@ -106,6 +110,7 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
   expect(fine).toBeGreaterThanOrEqual(0);
 
   // Export float16: measured before the download.
+  await expect(page.getByTestId('export-finetuned-note')).toHaveCount(0); // the prune panel's outcome went with the reload
   await panel.getByTestId('ft-quantize').selectOption('float16');
   const check = panel.getByTestId('ft-quant-check');
   await expect(check).toHaveAttribute('data-state', 'done', { timeout: 120_000 });

@@ -118,6 +118,8 @@ export class AppState {
   run = $state<RunState>({ kind: 'idle' });
   /** The pruned version of `model` made last (null when none, or when it belongs to another model). */
   pruned = $state.raw<PrunedModel | null>(null);
+  /** The fine-tune panel's best model so far, and the pruned model it was trained from. */
+  finetuned = $state.raw<{ student: LoadedModel; epoch: number } | null>(null);
 
   /** Where dropped or picked image data goes (the data panel), instead of the model loader. */
   dataSink: ((files: ModelFile[]) => void) | null = null;

@@ -344,6 +344,7 @@ export class FinetuneState {
     }
     this.offer = null;
     this.resetRun();
+    this.app.finetuned = null;
     this.phase = 'starting';
     this.running = subject;
     const id = `ft-${Date.now().toString(36)}`;
@@ -410,6 +411,7 @@ export class FinetuneState {
   close(): void {
     if (this.busy) return;
     this.closeWorker();
+    this.app.finetuned = null;
     this.resetRun();
     this.running = null;
     this.phase = 'idle';
@@ -514,6 +516,7 @@ export class FinetuneState {
       case 'result':
         this.result = fromModelPayload(m.model);
         this.resultEpoch = m.bestEpoch;
+        if (this.running) this.app.finetuned = { student: this.running.student, epoch: m.bestEpoch };
         this.quantCheck = { kind: 'idle' };
         if (this.quantize !== 'none' && this.phase === 'done') void this.checkQuantized();
         break;

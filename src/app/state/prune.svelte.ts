@@ -209,6 +209,12 @@ export class PruneState {
     void this.measureLatency();
   }
 
+  /** The fine-tune panel's model trained from the pruned model shown here, if any. */
+  get finetunedVersion(): { epoch: number } | null {
+    const f = this.app.finetuned;
+    return f && this.outcome && f.student === this.outcome.result.model ? f : null;
+  }
+
   /** The backends "compare backends" can time, and whether each is ticked. */
   get backendOptions() {
     const info = this.app.backend.kind === 'ready' ? this.app.backend.info : null;
