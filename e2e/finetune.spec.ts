@@ -135,6 +135,7 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
   expect(report.finetune.history.length).toBe(3);
   expect(report.finetune.weights).toBe('float16');
   expect(report.finetune.backend).toBe(backend);
+  expect(report.finetune.epochBackends).toEqual({ 1: backend, 2: backend });
   expect(report.pruned.params).toBe(prunedParams);
 
   // A fresh page with nothing of the app: stock tf.min.js loads the files.

@@ -144,6 +144,8 @@ describe('fine-tune worker host', () => {
     expect(store.last.meta.history.length).toBe(3);
     expect(store.last.meta.stopReason).toBe('finished');
     expect(store.last.meta.backend).toBe('wasm');
+    expect(store.last.meta.epochBackends).toEqual({ 1: 'wasm', 2: 'wasm' });
+    expect(epochs.map((e) => e.backend)).toEqual(['wasm', 'wasm']);
     expect(isResumable(store.last.meta)).toBe(false);
     expect(isResumable(store.epochs[0].meta)).toBe(true);
     const results = of(messages, 'result');
@@ -192,6 +194,7 @@ describe('fine-tune worker host', () => {
     await b.until(done);
     const ready = b.messages[0] as Extract<FromFinetune, { type: 'ready' }>;
     expect(ready.history.map((h) => h.epoch)).toEqual([0, 1]);
+    expect(ready.epochBackends).toEqual({ 1: 'wasm' });
     const epochs = of(b.messages, 'epoch');
     expect(epochs.map((e) => e.log.epoch)).toEqual([2]);
     expect(epochs[0].log.heldOutLoss).toBeCloseTo(straight[1].log.heldOutLoss, 5);

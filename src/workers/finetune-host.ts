@@ -173,6 +173,7 @@ export class FinetuneHost {
         history: distiller.history.map((h) => ({ ...h })),
         bestEpoch: distiller.best.epoch,
         elapsedMs: this.run.elapsedMs,
+        epochBackends: { ...(msg.meta?.epochBackends ?? {}) },
       });
       // A restored run that already has a better model than the pruned one: the page gets it at once.
       if (distiller.best.epoch > 0 || distiller.finished) this.postBest();
@@ -283,7 +284,7 @@ export class FinetuneHost {
     }
     let saved = false;
     if (r.meta) {
-      r.meta = { ...r.meta, updatedAt: Date.now(), epochsDone: d.epochsDone, history: d.history.map((h) => ({ ...h })), bestEpoch: d.best.epoch, stopReason: d.stopReason, elapsedMs: r.elapsedMs };
+      r.meta = { ...r.meta, updatedAt: Date.now(), epochBackends: { ...r.meta.epochBackends, [log.epoch]: r.backend.name }, epochsDone: d.epochsDone, history: d.history.map((h) => ({ ...h })), bestEpoch: d.best.epoch, stopReason: d.stopReason, elapsedMs: r.elapsedMs };
       if (this.deps.store) {
         try {
           await this.deps.store.saveEpoch(r.id, snapshot, r.meta);
@@ -293,7 +294,7 @@ export class FinetuneHost {
         }
       }
     }
-    this.deps.post({ type: 'epoch', log: { ...log }, bestEpoch: d.best.epoch, saved, tensors: tf.memory().numTensors, elapsedMs: r.elapsedMs });
+    this.deps.post({ type: 'epoch', log: { ...log }, backend: r.backend.name, bestEpoch: d.best.epoch, saved, tensors: tf.memory().numTensors, elapsedMs: r.elapsedMs });
     if (d.best.epoch !== r.sentBest && !d.finished) this.postBest();
   }
 

@@ -62,6 +62,8 @@ export interface FinetuneMeta {
   /** Set when the run ended (finished, early stop, or the user's Stop). */
   stopReason: StopReason | null;
   backend?: string;
+  /** The backend each epoch trained on (a resume or a fallback can change it). */
+  epochBackends?: Record<number, string>;
   elapsedMs: number;
 }
 
@@ -109,10 +111,12 @@ export type FromFinetune =
       history: EpochLog[];
       bestEpoch: number;
       elapsedMs: number;
+      /** The backend each restored epoch trained on. */
+      epochBackends: Record<number, string>;
     }
   /** After every training step: `done` of `total` steps of epoch `epoch` (1-based), that step's loss. */
   | { type: 'step'; epoch: number; done: number; total: number; loss: number; epochMs: number }
-  | { type: 'epoch'; log: EpochLog; bestEpoch: number; saved: boolean; tensors: number; elapsedMs: number }
+  | { type: 'epoch'; log: EpochLog; backend: string; bestEpoch: number; saved: boolean; tensors: number; elapsedMs: number }
   | { type: 'status'; status: FinetuneStatus; stopReason: StopReason | null; epochsDone: number; elapsedMs: number }
   /** The best epoch's model, sent when the run ends (and on its way to the end, after a better epoch). */
   | { type: 'result'; model: ModelPayload; bestEpoch: number; stopReason: StopReason | null }

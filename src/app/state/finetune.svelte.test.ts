@@ -69,7 +69,7 @@ describe('FinetuneState', () => {
     expect(start.data.kind === 'demo' && start.data.labeled).toBe(false);
     expect(start.config.epochs).toBe(2);
 
-    w.send({ type: 'ready', backend: { name: 'wasm', reason: 'test' }, stepsPerEpoch: 4, epochs: 2, trainImages: 224, heldOutImages: 32, labeled: false, history: [log(0)], bestEpoch: 0, elapsedMs: 0 });
+    w.send({ type: 'ready', backend: { name: 'wasm', reason: 'test' }, stepsPerEpoch: 4, epochs: 2, trainImages: 224, heldOutImages: 32, labeled: false, history: [log(0)], bestEpoch: 0, elapsedMs: 0, epochBackends: {} });
     expect(state.phase).toBe('running');
     expect(state.info?.data).toContain('demo:train (256 images, distillation only)');
     w.send({ type: 'step', epoch: 1, done: 2, total: 4, loss: 0.5, epochMs: 1000 });
@@ -77,10 +77,11 @@ describe('FinetuneState', () => {
     // 6 steps left at 500 ms each.
     expect(state.msLeft).toBeCloseTo(3000, 6);
     expect(state.timeLeftText).toBe('3 s');
-    w.send({ type: 'epoch', log: log(1, 2000), bestEpoch: 1, saved: true, tensors: 10, elapsedMs: 2000 });
+    w.send({ type: 'epoch', log: log(1, 2000), backend: 'wasm', bestEpoch: 1, saved: true, tensors: 10, elapsedMs: 2000 });
     expect(state.fraction).toBeCloseTo(0.5, 9);
     expect(state.msLeft).toBeCloseTo(2000, 6);
     expect(state.saved).toBe(true);
+    expect(state.epochBackends).toEqual({ 1: 'wasm' });
 
     state.pause();
     expect(w.posted[w.posted.length - 1]).toEqual({ type: 'pause' });

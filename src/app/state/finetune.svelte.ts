@@ -18,7 +18,7 @@ import type { LoadedModel } from '../../core/model/types';
 import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
 import type { EpochLog, FinetuneSnapshot, StopReason } from '../../core/finetune/distiller';
 import { FINETUNE_DEFAULTS } from '../../core/finetune/config';
-import type { BackendInfo, BackendName } from '../../core/measure/backends';
+import { isBackendName, type BackendInfo, type BackendName } from '../../core/measure/backends';
 import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
@@ -103,6 +103,8 @@ export class FinetuneState {
   info = $state.raw<RunInfo | null>(null);
   history = $state.raw<EpochLog[]>([]);
   bestEpoch = $state(0);
+  /** The backend each epoch trained on. */
+  epochBackends = $state.raw<Record<number, string>>({});
   stopReason = $state<StopReason | null>(null);
   step = $state.raw<{ epoch: number; done: number; total: number; loss: number; epochMs: number } | null>(null);
   elapsedMs = $state(0);
@@ -290,6 +292,8 @@ export class FinetuneState {
         config: saved.snapshot?.config ?? { epochs: saved.meta.epochs },
         resume: saved.snapshot ?? null,
         meta: saved.meta,
+        // The backend it trained on (a run picked by 'auto' picks the same again).
+        ...(saved.meta.backend && isBackendName(saved.meta.backend) ? { backend: saved.meta.backend } : {}),
         run: true,
       });
     } catch (e) {
@@ -421,6 +425,7 @@ export class FinetuneState {
     this.info = null;
     this.history = [];
     this.bestEpoch = 0;
+    this.epochBackends = {};
     this.stopReason = null;
     this.step = null;
     this.elapsedMs = 0;
@@ -490,6 +495,7 @@ export class FinetuneState {
         this.history = m.history;
         this.bestEpoch = m.bestEpoch;
         this.elapsedMs = m.elapsedMs;
+        this.epochBackends = m.epochBackends;
         if (this.phase === 'starting') this.phase = 'running';
         break;
       case 'step':
@@ -497,6 +503,7 @@ export class FinetuneState {
         break;
       case 'epoch':
         this.history = [...this.history, m.log];
+        this.epochBackends = { ...this.epochBackends, [m.log.epoch]: m.backend };
         this.bestEpoch = m.bestEpoch;
         this.saved = m.saved;
         this.elapsedMs = m.elapsedMs;
@@ -639,6 +646,7 @@ export class FinetuneState {
       student: s.label,
       data: info?.data,
       backend: info?.backend.name,
+      epochBackends: this.epochBackends,
       epochs: info?.epochs ?? this.epochs,
       epochsDone: this.history.length - 1,
       bestEpoch: this.resultEpoch,
