@@ -153,5 +153,14 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
   expect(r.shape).toEqual([1, 10]);
   expect(r.params).toBe(prunedParams);
   expect(r.finite).toBe(true);
+
+  // After another reload the ended run is offered for opening: its best model comes back for export.
+  await page.reload();
+  await waitForModel(page);
+  await expect(panel.getByTestId('ft-offer')).toHaveCount(0);
+  await panel.getByTestId('ft-open-saved').click();
+  await expect(status).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(panel.getByTestId('ft-epoch')).toHaveCount(3);
+  await expect(panel.getByTestId('ft-download')).toBeVisible();
   expect(errors).toEqual([]);
 });

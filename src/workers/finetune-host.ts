@@ -176,7 +176,7 @@ export class FinetuneHost {
         epochBackends: { ...(msg.meta?.epochBackends ?? {}) },
       });
       // A restored run that already has a better model than the pruned one: the page gets it at once.
-      if (distiller.best.epoch > 0 || distiller.finished) this.postBest();
+      if (distiller.best.epoch > 0 && !distiller.finished) this.postBest();
     } catch (e) {
       post({ type: 'error', message: errLine(e), fatal: true });
       return;

@@ -122,6 +122,8 @@ export class FinetuneState {
 
   // ---- the run saved in this browser
   offer = $state.raw<FinetuneMeta | null>(null);
+  /** The saved run that ended (finished, stopped early or by the user), offered for opening: its model and export. */
+  lastRun = $state.raw<FinetuneMeta | null>(null);
   storageError = $state<string | null>(null);
 
   private worker: Worker | null = null;
@@ -251,7 +253,8 @@ export class FinetuneState {
   async checkSaved(): Promise<void> {
     try {
       const m = await savedFinetuneMeta();
-      this.offer = m && isResumable(m) && !this.running ? m : null;
+      this.offer = m && m.epochsDone < m.epochs && isResumable(m) && !this.running ? m : null;
+      this.lastRun = m && !isResumable(m) && m.epochsDone > 0 && !this.running ? m : null;
     } catch (e) {
       this.storageError = `The saved fine-tune cannot be read in this browser (${errLine(e)}).`;
     }
@@ -259,6 +262,7 @@ export class FinetuneState {
 
   async discardSaved(): Promise<void> {
     this.offer = null;
+    this.lastRun = null;
     try {
       await deleteFinetune();
     } catch {
@@ -266,10 +270,14 @@ export class FinetuneState {
     }
   }
 
-  /** Resumes the saved run in a new worker, from its last saved epoch. */
+  /**
+   * Resumes the saved run in a new worker, from its last saved epoch; or (a run that ended) opens
+   * it: the worker restores it and hands back its best epoch's model without training.
+   */
   async resumeSaved(): Promise<void> {
     if (this.busy) return;
     this.offer = null;
+    this.lastRun = null;
     this.resetRun();
     this.phase = 'starting';
     try {
@@ -290,7 +298,8 @@ export class FinetuneState {
         student: saved.models.student,
         data: saved.data,
         config: saved.snapshot?.config ?? { epochs: saved.meta.epochs },
-        resume: saved.snapshot ?? null,
+        // A run stopped between epochs was saved before the stop: the summary says how it ended.
+        resume: saved.snapshot ? { ...saved.snapshot, stopReason: saved.snapshot.stopReason ?? saved.meta.stopReason } : null,
         meta: saved.meta,
         // The backend it trained on (a run picked by 'auto' picks the same again).
         ...(saved.meta.backend && isBackendName(saved.meta.backend) ? { backend: saved.meta.backend } : {}),
