@@ -80,6 +80,15 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
   expect(Date.now() - t0).toBeLessThan(1000);
 
+  // Pause holds the run between two steps; Resume goes on.
+  await panel.getByTestId('ft-pause').click();
+  await expect(status).toHaveAttribute('data-state', 'paused');
+  const stepText = await status.textContent();
+  await page.waitForTimeout(1500);
+  expect(await status.textContent()).toBe(stepText);
+  await panel.getByTestId('ft-resume').click();
+  await expect(status).toHaveAttribute('data-state', 'running');
+
   // Epoch 1 saved: reload mid-way.
   await expect(status).toHaveAttribute('data-epochs-done', '1', { timeout: 120_000 });
   await expect(status).toHaveAttribute('data-saved', 'true');
