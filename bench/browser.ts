@@ -16,6 +16,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AdapterInfo } from '../src/core/measure/backends';
 import type { LatencyOptions } from '../src/core/measure/latency';
 import type { DeviceSearchPlan, DeviceSearchResult } from './browser/device-search';
+import type { FinetuneBenchPlan, FinetuneBenchResult } from './browser/finetune';
 import { repeatText, type RepeatRow } from './repeatability';
 import type { MemoryResult } from './memory';
 import type { SpeedupRow, Timed } from './speedup';
@@ -250,5 +251,54 @@ export class BenchBrowser {
   async close(): Promise<void> {
     await this.browser.close();
     await new Promise((ok) => this.server.close(ok));
+  }
+}
+
+/**
+ * The fine-tune bench (bench/browser/finetune.ts) in headless Chromium with the project's flags:
+ * one fresh page per plan, so a backend's kernels, WASM's gradient kernels among them, never
+ * leak into the next plan. Serves the built app (buildApp first) with the demo models at /models/.
+ */
+export async function finetuneInChromium(plans: FinetuneBenchPlan[], log: (s: string) => void, timeoutMs = 600_000, onStart?: (plan: FinetuneBenchPlan, i: number) => void): Promise<{ version: string; userAgent: string; crossOriginIsolated: boolean; results: FinetuneBenchResult[] }> {
+  const { server, base } = await serve(APP_DIR, {});
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const results: FinetuneBenchResult[] = [];
+  let userAgent = '';
+  let crossOriginIsolated = false;
+  try {
+    for (const [i, plan] of plans.entries()) {
+      onStart?.(plan, i);
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => log(`bench page error: ${String(e)}`));
+      page.on('console', (m) => {
+        if (m.text().startsWith('[bench] ')) log(m.text().slice(8));
+        else if (m.type() === 'error' || m.type() === 'warning') log(`${plan.model} on Chromium ${plan.backend}, page ${m.type()}: ${m.text().split('\n')[0].slice(0, 300)}`);
+      });
+      try {
+        await page.goto(`${base}/bench/browser/index.html`);
+        await page.waitForFunction(() => 'amcFinetune' in globalThis, null, { timeout: 60_000 });
+        userAgent = (await page.evaluate(() => navigator.userAgent)) as string;
+        crossOriginIsolated = (await page.evaluate(() => globalThis.crossOriginIsolated)) as boolean;
+        const url = `${base}/models/${plan.model}/model.json`;
+        const run = page.evaluate(({ url, plan }) => (globalThis as any).amcFinetune.run(url, plan), { url, plan }) as Promise<FinetuneBenchResult>;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`no result in ${timeoutMs / 1000} s`)), timeoutMs)));
+        try {
+          results.push(await Promise.race([run, timeout]));
+        } finally {
+          clearTimeout(timer);
+        }
+      } catch (e) {
+        const error = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+        log(`${plan.model} on Chromium ${plan.backend}: ${error}`);
+        results.push({ model: plan.model, where: 'Chromium', requested: plan.backend, used: null, reason: '', images: plan.images, batchSize: plan.batchSize, heldOut: 0, student: { params: 0, keep: {} }, kernels: { used: [], missing: [] }, stockStep: { ok: false }, error, totalSeconds: 0 });
+      } finally {
+        await page.close();
+      }
+    }
+    return { version: browser.version(), userAgent, crossOriginIsolated, results };
+  } finally {
+    await browser.close();
+    await new Promise((ok) => server.close(ok));
   }
 }
