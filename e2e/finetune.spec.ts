@@ -16,7 +16,7 @@ import { fixtureDir } from './fixtures';
 const require = createRequire(import.meta.url);
 const TF_JS = require.resolve('@tensorflow/tfjs/dist/tf.min.js');
 const IMAGES = Number(process.env.FT_IMAGES ?? 256);
-/** The training backend ('auto' picks WebGPU on a real GPU, else WASM); FT_BACKEND=webgl times WebGL instead. */
+/** The training backend ('auto': WASM); FT_BACKEND=webgl times WebGL instead. */
 const BACKEND = process.env.FT_BACKEND ?? 'auto';
 
 async function setRange(slider: Locator, value: number): Promise<void> {

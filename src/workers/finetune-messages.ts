@@ -87,7 +87,7 @@ export type ToFinetune =
       resume: FinetuneSnapshot | null;
       /** The summary to keep up to date after every epoch; null: nothing is saved. */
       meta: FinetuneMeta | null;
-      /** The backend to try first (absent: WebGPU on a real adapter, else WASM, then WebGL). */
+      /** The backend to try first (absent: WASM; see finetune.worker.ts). */
       backend?: BackendName;
       /** Train right away (false: load, restore and wait for 'resume'). */
       run: boolean;

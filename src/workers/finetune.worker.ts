@@ -1,8 +1,8 @@
 /**
  * The recovery fine-tune in a Web Worker, so the page's main thread does only the UI. A thin
  * binding of FinetuneHost (finetune-host.ts) to the worker's messages: its own tfjs backend
- * (WebGPU on a real adapter, else WASM with the backprop kernels it lacks, then WebGL), the run
- * saved to IndexedDB after every epoch.
+ * (the page's choice, else WASM with the backprop kernels it lacks), the run saved to IndexedDB
+ * after every epoch.
  *
  * Made by the page with
  *   new Worker(new URL('../workers/finetune.worker.ts', import.meta.url), { type: 'module' })
@@ -23,10 +23,14 @@ const host = new FinetuneHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   store: idbFinetuneStore,
   initBackend: async (preferred) => {
-    const info = await initBackend(preferred, wasmPaths);
+    // Unless the page asks for one, training runs on WASM: the fastest measured here
+    // (core/finetune/kernels.ts), and WebGPU, even on a real adapter, not yet: the Distiller reads
+    // weights with dataSync(), which reads zeros and loses the device on WebGPU (kernels.ts).
+    // Once those reads are asynchronous, trainingBackendOrder() (real WebGPU first) is the order.
+    const info = await initBackend(preferred ?? 'wasm', wasmPaths);
     // WASM lacks Conv2DBackpropFilter and the depthwise backprops (Distiller.create installs them too).
     if (info.name === 'wasm') installWasmGradients();
-    return info;
+    return preferred ? info : { ...info, reason: info.name === 'wasm' ? 'auto: WASM, the fastest training backend measured without a GPU' : info.reason };
   },
 });
 
