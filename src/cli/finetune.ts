@@ -169,7 +169,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
         if (!json && process.stderr.isTTY) log(`\rstep ${done}/${total}, loss ${loss.toFixed(4)}, ${secs(((performance.now() - started) / done) * (total - done))} left in this epoch   `);
       },
       onEpoch: async (h, d) => {
-        const top1 = await testAccuracy(d.currentModel());
+        const top1 = await testAccuracy(await d.currentModel());
         if (top1 !== undefined) tests.push({ epoch: h.epoch, top1 });
         log(`\repoch ${h.epoch}    loss ${h.trainLoss!.toFixed(4)}, ${metric(h)}, held-out distillation ${h.heldOutLoss.toFixed(4)}${top1 !== undefined ? `, demo:${evalSplit} top-1 ${pct(top1)}` : ''} (${secs(h.ms!)})\n`);
         started = performance.now();

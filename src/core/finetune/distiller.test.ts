@@ -132,8 +132,15 @@ describe('Distiller', () => {
     const { teacher, student } = await teacherAndStudent(teachableMachineLike);
     const cfg = { ...small, epochs: 3, augment: { shift: 0.25, flip: true } };
     const straight = await Distiller.create(student, teacher, data(80, true, 3), cfg);
-    for (let e = 0; e < 3; e++) await straight.runEpoch();
-    const whole = straight.currentModel();
+    const tensors: number[] = [];
+    for (let e = 0; e < 3; e++) {
+      await straight.runEpoch();
+      // A snapshot between epochs (as the app saves one) must leave the run itself untouched.
+      await straight.snapshot();
+      tensors.push(tf.memory().numTensors);
+    }
+    expect(tensors).toEqual(tensors.map(() => tensors[0]));
+    const whole = await straight.currentModel();
     straight.dispose();
 
     const first = await Distiller.create(student, teacher, data(80, true, 3), cfg);
@@ -142,8 +149,10 @@ describe('Distiller', () => {
     first.dispose();
     const resumed = await Distiller.create(student, teacher, data(80, true, 3), {}, snap);
     expect(resumed.epochsDone).toBe(1);
+    const before = tf.memory().numTensors;
     while (!resumed.finished) await resumed.runEpoch();
-    const after = resumed.currentModel();
+    expect(tf.memory().numTensors).toBe(before);
+    const after = await resumed.currentModel();
     for (let i = 0; i < whole.weights.length; i++) expect(Array.from(after.weights[i].values)).toEqual(Array.from(whole.weights[i].values));
     resumed.dispose();
   });

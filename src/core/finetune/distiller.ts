@@ -154,7 +154,7 @@ export class Distiller {
       if (snapshot) await d.restore(snapshot);
       else {
         d.history = [await d.evaluateHeldOut(0)];
-        d.best = { epoch: 0, weights: d.weightsBlob() };
+        d.best = { epoch: 0, weights: await d.weightsBlob() };
       }
       return d;
     } catch (e) {
@@ -226,7 +226,7 @@ export class Distiller {
     }
     const log: EpochLog = { ...(await this.evaluateHeldOut(epoch + 1)), trainLoss: lossSum / steps, learningRate: lr, steps, ms: performance.now() - t0 };
     this.history.push(log);
-    if (better(log, this.history[this.best.epoch], this.labeled)) this.best = { epoch: log.epoch, weights: this.weightsBlob() };
+    if (better(log, this.history[this.best.epoch], this.labeled)) this.best = { epoch: log.epoch, weights: await this.weightsBlob() };
     if (this.epochsDone >= c.epochs) this.stopReason = 'finished';
     else if (log.epoch - this.best.epoch >= c.patience) this.stopReason = 'early-stop';
     return log;
@@ -263,16 +263,20 @@ export class Distiller {
     return { epoch, heldOutLoss, heldOutAgreement: agree / n, ...(this.data.labels ? { heldOutAccuracy: hit / n } : {}) };
   }
 
-  /** The student's weights under the manifest names of the pruned model it came from. */
-  private weightsBlob(): WeightsBlob {
+  /**
+   * The student's weights under the manifest names of the pruned model it came from. Read with
+   * `data()`, never `dataSync()`: on WebGPU a synchronous read of a large tensor returned zeros
+   * and then lost the device (bench/finetune-backends.ts, src/core/finetune/kernels.ts).
+   */
+  private async weightsBlob(): Promise<WeightsBlob> {
     const values = this.student.getWeights();
     const byName = new Map(this.student.weights.map((w, i) => [w.originalName, values[i]]));
-    const weights: WeightArray[] = this.template.weights.map((w) => {
+    const weights: WeightArray[] = [];
+    for (const w of this.template.weights) {
       const t = byName.get(w.name);
       if (!t) throw new FinetuneError(`the trained model has no weight named '${w.name}'.`);
-      const v = t.dataSync();
-      return { ...w, values: w.dtype === 'float32' ? Float32Array.from(v) : w.values.slice() };
-    });
+      weights.push({ ...w, values: w.dtype === 'float32' ? Float32Array.from(await t.data()) : w.values.slice() });
+    }
     return encodeWeights(weights);
   }
 
@@ -289,15 +293,17 @@ export class Distiller {
   }
 
   async snapshot(): Promise<FinetuneSnapshot> {
+    // Adam hands out its live moment variables, plus a fresh scalar for the step count ('iter'):
+    // only that scalar is ours to free.
     const named = await this.optimizer.getWeights();
     const optimizer = await Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape.slice(), data: Float32Array.from(await tensor.data()) })));
-    tf.dispose(named.map((n) => n.tensor));
+    named[0]?.tensor.dispose();
     return {
       version: 1,
       config: this.config,
       epochsDone: this.epochsDone,
       history: this.history.map((h) => ({ ...h })),
-      weights: this.weightsBlob(),
+      weights: await this.weightsBlob(),
       optimizer,
       best: this.best,
       stopReason: this.stopReason,
@@ -307,15 +313,20 @@ export class Distiller {
   private async restore(s: FinetuneSnapshot): Promise<void> {
     if (s.version !== 1) throw new FinetuneError(`a saved fine-tune of version ${s.version} cannot be resumed by this version.`);
     this.setWeightsFrom(s.weights);
-    if (s.optimizer.length) await this.optimizer.setWeights(s.optimizer.map(({ name, shape, data }) => ({ name, tensor: tf.tensor(data, shape) })));
+    if (s.optimizer.length) {
+      // setWeights makes variables that share these tensors' data: freeing ours leaves theirs.
+      const named = s.optimizer.map(({ name, shape, data }) => ({ name, tensor: tf.tensor(data, shape) }));
+      await this.optimizer.setWeights(named);
+      tf.dispose(named.map((n) => n.tensor));
+    }
     this.history = s.history.map((h) => ({ ...h }));
     this.best = s.best;
     this.stopReason = s.stopReason;
   }
 
   /** The student as it is after the last finished epoch. */
-  currentModel(): LoadedModel {
-    return modelWithWeights(this.template, this.weightsBlob());
+  async currentModel(): Promise<LoadedModel> {
+    return modelWithWeights(this.template, await this.weightsBlob());
   }
 
   /** The student at its best held-out epoch (epoch 0: the pruned model unchanged). */

@@ -28,8 +28,8 @@
  *     gradients match the CPU's (WebGL 3.5e-6 .. 5.1e-6, WebGPU 2.9e-6 .. 6e-6). Beyond conv nets,
  *     tfjs 4.22 also lacks on WASM UnsortedSegmentSum (the gradient of gather: embeddings), Einsum
  *     and FFT, and on WebGL Dilation2D's backprop: nothing a Keras image classifier trains with.
- *   - WebGPU trains, but the Distiller as of this writing does not run on it: its weightsBlob()
- *     reads weights with `dataSync()`, and tfjs-webgpu reads synchronously through OffscreenCanvas
+ *   - WebGPU trains. The Distiller first did not run on it: its weightsBlob() read weights with
+ *     `dataSync()` (since made `await data()`), and tfjs-webgpu reads synchronously through OffscreenCanvas
  *     'webgpu' contexts, which here returned zeros for a tensor of 18,432 values (after 3 smaller
  *     reads that were right) and lost the device at the first training step ("A valid external
  *     Instance reference no longer exists"). With that read made `await t.data()` (tried in a
