@@ -81,8 +81,8 @@ export const WRONG_TRAINING_KERNELS: Record<BackendName, string[]> = {
  * adapter is a fallback (SwiftShader and the like), or there is none.
  *
  * - A real WebGPU adapter first: every training kernel is there and right, and a GPU is what
- *   training wants; not timed here (no GPU), and only once the Distiller reads weights
- *   asynchronously (see above): with `dataSync` it loses the device on SwiftShader.
+ *   training wants; not timed here (no GPU). The Distiller reads weights asynchronously (see
+ *   above): with `dataSync` it lost the device on SwiftShader.
  * - WASM next: the fastest measured here by far (with installWasmGradients, which
  *   Distiller.create installs).
  * - WebGL: complete and right; on a software adapter 9-17x slower than WASM.
