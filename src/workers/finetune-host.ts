@@ -268,20 +268,9 @@ export class FinetuneHost {
   }
 
   private async afterEpoch(r: Run, log: EpochLog): Promise<void> {
-    let d = r.distiller;
+    const d = r.distiller;
     const snapshot = await d.snapshot();
     r.lastGood = snapshot;
-    // Distiller.snapshot() disposes Adam's moment variables along with the copies it reads
-    // (tfjs's optimizer.getWeights() hands out the variables themselves), so the run cannot go on
-    // in the same Distiller: it continues in one rebuilt from the snapshot, which the core
-    // guarantees to be the same run (its resume test). Cost: a rebuild per epoch (about a second
-    // for the demo models), and the restore keeps the tensors it gives Adam's setWeights (one set
-    // of moments a rebuild, freed when the worker ends). Both go once snapshot() disposes only the
-    // 'iter' scalar and restore() its inputs.
-    if (!d.finished) {
-      d.dispose();
-      d = r.distiller = await Distiller.create(r.student, r.teacher, r.data, r.overrides, snapshot);
-    }
     let saved = false;
     if (r.meta) {
       r.meta = { ...r.meta, updatedAt: Date.now(), epochBackends: { ...r.meta.epochBackends, [log.epoch]: r.backend.name }, epochsDone: d.epochsDone, history: d.history.map((h) => ({ ...h })), bestEpoch: d.best.epoch, stopReason: d.stopReason, elapsedMs: r.elapsedMs };
