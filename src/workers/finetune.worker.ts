@@ -23,14 +23,13 @@ const host = new FinetuneHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   store: idbFinetuneStore,
   initBackend: async (preferred) => {
-    // Unless the page asks for one, training runs on WASM: the fastest measured here
-    // (core/finetune/kernels.ts), and WebGPU, even on a real adapter, not yet: the Distiller reads
-    // weights with dataSync(), which reads zeros and loses the device on WebGPU (kernels.ts).
-    // Once those reads are asynchronous, trainingBackendOrder() (real WebGPU first) is the order.
-    const info = await initBackend(preferred ?? 'wasm', wasmPaths);
+    // Unless the page asks for one: a real WebGPU adapter first, else WASM, the fastest measured
+    // without a GPU (trainingBackendOrder in core/finetune/kernels.ts, the order initBackend tries).
+    // A GPU backend that fails hands the run to WASM (finetune-host.ts).
+    const info = await initBackend(preferred, wasmPaths);
     // WASM lacks Conv2DBackpropFilter and the depthwise backprops (Distiller.create installs them too).
     if (info.name === 'wasm') installWasmGradients();
-    return preferred ? info : { ...info, reason: info.name === 'wasm' ? 'auto: WASM, the fastest training backend measured without a GPU' : info.reason };
+    return preferred || info.name !== 'wasm' ? info : { ...info, reason: `auto: ${info.reason}; WASM is the fastest training backend measured without a GPU` };
   },
 });
 
