@@ -58,6 +58,10 @@ export function recoverySection(r: RecoveryResult | undefined): string {
     lines.push('', `What labels add (${labeled.model}, ${START_LABEL[labeled.start]}, seed ${labeled.seed}; loss 0.7 × distillation + 0.3 × cross-entropy): ${checkpoints.map((e) => `after ${e}: ${pct(at(labeled, e))} with labels vs ${pct(at(noLabels, e))} without`).join('; ')}.`);
   }
   if (gaps.length) lines.push('', `The aim was every 50%-MACs model within 1 point of its original after at most 5 epochs: ${gaps.filter((g) => g <= 0.01).length} of ${gaps.length} cells reach it (gaps ${gaps.map((g) => (g * 100).toFixed(1)).join(', ')} points).`);
+  if (r.backends) {
+    const rows = r.backends.rows.map((b) => [b.model, `${b.where} ${b.used.toUpperCase()}`, String(b.images), b.secondsPer1000 !== undefined ? b.secondsPer1000.toFixed(1) : '-', b.load.toFixed(1), b.error ? `failed: ${b.error.slice(0, 120)}` : (b.note ?? '')]);
+    lines.push('', `Time per 1000 training images by backend (\`${r.backends.command}\`, ${r.backends.date.slice(0, 16).replace('T', ' ')} UTC; the same Distiller, uniformly pruned models, batch 32, the epoch after a warm-up epoch, steps only; the load average shows what shared the 2 cores; no GPU here, so WebGL and WebGPU are SwiftShader):`, '', table(['model', 'backend', 'images', 's / 1000 images', 'load', 'note'], 'llrrrl', rows));
+  }
   if (flips.length) lines.push('', `AMC minus uniform (points), before → after fine-tuning: ${flips.map((f) => `${f.m} ${(f.before! * 100).toFixed(1)} → ${(f.after! * 100).toFixed(1)}`).join('; ')}.`);
   return lines.join('\n');
 }

@@ -41,6 +41,18 @@ export interface RecoveryCell {
   backend?: string;
 }
 
+/** One row of bench/finetune-backends.ts's timing (the same Distiller, per backend, Node and Chromium). */
+export interface BackendTiming {
+  model: string;
+  where: string;
+  used: string;
+  images: number;
+  secondsPer1000?: number;
+  load: number;
+  error?: string;
+  note?: string;
+}
+
 export interface RecoveryResult {
   date: string;
   command: string;
@@ -49,6 +61,15 @@ export interface RecoveryResult {
   cells: RecoveryCell[];
   seconds: number;
   load: { start: number[]; end: number[] };
+  /** From bench/finetune-backends.json, when it exists: time per 1000 training images per backend. */
+  backends?: { command: string; date: string; rows: BackendTiming[] };
+}
+
+function backendTimings(): RecoveryResult['backends'] {
+  const b = readJson<{ started: string; rows: BackendTiming[] }>('bench/finetune-backends.json');
+  if (!b) return undefined;
+  const rows = b.rows.filter((r) => r.images > 0).map(({ model, where, used, images, secondsPer1000, load, error, note }) => ({ model, where, used, images, secondsPer1000, load, error, note }));
+  return { command: 'npx tsx bench/finetune-backends.ts --gl 128', date: b.started, rows };
 }
 
 interface FinetuneReport {
@@ -190,6 +211,7 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
     cells,
     seconds: (performance.now() - t0) / 1000,
     load: { start, end: loadavg() },
+    backends: backendTimings(),
   };
 }
 
