@@ -3,9 +3,11 @@
  * searches from reports it ran or reused in bench/runs/), says how it was measured, and
  * comparisons are ratios taken side by side. Writes bench/results.json and regenerates
  * BENCHMARKS.md (bench/markdown.ts; `npx tsx bench/markdown.ts` regenerates it from the JSON).
+ * A quick run writes its own results.json and BENCHMARKS.md beside its runs, in bench/runs/quick/.
  *
  *   --quick        checks the machinery in a few minutes: 1 seed, resnet-like only, 12-episode
- *                  searches (4 warm-up), 100 reward images, short memory and responsiveness runs
+ *                  searches (4 warm-up), 100 reward images, short memory and responsiveness runs;
+ *                  never touches the published BENCHMARKS.md and bench/results.json
  *   --jobs N       searches run N at a time as child processes (default 1; latency searches,
  *                  which time every episode, always run alone, after Chromium's WebGPU memory
  *                  run, which goes on beside the MACs searches since it counts bytes, not time)
@@ -17,7 +19,7 @@
  *   --no-browser   skip the Chromium parts
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { initBackend } from '../src/core/measure/backends';
 import { analyzeModel } from '../src/core/model/analyze';
@@ -277,10 +279,14 @@ else if (!browser) {
 
 results.machine.loadEnd = loadavg();
 results.seconds = (performance.now() - t0) / 1000;
-writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
-writeFileSync('BENCHMARKS.md', markdown(results));
-log(`wrote bench/results.json and BENCHMARKS.md in ${(results.seconds / 60).toFixed(1)} min`);
+// A quick run's figures say nothing about AMC: they go beside its runs, never over the published ones.
+const resultsFile = quick ? `${runsDir}/results.json` : 'bench/results.json';
+const markdownFile = quick ? `${runsDir}/BENCHMARKS.md` : 'BENCHMARKS.md';
+mkdirSync(runsDir, { recursive: true });
+writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(markdownFile, markdown(results));
+log(`wrote ${resultsFile} and ${markdownFile} in ${(results.seconds / 60).toFixed(1)} min`);
 if (failed.length) {
-  log(`${failed.length} search(es) failed; see the notes in BENCHMARKS.md`);
+  log(`${failed.length} search(es) failed; see the notes in ${markdownFile}`);
   process.exitCode = 1;
 }

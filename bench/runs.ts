@@ -88,9 +88,10 @@ function cliArgs(spec: RunSpec, out: string): string[] {
     '--agent', spec.agent,
     '--target', `${spec.resource}:${spec.target}`,
     '--episodes', String(spec.episodes),
-    ...(spec.warmup !== undefined ? ['--warmup', String(spec.warmup)] : []),
+    // Always given: the CLI's defaults are the app's (a warm-up of a third of the budget, the refit on), not the suite's.
+    '--warmup', String(spec.warmup ?? 100),
     '--round-to', String(spec.roundTo),
-    ...(spec.calibration > 0 ? ['--refit', '--calibration', String(spec.calibration)] : []),
+    ...(spec.calibration > 0 ? ['--refit', '--calibration', String(spec.calibration)] : ['--no-refit']),
     '--reward-images', String(spec.rewardImages),
     '--seed', String(spec.seed),
     '--out', out,

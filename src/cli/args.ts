@@ -2,7 +2,7 @@
 export class UsageError extends Error {}
 
 /** Flags that never take a value, so `--refit model.json` keeps the path positional. */
-const BOOLEAN_FLAGS = new Set(['json', 'refit', 'help', 'distill-only']);
+const BOOLEAN_FLAGS = new Set(['json', 'refit', 'no-refit', 'help', 'distill-only']);
 
 export interface ParsedArgs {
   positional: string[];

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { generateDataset, isSplit, NUM_CLASSES, SPLITS, SPLIT_SIZES, type Split } from '../core/data/procedural';
+import { CHANNELS, generateDataset, IMAGE_SIZE, isSplit, NUM_CLASSES, SPLITS, SPLIT_SIZES, type Split } from '../core/data/procedural';
 import { labelSourceText, labelsOf, type DataPlan } from '../core/data/folders';
 import { defaultScaling, inputSpecOf, isScalingName, metadataImageSize, SCALING_LABELS, SCALINGS, type ImageSet, type ScalingName } from '../core/data/images';
 import { loadImageDir } from '../core/data/node-images';
@@ -87,7 +87,7 @@ async function prepareData(source: DataSource, path: string, loaded: LoadedModel
     const count = Math.min(limit ?? SPLIT_SIZES[split], SPLIT_SIZES[split]);
     const d = generateDataset(split, { count });
     return {
-      set: { images: d.images, n: d.N, height: 32, width: 32, channels: 3, labels: d.labels, classNames: d.classNames, names: [] },
+      set: { images: d.images, n: d.N, height: IMAGE_SIZE, width: IMAGE_SIZE, channels: CHANNELS, labels: d.labels, classNames: d.classNames, names: [] },
       label: `demo:${split}`,
       total: SPLIT_SIZES[split],
     };

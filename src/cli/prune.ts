@@ -19,7 +19,9 @@ import { CHANNELS, datasetToTensor, generateDataset, IMAGE_SIZE, SPLIT_SIZES } f
 import { initBackend } from '../core/measure/backends';
 import type { ModelAnalysis } from '../core/model/analyze';
 import type { LoadedModel } from '../core/model/types';
+import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../core/prune/config';
 import { refitPruned } from '../core/prune/refit';
+import { SEARCH_DEFAULTS } from '../core/search/config';
 import type { PruneResult } from '../core/prune/prune';
 
 function readPolicyFile(path: string): Policy {
@@ -38,10 +40,10 @@ function readPolicyFile(path: string): Policy {
   }
 }
 
-/** Calibration for the refit: the first images of a demo split (AMC samples 10 positions in each). */
+/** Calibration for the refit: the first images of a demo split (REFIT_DEFAULTS: 64 images, AMC's 10 positions sampled in each). */
 async function refitOnDemoData(path: string, model: LoadedModel, analysis: ModelAnalysis, result: PruneResult, args: ParsedArgs) {
   const split = parseDataFlag(args.flags.get('data'));
-  const count = Math.min(intFlag(args, 'calibration') ?? 256, SPLIT_SIZES[split]);
+  const count = Math.min(intFlag(args, 'calibration') ?? REFIT_DEFAULTS.images, SPLIT_SIZES[split]);
   const input = analysis.graph.tensors.get(analysis.graph.inputs[0])!.shape;
   if (analysis.graph.inputs.length !== 1 || input.slice(1).join('x') !== `${IMAGE_SIZE}x${IMAGE_SIZE}x${CHANNELS}`) {
     throw new ModelError(path, `takes input [${input.map((d) => d ?? '?').join(', ')}], but demo:${split} images are ${IMAGE_SIZE}x${IMAGE_SIZE}x${CHANNELS}.`, 'Refit a model trained on the demo dataset, or prune without --refit.');
@@ -49,7 +51,7 @@ async function refitOnDemoData(path: string, model: LoadedModel, analysis: Model
   await initBackend('wasm');
   const calibration = datasetToTensor(generateDataset(split, { count }));
   try {
-    return await refitPruned(model, analysis, result, calibration, { seed: intFlag(args, 'seed') ?? 1 });
+    return await refitPruned(model, analysis, result, calibration, { seed: intFlag(args, 'seed') ?? SEARCH_DEFAULTS.seed });
   } finally {
     calibration.dispose();
   }
@@ -67,7 +69,7 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   if (refit) parseDataFlag(args.flags.get('data'));
   const criterion = (args.flags.get('criterion') ?? 'l1') as ImportanceCriterion;
   if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
-  const roundTo = intFlag(args, 'round-to') ?? 8;
+  const roundTo = intFlag(args, 'round-to') ?? DEFAULT_ROUND_TO;
   const model = await loadModel(filesFromPath(path));
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
   let policy: Policy;

@@ -1,5 +1,7 @@
 /**
- * `amc search`: the AMC search in Node on the WASM backend. Writes the best policy's pruned model,
+ * `amc search`: the AMC search in Node on the WASM backend, with the app's defaults (core/search/config.ts:
+ * refit on 64 demo:train images, reward on 500 images, warm-up a third of the budget up to 100).
+ * Writes the best policy's pruned model,
  * and report.json with the search log, the uniform baseline and (for demo:val) the test accuracy
  * of both; progress goes to stderr, one line per episode that matters. With --finetune N the best
  * and the uniform models are then distilled from the original for N epochs on demo:train, and the
@@ -7,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDataset, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
+import { CHANNELS, generateDataset, IMAGE_SIZE, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import { pruneReport } from '../core/export/report';
 import { recoverPolicy, type RecoveredPolicy } from '../core/finetune/after-search';
@@ -22,7 +24,7 @@ import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
-import { searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
 import { EpisodeScorer } from '../core/search/scorer';
@@ -32,7 +34,7 @@ import { intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
 
 export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
-  if (v === undefined) return { resource: 'macs', ratio: 0.5 };
+  if (v === undefined) return { resource: ENV_DEFAULTS.resource, ratio: ENV_DEFAULTS.target };
   const m = typeof v === 'string' ? /^(macs|params|latency):(\d*\.?\d+)$/.exec(v) : null;
   const ratio = m ? Number(m[2]) : NaN;
   if (!m || !(ratio > 0 && ratio <= 1)) throw new UsageError(`--target '${v === true ? '' : v}' is not understood: use macs:RATIO, params:RATIO or latency:RATIO with a ratio in (0, 1], e.g. macs:0.5.`);
@@ -47,7 +49,14 @@ function choice<T extends string>(args: ParsedArgs, flag: string, values: readon
 }
 
 /** The final comparison of original, best and uniform: paired-ratio CoV under 4% on the demo models (bench/repeatability.ts). */
-const FINAL_LATENCY = { warmup: 10, runs: 100 } as const;
+const FINAL_LATENCY = SEARCH_TIMING.final;
+
+/** Calibration images of the refit: on by default (the app's), --no-refit turns it off; --refit is accepted and changes nothing. */
+function refitImages(args: ParsedArgs): number {
+  if (!args.flags.has('no-refit')) return intFlag(args, 'calibration') ?? SCORING_DEFAULTS.refitImages;
+  if (args.flags.has('refit') || args.flags.has('calibration')) throw new UsageError('--no-refit cannot go with --refit or --calibration.');
+  return 0;
+}
 
 const pct = (r: number | undefined, digits = 2) => (r === undefined ? '-' : `${(r * 100).toFixed(digits)}%`);
 
@@ -62,16 +71,17 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   if (typeof out !== 'string') throw new UsageError('search needs --out DIR.');
   const split = parseDataFlag(args.flags.get('data') ?? 'demo:val');
   const target = parseTarget(args.flags.get('target'));
-  const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], 'constrained');
-  const agent = choice(args, 'agent', ['ddpg', 'random'] as const, 'ddpg');
-  const rewardImages = Math.min(intFlag(args, 'reward-images') ?? 500, SPLIT_SIZES[split]);
-  const calibration = args.flags.has('refit') ? (intFlag(args, 'calibration') ?? 256) : 0;
+  const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
+  const agent = choice(args, 'agent', ['ddpg', 'random'] as const, SEARCH_DEFAULTS.agent);
+  const rewardImages = Math.min(intFlag(args, 'reward-images') ?? SCORING_DEFAULTS.rewardImages, SPLIT_SIZES[split]);
+  const calibration = refitImages(args);
+  const episodes = intFlag(args, 'episodes') ?? SEARCH_DEFAULTS.episodes;
   const overrides = {
-    episodes: intFlag(args, 'episodes') ?? 300,
-    seed: intFlag(args, 'seed') ?? 1,
+    episodes,
+    seed: intFlag(args, 'seed') ?? SEARCH_DEFAULTS.seed,
     agent,
-    env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? 8 },
-    ddpg: intFlag(args, 'warmup') !== undefined ? { warmupEpisodes: intFlag(args, 'warmup')! } : {},
+    env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? ENV_DEFAULTS.roundTo },
+    ddpg: { warmupEpisodes: intFlag(args, 'warmup') ?? defaultWarmup(episodes) },
   };
   const config = searchConfig(overrides);
   const json = args.flags.has('json');
@@ -113,7 +123,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const { scorer, latency } = session;
   log(
     `search     ${path}: ${session.env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
-      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${backend.name}`,
+      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${calibration ? `refit on ${calibration} demo:train images` : 'no refit'}, ${backend.name}`,
   );
 
   // Scored under the anchored wall, the one the episodes meet.
@@ -153,7 +163,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   let recoverOne: ((which: 'best' | 'uniform', pruned: LoadedModel) => Promise<LoadedModel>) | undefined;
   if (finetuneEpochs) {
     const train = generateDataset('train', { count: finetuneImages });
-    const data: FinetuneData = { images: train.images, labels: train.labels, layout: { height: 32, width: 32, channels: 3 }, scaling: 'unit' };
+    const data: FinetuneData = { images: train.images, labels: train.labels, layout: { height: IMAGE_SIZE, width: IMAGE_SIZE, channels: CHANNELS }, scaling: 'unit' };
     const testSet = generateDataset('test');
     const testImages = { images: testSet.images, labels: testSet.labels, name: `demo:test (${testSet.N} images)` };
     finetune = { epochs: finetuneEpochs, data: `demo:train (${train.N} images, labels used)`, test: testImages.name };

@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { DriftMonitor, measureInterleaved, type LatencyStats } from '../core/measure/latency';
-import { buildReferenceModel } from '../core/measure/reference-model';
+import { PROBE_TIMING, REFERENCE_TIMING } from '../core/measure/config';
+import { buildReferenceModel, REFERENCE_MODEL } from '../core/measure/reference-model';
 import { instantiate } from '../core/model/tfjs-model';
 import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOptions, ToLatencyWorker } from './latency-messages';
 import type { ModelPayload } from './search-messages';
@@ -20,7 +21,7 @@ import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 export const MIN_RUNS = 5;
 
 /** Runs of the reference model per timing (and its warm-up), as DriftMonitor takes them. */
-export const REFERENCE_OPTIONS = { warmup: 3, runs: 20 } as const;
+export const REFERENCE_OPTIONS = REFERENCE_TIMING;
 
 /**
  * Warm-up and timed runs for models whose interleaved round (one run of each) took `roundMs`:
@@ -102,7 +103,7 @@ export class LatencyHost {
   private async warm(name: string, id: number): Promise<void> {
     if (this.warmed.has(name)) return;
     this.deps.post({ type: 'progress', id, fraction: 0, what: `warming up ${LABEL[name as BackendName] ?? name}` });
-    await burnIn([this.referenceOn(name).model], 32, this.deps.burnIn ?? BURN_IN);
+    await burnIn([this.referenceOn(name).model], REFERENCE_MODEL.inputShape[0], this.deps.burnIn ?? BURN_IN);
     this.warmed.add(name);
   }
 
@@ -125,7 +126,7 @@ export class LatencyHost {
     try {
       for (const m of models) nets.push(await instantiate(m));
       // One untimed round compiles (GPU pipelines, WASM allocation); one timed round sizes the plan.
-      const probe = await measureInterleaved(nets, { warmup: 1, runs: 1 }, inputSize);
+      const probe = await measureInterleaved(nets, PROBE_TIMING, inputSize);
       const plan = planRuns(probe.reduce((s, p) => s + p.medianMs, 0), options);
       const stats = await measureInterleaved(nets, plan, inputSize);
       return { stats, ...plan };

@@ -6,6 +6,7 @@
  * Plain, structured-cloneable data only; models travel as ModelPayloads (topology + weight arrays).
  */
 import type { BackendInfo, BackendName } from '../core/measure/backends';
+import { COMPARE_TIMING } from '../core/measure/config';
 import type { LatencyStats } from '../core/measure/latency';
 import type { ModelPayload } from './search-messages';
 
@@ -72,7 +73,7 @@ export interface TimingOptions {
 }
 
 /** The compare view's timing: median of up to 30 runs after 5 warm-up runs, ~3 s of timed runs at most. */
-export const COMPARE_OPTIONS: TimingOptions = { warmup: 5, runs: 30, budgetMs: 3000 };
+export const COMPARE_OPTIONS: TimingOptions = COMPARE_TIMING;
 
 /** Page -> timing worker. */
 export type ToLatencyWorker =

@@ -26,10 +26,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
+import { bytesPerImage } from '../core/measure/accuracy';
 import { BURN_IN, type BurnInOptions } from '../core/measure/burn-in';
 import type { LatencyOptions } from '../core/measure/latency';
 import { analyzeModel } from '../core/model/analyze';
 import { loadModel } from '../core/model/load';
+import { SEARCH_TIMING } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
 import type { ScoringData } from '../core/search/scorer';
@@ -67,7 +69,7 @@ export interface HostDeps {
   };
 }
 
-export const DRIFT_EVERY = 10;
+export const DRIFT_EVERY = SEARCH_TIMING.driftEvery;
 
 const LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
 
@@ -217,7 +219,7 @@ export class SearchHost {
         budget: env.budget,
         floor: env.floor,
         labeled: data.labels !== undefined,
-        images: data.images.length / imageBytes(data),
+        images: data.images.length / bytesPerImage(data.eval),
         ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
       });
       if (msg.resume) {
@@ -249,7 +251,7 @@ export class SearchHost {
         backend: backend.name,
         latency: saved,
         burnIn: { options: this.deps.burnIn ?? BURN_IN },
-        ...(this.driftEvery > 0 ? { drift: timing?.reference ?? { warmup: 3, runs: 15 } } : {}),
+        ...(this.driftEvery > 0 ? { drift: timing?.reference ?? SEARCH_TIMING.drift } : {}),
         timing: { table: timing?.table, episode: timing?.episode },
       },
       this.latencyHooks(id, persist, backend),
@@ -438,10 +440,4 @@ export class SearchHost {
       this.deps.post({ type: 'error', message: `could not prune that policy: ${errLine(e)}`, requestId, fatal: false });
     }
   }
-}
-
-function imageBytes(d: ScoringData): number {
-  const s = d.eval.imageSize ?? 32;
-  const [h, w] = typeof s === 'number' ? [s, s] : s;
-  return h * w * (d.eval.channels ?? 3);
 }

@@ -7,7 +7,7 @@
  * IndexedDB keeps), pruned models as their weight arrays. Nothing here imports tfjs.
  */
 import type { BackendInfo, BackendName } from '../core/measure/backends';
-import type { EvalOptions } from '../core/measure/accuracy';
+import { bytesPerImage, type EvalOptions } from '../core/measure/accuracy';
 import type { ModelCost } from '../core/model/cost';
 import type { LoadedModel } from '../core/model/types';
 import type { PruneResult } from '../core/prune/prune';
@@ -60,9 +60,7 @@ export function dataChoiceOf(spec: ScoringSpec): DataChoice {
 
 /** Number of images in a spec's bytes. */
 export function imageCount(spec: Extract<ScoringSpec, { kind: 'images' }>): number {
-  const s = spec.eval.imageSize ?? 32;
-  const [h, w] = typeof s === 'number' ? [s, s] : s;
-  return Math.floor(spec.images.length / (h * w * (spec.eval.channels ?? 3)));
+  return Math.floor(spec.images.length / bytesPerImage(spec.eval));
 }
 
 /** The uniform baseline and a latency search's saved table are the search session's types (core/search). */

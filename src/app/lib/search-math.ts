@@ -1,13 +1,10 @@
 /**
- * The search panel's arithmetic, kept pure so it is tested in Node: the warm-up for a budget, the
- * Pareto front of cost against accuracy, the time left, axis ranges and ticks.
+ * The search panel's arithmetic, kept pure so it is tested in Node: the warm-up for a budget (from
+ * the search's config), the Pareto front of cost against accuracy, the time left, axis ranges and ticks.
  */
 
-/** The paper's 100 warm-up episodes, or a third of a short budget (at least 1, never the whole budget). */
-export function defaultWarmup(budget: number): number {
-  if (budget <= 1) return 0;
-  return Math.min(100, Math.max(1, Math.floor(budget / 3)));
-}
+/** The warm-up for a budget: the search's rule (core/search/config.ts), which the CLI uses too. */
+export { defaultWarmup } from '../../core/search/config';
 
 export interface XY {
   x: number;

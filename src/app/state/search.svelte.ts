@@ -16,7 +16,7 @@ import { downloadBlob } from '../../core/export/browser';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import { isBackendName, type BackendInfo } from '../../core/measure/backends';
-import { searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
+import { defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
 import { bestOf } from '../../core/search/best';
 import type { EpisodeRecord } from '../../core/search/search';
 import { PruningEnv } from '../../core/search/env';
@@ -39,7 +39,7 @@ import {
   type UniformBaseline,
 } from '../../workers/search-messages';
 import { deleteSearch, listSearches, loadSearch, saveMeta, saveSearchStart } from '../../workers/search-store';
-import { defaultWarmup, formatDuration, paretoFront, timeLeft } from '../lib/search-math';
+import { formatDuration, paretoFront, timeLeft } from '../lib/search-math';
 import { searchData, searchDataLabel } from '../lib/search-data';
 import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
@@ -108,16 +108,13 @@ function fingerprintOf(model: LoadedModel): string {
 /** Duration of a restored episode, from its own timings (the page did not see it run). */
 const recordedMs = (e: EpisodeRecord) => (e.timings.score ?? 0) + (e.timings.agent ?? 0);
 
-export const BUDGET_MIN = 1;
-export const BUDGET_MAX = 2000;
-export const DEFAULT_BUDGET = 300;
-export const DEFAULT_REWARD_IMAGES = 500;
-/**
- * Images the refit (AMC's least-squares reconstruction of the layers after a pruned group)
- * calibrates on. 64 images x 10 positions is enough rows for a 3x3 conv over 64 channels; without
- * the refit, a pruned net's accuracy before fine-tuning is near chance and the reward carries no signal.
- */
-export const REFIT_IMAGES = 64;
+/** The settings' defaults and bounds are the search's (core/search/config.ts), the same as the CLI's. */
+export const BUDGET_MIN = EPISODE_BUDGET.min;
+export const BUDGET_MAX = EPISODE_BUDGET.max;
+export const DEFAULT_BUDGET = SEARCH_DEFAULTS.episodes;
+export const DEFAULT_REWARD_IMAGES = SCORING_DEFAULTS.rewardImages;
+/** Images the refit (AMC's least-squares reconstruction of the layers after a pruned group) calibrates on, when it is on. */
+export const REFIT_IMAGES = SCORING_DEFAULTS.refitImages;
 /** Episodes reach the panel at most this often, in ms (see onMessage). */
 export const FLUSH_MS = 250;
 
@@ -125,16 +122,16 @@ const states = new WeakMap<AppState, SearchState>();
 
 export class SearchState {
   // ---- settings of a new search
-  protocol = $state<Protocol>('constrained');
-  resource = $state<ResourceKind>('macs');
-  target = $state(0.5);
+  protocol = $state<Protocol>(ENV_DEFAULTS.protocol);
+  resource = $state<ResourceKind>(ENV_DEFAULTS.resource);
+  target = $state(ENV_DEFAULTS.target);
   episodes = $state(DEFAULT_BUDGET);
   /** null: the default for the budget (defaultWarmup). */
   warmupOverride = $state<number | null>(null);
-  seed = $state(1);
+  seed = $state(SEARCH_DEFAULTS.seed);
   rewardImages = $state(DEFAULT_REWARD_IMAGES);
   randomBaseline = $state(false);
-  refit = $state(true);
+  refit = $state(SCORING_DEFAULTS.refitImages > 0);
   readonly warmup = $derived(Math.min(this.warmupOverride ?? defaultWarmup(this.episodes), this.episodes));
 
   // ---- the search on screen

@@ -237,7 +237,7 @@ function drawImage(rng: Rng, label: number, out: Uint8Array, at: number): void {
   const gy = SIN[gk];
   canvas.paint(
     () => 1,
-    (x, y) => mix(bg0, bg1, clamp01(0.5 + ((x - 16) * gx + (y - 16) * gy) / 32)),
+    (x, y) => mix(bg0, bg1, clamp01(0.5 + ((x - IMAGE_SIZE / 2) * gx + (y - IMAGE_SIZE / 2) * gy) / IMAGE_SIZE)),
   );
   const fg = contrastingColor(rng, [bg0, bg1], MIN_CONTRAST);
   const fg2 = contrastingColor(rng, [fg], MIN_CONTRAST);

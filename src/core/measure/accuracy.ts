@@ -10,7 +10,7 @@
  * through a softmax before the KL divergence (top-k does not care).
  */
 import * as tf from '@tensorflow/tfjs';
-import { imagesToTensor, type Scaling } from '../data/procedural';
+import { CHANNELS, IMAGE_SIZE, imagesToTensor, type Scaling } from '../data/procedural';
 import type { ProgressFn } from '../model/types';
 
 export interface EvalOptions {
@@ -18,9 +18,9 @@ export interface EvalOptions {
   batchSize?: number;
   /** How bytes become inputs (default 'unit': [0, 1]). */
   scaling?: Scaling;
-  /** Side of the square source images in `images` (default 32), or [height, width]. */
+  /** Side of the square source images in `images` (default IMAGE_SIZE, the demo dataset's 32), or [height, width]. */
   imageSize?: number | [number, number];
-  /** Channels of the source images: 3 RGB (default) or 1 gray. */
+  /** Channels of the source images: 3 RGB (default CHANNELS) or 1 gray. */
   channels?: 1 | 3;
   /** Evaluate only the first `limit` images. */
   limit?: number;
@@ -56,11 +56,21 @@ interface Layout {
   channels: 1 | 3;
 }
 
+/** The source images' [height, width] and channels, defaults filled in. */
+export function sourceLayout(opts: Pick<EvalOptions, 'imageSize' | 'channels'>): { size: [number, number]; channels: 1 | 3 } {
+  const s = opts.imageSize ?? IMAGE_SIZE;
+  return { size: typeof s === 'number' ? [s, s] : s, channels: opts.channels ?? (CHANNELS as 3) };
+}
+
+/** Bytes of one source image. */
+export function bytesPerImage(opts: Pick<EvalOptions, 'imageSize' | 'channels'>): number {
+  const { size, channels } = sourceLayout(opts);
+  return size[0] * size[1] * channels;
+}
+
 function layoutOf(images: Uint8Array, opts: EvalOptions): Layout {
-  const s = opts.imageSize ?? 32;
-  const size: [number, number] = typeof s === 'number' ? [s, s] : s;
-  const channels = opts.channels ?? 3;
-  const per = size[0] * size[1] * channels;
+  const { size, channels } = sourceLayout(opts);
+  const per = bytesPerImage(opts);
   if (images.length % per !== 0) {
     throw new RangeError(`images hold ${images.length} bytes, not a whole number of ${size[0]}x${size[1]}x${channels} images.`);
   }

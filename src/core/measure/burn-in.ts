@@ -10,7 +10,10 @@
  * changing.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { BURN_IN, BURN_IN_BURST } from './config';
 import { measureInterleaved } from './latency';
+
+export { BURN_IN };
 
 export interface BurnInOptions {
   /** Always run at least this long, ms. */
@@ -29,22 +32,18 @@ export interface BurnIn {
   steady: boolean;
 }
 
-/**
- * Defaults: at least 1.5 s, at most 15 s, steady when 4 bursts in a row agree within 5%. A
- * burst is 5 interleaved rounds of every model.
- */
-export const BURN_IN: BurnInOptions = { minMs: 1500, maxMs: 15_000, tolerance: 0.05, window: 4 };
+/** Defaults: BURN_IN (config.ts). A burst is BURN_IN_BURST.runs interleaved rounds of every model. */
 
 /** Runs `models` interleaved, untimed for the caller, until their summed speed is steady. */
 export async function burnIn(models: tf.LayersModel[], inputSize: number, options: BurnInOptions = BURN_IN): Promise<BurnIn> {
-  const { minMs, maxMs, tolerance = 0.05, window = 4 } = options;
+  const { minMs, maxMs, tolerance = BURN_IN.tolerance, window = BURN_IN.window } = options;
   const t0 = performance.now();
   const bursts: number[] = [];
   let runs = 0;
   for (;;) {
-    const stats = await measureInterleaved(models, { warmup: 0, runs: 5 }, inputSize);
+    const stats = await measureInterleaved(models, BURN_IN_BURST, inputSize);
     bursts.push(stats.reduce((s, x) => s + x.medianMs, 0));
-    runs += 5;
+    runs += BURN_IN_BURST.runs;
     const ms = performance.now() - t0;
     const last = bursts.slice(-window);
     const mean = last.reduce((a, b) => a + b, 0) / last.length;

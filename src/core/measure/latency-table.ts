@@ -12,6 +12,7 @@ import { channelsOf, type KeepMap } from '../model/cost';
 import type { ChannelLayout } from '../model/groups';
 import type { GraphLayer } from '../model/graph';
 import { roundChannels } from '../prune/policy';
+import { LAYER_TIMING } from './config';
 import { measureLatency, type LatencyOptions } from './latency';
 
 /** The config key that sets a layer's output channels; other layers' outputs follow their input. */
@@ -98,7 +99,7 @@ async function callOverhead(options: LatencyOptions): Promise<number> {
 }
 
 /** Times every channel-dependent layer of the model on its grid. `onProgress` gets (done, total). */
-export async function buildLatencyTable(analysis: ModelAnalysis, options: LatencyOptions = { warmup: 3, runs: 10 }, onProgress?: (done: number, total: number) => void): Promise<LatencyTable> {
+export async function buildLatencyTable(analysis: ModelAnalysis, options: LatencyOptions = LAYER_TIMING, onProgress?: (done: number, total: number) => void): Promise<LatencyTable> {
   const t0 = performance.now();
   const { graph, groupAnalysis } = analysis;
   const affected = (t: string) => groupAnalysis.layouts.get(t)?.segments.some((seg) => groupAnalysis.byId.get(seg.group)?.prunable) ?? false;

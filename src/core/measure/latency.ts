@@ -8,6 +8,7 @@
  * the device was. Each measurement records the backend and the tfjs flags it ran under.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DRIFT_TIMING, LATENCY_DEFAULTS } from './config';
 
 export interface LatencyOptions {
   /** Untimed runs first (default 5). */
@@ -29,7 +30,7 @@ export interface LatencyStats {
   flags: Record<string, unknown>;
 }
 
-export const LATENCY_DEFAULTS = { warmup: 5, runs: 30, batch: 1 } as const;
+export { LATENCY_DEFAULTS };
 
 export function summarize(ms: number[]): { medianMs: number; minMs: number; spread: number } {
   const s = [...ms].sort((a, b) => a - b);
@@ -104,7 +105,7 @@ export class DriftMonitor {
 
   constructor(
     private readonly reference: tf.LayersModel,
-    private readonly options: LatencyOptions = { warmup: 3, runs: 15 },
+    private readonly options: LatencyOptions = DRIFT_TIMING,
     private readonly inputSize = 224,
   ) {}
 

@@ -4,6 +4,7 @@
  * never below 1 and never above the group's channels. Frozen groups keep everything.
  */
 import type { ChannelGroup } from '../model/groups';
+import { DEFAULT_ROUND_TO } from './config';
 
 export type Policy = Record<string, number>;
 
@@ -12,7 +13,7 @@ export interface PolicyOptions {
   roundTo?: number;
 }
 
-export const DEFAULT_ROUND_TO = 8;
+export { DEFAULT_ROUND_TO };
 
 export class PolicyError extends Error {
   constructor(message: string) {

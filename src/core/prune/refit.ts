@@ -12,17 +12,18 @@ import { flattenModel } from '../model/flatten';
 import type { GraphLayer } from '../model/graph';
 import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
+import { REFIT_DEFAULTS } from './config';
 import { keptIndices } from './masks';
 import { analyzePruned, type PruneResult } from './prune';
 import { mulberry32 } from '../random';
 
 export interface RefitOptions {
-  /** Random spatial positions sampled per image (AMC: 10). */
+  /** Random spatial positions sampled per image (default REFIT_DEFAULTS.samplesPerImage: AMC's 10). */
   samplesPerImage?: number;
   seed?: number;
-  /** Ridge added to the normal equations, relative to their mean diagonal. */
+  /** Ridge added to the normal equations, relative to their mean diagonal (default REFIT_DEFAULTS.ridge). */
   ridge?: number;
-  /** Layers with more im2col features than this are left sliced (the solve grows with its cube). */
+  /** Layers with more im2col features than this are left sliced (the solve grows with its cube; default REFIT_DEFAULTS.maxFeatures). */
   maxFeatures?: number;
   /**
    * The original model's tensors on this same calibration input, filled on first use: a search
@@ -126,7 +127,7 @@ function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, chan
 }
 
 /** Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization. */
-export function leastSquares(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number, ridge = 1e-6): Float64Array {
+export function leastSquares(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number, ridge: number = REFIT_DEFAULTS.ridge): Float64Array {
   const A = new Float64Array(features * features);
   for (let r = 0; r < rows; r++) {
     const x = r * features;
@@ -223,8 +224,8 @@ export async function refitPruned(
   calibration: tf.Tensor | tf.Tensor[],
   options: RefitOptions = {},
 ): Promise<{ model: LoadedModel; report: RefitReport }> {
-  const samplesPerImage = options.samplesPerImage ?? 10;
-  const maxFeatures = options.maxFeatures ?? 2304;
+  const samplesPerImage = options.samplesPerImage ?? REFIT_DEFAULTS.samplesPerImage;
+  const maxFeatures = options.maxFeatures ?? REFIT_DEFAULTS.maxFeatures;
   const rand = mulberry32(options.seed ?? 0);
   const pruned = result.model;
   const prunedAnalysis = analyzePruned(result, analysis);

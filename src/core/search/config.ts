@@ -4,6 +4,9 @@
  * line says otherwise; ../shared/AMC-REFERENCE.md sections 1-5 list them.
  */
 
+import { DRIFT_TIMING, LAYER_TIMING, type TimingPreset } from '../measure/config';
+import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../prune/config';
+
 /** What the target limits. Latency is measured on this device (see latency-resource.ts). */
 export type ResourceKind = 'macs' | 'params' | 'latency';
 
@@ -67,7 +70,7 @@ export const ENV_DEFAULTS: Readonly<EnvConfig> = Object.freeze({
   resource: 'macs',
   target: 0.5,
   lbound: 0.2,
-  roundTo: 8,
+  roundTo: DEFAULT_ROUND_TO,
 });
 
 export interface SearchConfig {
@@ -97,3 +100,61 @@ export function searchConfig(overrides: { env?: Partial<EnvConfig>; ddpg?: Parti
     ddpg: { ...DDPG_DEFAULTS, ...overrides.ddpg },
   };
 }
+
+/**
+ * The warm-up for a budget when none is given: a third of the episodes, at most the paper's 100,
+ * at least 1 (none for a 1-episode budget). The default budget (300) gets 100. The CLI, the page
+ * and the worker all use it.
+ */
+export function defaultWarmup(budget: number): number {
+  if (budget <= 1) return 0;
+  return Math.min(DDPG_DEFAULTS.warmupEpisodes, Math.max(1, Math.floor(budget / 3)));
+}
+
+/** The episode budget a search may ask for (the page's field and the CLI's --episodes). */
+export const EPISODE_BUDGET: Readonly<{ min: number; max: number }> = Object.freeze({ min: 1, max: 2000 });
+
+/**
+ * How episodes are scored, the same in the CLI (`amc search`), the search worker and the page: the
+ * reward on `rewardImages` images (clipped to the data there is), each pruned model refitted
+ * (least squares, AMC's reconstruction) on `refitImages` calibration images before it is scored.
+ * 0 refit images turns the refit off (the CLI's --no-refit, the page's unticked box).
+ */
+export interface ScoringDefaults {
+  rewardImages: number;
+  refitImages: number;
+}
+
+export const SCORING_DEFAULTS: Readonly<ScoringDefaults> = Object.freeze({
+  rewardImages: 500,
+  refitImages: REFIT_DEFAULTS.images,
+});
+
+/** Timing presets of a search (the measure step's are in core/measure/config.ts). */
+export const SEARCH_TIMING: Readonly<{
+  episode: Readonly<TimingPreset>;
+  tableWarm: Readonly<TimingPreset>;
+  tableLayer: Readonly<TimingPreset>;
+  tableEndToEnd: Readonly<TimingPreset>;
+  drift: Readonly<TimingPreset>;
+  driftEvery: number;
+  final: Readonly<TimingPreset>;
+}> = Object.freeze({
+  /**
+   * Each latency episode's paired timing: its pruned model and the original, interleaved, 5
+   * warm-up and 30 timed runs each. At 30 the noise (2.1-4.6%) is under half the 10% a latency
+   * target is held to, for about 0.15-0.25 s an episode on the demo models.
+   */
+  episode: Object.freeze({ warmup: 5, runs: 30 }),
+  /** The latency table: before it, the whole model is run this often untimed (V8 and the backend warm up)... */
+  tableWarm: Object.freeze({ warmup: 0, runs: 200 }),
+  /** ...then each layer is timed... */
+  tableLayer: LAYER_TIMING,
+  /** ...then uniformly pruned copies of the model, end to end and interleaved, to fit the table to. */
+  tableEndToEnd: Object.freeze({ warmup: 5, runs: 20 }),
+  /** The worker re-times the reference model every `driftEvery` agent episodes (and at the start), this long. */
+  drift: DRIFT_TIMING,
+  driftEvery: 10,
+  /** `amc search`'s final comparison of original, best and uniform: paired-ratio CoV under 4% on the demo models. */
+  final: Object.freeze({ warmup: 10, runs: 100 }),
+});

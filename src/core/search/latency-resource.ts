@@ -11,6 +11,7 @@ import { measureInterleaved, measureLatency, type LatencyOptions } from '../meas
 import { buildLatencyTable, calibrate, predictLatency, tableSum, type LatencyTable } from '../measure/latency-table';
 import { groupImportance, pruneModel } from '../prune/prune';
 import { Rng } from '../random';
+import { SEARCH_TIMING } from './config';
 import type { Resource } from './env';
 
 /**
@@ -100,11 +101,11 @@ export async function deviceLatencyTable(
   // Timings taken while V8 and the backend are still cold run slow: warm up on the whole model first.
   const warm = await instantiate(model);
   try {
-    await measureLatency(warm, { warmup: 0, runs: 200 }, analysis.graph.inputSize);
+    await measureLatency(warm, SEARCH_TIMING.tableWarm, analysis.graph.inputSize);
   } finally {
     warm.dispose();
   }
-  const raw = await buildLatencyTable(analysis, options.layer, (done, total) => onProgress?.(0.8 * (done / total), `timing layers (${done}/${total})`));
+  const raw = await buildLatencyTable(analysis, options.layer ?? SEARCH_TIMING.tableLayer, (done, total) => onProgress?.(0.8 * (done / total), `timing layers (${done}/${total})`));
   onProgress?.(0.8, 'timing whole pruned models');
   const importance = groupImportance(model, analysis);
   const prunable = analysis.groups.filter((g) => g.prunable);
@@ -115,7 +116,7 @@ export async function deviceLatencyTable(
   const results = [...uniform, ...heldOut].map((p) => pruneModel(model, analysis, p, { roundTo: options.roundTo, importance }));
   const nets = await Promise.all(results.map((r) => instantiate(r.model)));
   try {
-    const stats = await measureInterleaved(nets, options.endToEnd ?? { warmup: 5, runs: 20 }, analysis.graph.inputSize);
+    const stats = await measureInterleaved(nets, options.endToEnd ?? SEARCH_TIMING.tableEndToEnd, analysis.graph.inputSize);
     const pairs = results.map((r, i) => ({ sum: tableSum(raw, analysis, r.keep), measuredMs: stats[i].medianMs }));
     const table = calibrate(raw, pairs.slice(0, uniform.length));
     const points = pairs.map((p, i) => ({ ratio: i < uniform.length ? CALIBRATION_RATIOS[i] : null, ...p, predictedMs: table.scale * p.sum + table.offset }));

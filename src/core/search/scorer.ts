@@ -20,6 +20,7 @@ import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
 import { trimGpuPool } from '../measure/gpu-pool';
 import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
+import { SEARCH_TIMING } from './config';
 import type { Score, Scorer } from './search';
 
 export interface ScoringData {
@@ -40,13 +41,8 @@ export interface ScorerOptions {
   latency?: LatencyOptions;
 }
 
-/**
- * Each episode's paired timing: 5 warm-up and 30 timed runs of each model. From the repeatability
- * bench on a 2-core machine (CoV of the paired ratio over 10 measurements, Node WASM): 5 runs
- * 6-19%, 15 runs 3.5-5.5%, 30 runs 2.1-4.6%, 100 runs 1.8-3.8%. At 30 the noise is under half the
- * 10% a latency target is held to, for about 0.15-0.25 s an episode on the demo models.
- */
-export const EPISODE_LATENCY: LatencyOptions = { warmup: 5, runs: 30 };
+/** Each episode's paired timing: SEARCH_TIMING.episode (config.ts, where its noise figures are). */
+export const EPISODE_LATENCY: LatencyOptions = SEARCH_TIMING.episode;
 
 export interface PrunedCandidate {
   result: PruneResult;
