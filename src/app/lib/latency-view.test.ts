@@ -66,7 +66,8 @@ describe('latency view', () => {
     expect(r).toMatchObject({ backend: 'wasm', runs: 20, warmup: 3, speedup: 2, latencyRatio: 0.5, macsRatio: 0.3, device: { wasmSimd: true, cores: 2 } });
     expect(r.original).toEqual({ medianMs: 10, minMs: 9, spread: 0.1 });
     expect(r.byBackend?.[0]).toMatchObject({ backend: 'cpu', status: 'ok', runs: 5, original: { medianMs: 80 }, pruned: { medianMs: 30 } });
-    expect(JSON.parse(JSON.stringify(r))).toBeTruthy();
+    // report.json holds it: it goes through JSON unchanged (no NaN, Infinity or function turned into null or dropped).
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     expect(latencyReport(timing, 0.3).byBackend).toBeUndefined();
   });
 });

@@ -58,11 +58,16 @@ describe('channel choices', () => {
 describe('the action wall', () => {
   it('meets the target for any sequence of actions, on random models, targets and resources', async () => {
     const rng = new Rng(7);
+    // Every case is counted: a refused target skips its episodes, so the test says how many were really checked.
+    let cases = 0;
+    let refused = 0;
+    let episodes = 0;
     for (let m = 0; m < 12; m++) {
       const analysis = await analyzed(randomCnn(rng), m);
       for (const resource of ['macs', 'params'] as const) {
         for (const roundTo of [1, 8]) {
           const config: EnvConfig = { ...ENV_DEFAULTS, resource, roundTo, target: 0.2 + 0.7 * rng.next() };
+          cases++;
           let env: PruningEnv;
           try {
             env = new PruningEnv(analysis, config);
@@ -70,6 +75,7 @@ describe('the action wall', () => {
             // Only an infeasible target may be refused, and the message says what is possible.
             expect(e).toBeInstanceOf(SearchError);
             expect(String(e)).toMatch(/Choose a target of at least/);
+            refused++;
             continue;
           }
           for (let k = 0; k < 15; k++) {
@@ -78,10 +84,13 @@ describe('the action wall', () => {
             const cost = computeCost(analysis.graph, analysis.groupAnalysis, env.policy);
             const value = resource === 'macs' ? cost.totalMacs : cost.totalParams;
             expect(value).toBeLessThanOrEqual(env.budget);
+            episodes++;
           }
         }
       }
     }
+    // 12 models x 2 resources x 2 roundings; with seed 7 one target is refused, the other 47 run 15 episodes each.
+    expect({ cases, refused, episodes }).toEqual({ cases: 48, refused: 1, episodes: 47 * 15 });
   });
 
   it('keeps what the agent asks when the target allows it, and all channels when asked for 1.0 with target 1', async () => {
