@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GPU_POOL_LIMIT } from '../src/core/measure/gpu-pool';
+import { SEARCH_TIMING } from '../src/core/search/config';
 import { EPISODE_LATENCY } from '../src/core/search/scorer';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
 import { recoverySection } from './recovery-section';
@@ -172,7 +173,7 @@ How it was measured: each demo model and its half-width version (every prunable 
 
 ${table(['where', 'model', 'warm-up + runs', 'original median ms (mean)', 'CoV absolute', 'half-width / original', 'CoV paired', 'worst paired', 'CoV unpaired', 'cost ms'], 'lllrrrrrrr', body)}
 
-What the search does with it: each episode times its pruned model interleaved with the original (\`EPISODE_LATENCY\`, ${EPISODE_LATENCY.warmup} warm-up + ${EPISODE_LATENCY.runs} runs each) and uses the paired ratio times the original's latency at the start; the final comparison in \`amc search\` uses 10 + 100.`;
+What the search does with it: each episode times its pruned model interleaved with the original (\`EPISODE_LATENCY\`, ${EPISODE_LATENCY.warmup} warm-up + ${EPISODE_LATENCY.runs} runs each) and uses the paired ratio times the original's latency at the start; the final comparison in \`amc search\` uses ${SEARCH_TIMING.final.warmup} + ${SEARCH_TIMING.final.runs}.`;
 }
 
 /** The on-device comparison: original, latency-constrained and MACs-constrained, timed side by side. */
