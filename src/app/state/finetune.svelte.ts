@@ -84,6 +84,9 @@ export interface ModelFigures {
   pruned: { macs: number; params: number; bytes: number };
 }
 
+/** Why there is no comparison: the Data panel has no images prepared for the run's original model. */
+const NO_EVAL_IMAGES = (what: string) => `Choose evaluation images for this model in the Data panel to ${what}.`;
+
 function errLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
@@ -549,9 +552,13 @@ export class FinetuneState {
   async evaluate(): Promise<void> {
     const s = this.running;
     const fine = this.result;
-    const p = this.data.prepared;
-    if (!s || !fine || !p) {
-      if (!p) this.compare = { kind: 'error', message: 'Choose evaluation images in the Data panel to compare the three models.' };
+    if (!s || !fine) return;
+    // Only images prepared for this run's original: its labels and input size (after "Resume it",
+    // "Open it" or another model, the Data panel's images may belong to another model).
+    const p = this.dataImages;
+    if (!p) {
+      ++this.compareSeq;
+      this.compare = { kind: 'error', message: NO_EVAL_IMAGES('compare the three models') };
       return;
     }
     const id = ++this.compareSeq;
@@ -606,11 +613,12 @@ export class FinetuneState {
   async checkQuantized(): Promise<void> {
     const q = this.quantize;
     const fine = this.result;
-    const p = this.data.prepared;
     const s = this.running;
     if (q === 'none' || !fine || !s) return;
+    const p = this.dataImages;
     if (!p) {
-      this.quantCheck = { kind: 'error', message: 'Choose evaluation images in the Data panel to measure the quantized model.' };
+      ++this.quantSeq;
+      this.quantCheck = { kind: 'error', message: NO_EVAL_IMAGES('measure the quantized model') };
       return;
     }
     const id = ++this.quantSeq;

@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asFiles, exportModel, mobilenetV1Like, randomImages } from '../../testing/fixtures';
+import { analyzeModel } from '../../core/model/analyze';
+import { loadModel } from '../../core/model/load';
+import type { LoadedModel } from '../../core/model/types';
+import { uniformPolicy } from '../../core/prune/policy';
+import { pruneModel } from '../../core/prune/prune';
+import type { FromFinetune, ToFinetune } from '../../workers/finetune-messages';
+import { toModelPayload } from '../../workers/search-messages';
+import type { AppState } from './app.svelte';
+import type { DataState, PreparedData } from './data.svelte';
+import { FinetuneState } from './finetune.svelte';
+
+let original: LoadedModel;
+let other: LoadedModel;
+let pruned: LoadedModel;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  original = await loadModel(asFiles(await exportModel(mobilenetV1Like(), 4)));
+  // Another model with the same architecture (another seed): images prepared for it are not this run's.
+  other = await loadModel(asFiles(await exportModel(mobilenetV1Like(), 5)));
+  const analysis = analyzeModel(original);
+  pruned = pruneModel(original, analysis, uniformPolicy(analysis.groups, 0.5), { roundTo: 1 }).model;
+});
+
+class FakeWorker {
+  posted: ToFinetune[] = [];
+  onmessage: ((e: MessageEvent<FromFinetune>) => void) | null = null;
+  onerror: ((e: ErrorEvent) => void) | null = null;
+  postMessage(m: ToFinetune) {
+    this.posted.push(m);
+  }
+  terminate() {}
+  send(m: FromFinetune) {
+    this.onmessage?.({ data: m } as MessageEvent<FromFinetune>);
+  }
+}
+
+function prepared(model: LoadedModel): PreparedData {
+  const { images, labels } = randomImages(20, 8, 4, 3);
+  return {
+    source: { kind: 'demo', split: 'test' },
+    model,
+    set: { images, labels, n: 20, height: 8, width: 8, channels: 3, names: [] },
+    kind: 'labeled',
+  } as unknown as PreparedData;
+}
+
+/** A finished run of `original` -> `pruned`, the Data panel's images prepared for `forModel`. */
+async function finishedRun(forModel: LoadedModel) {
+  const workers: FakeWorker[] = [];
+  const app = { model: original, analysis: null, pruned: { original, model: pruned, label: 'uniform 0.5' }, exclusive: (fn: () => Promise<unknown>) => fn() } as unknown as AppState;
+  const data = { prepared: prepared(forModel), scaling: 'unit' } as unknown as DataState;
+  const state = new FinetuneState(app, data, () => {
+    const w = new FakeWorker();
+    workers.push(w);
+    return w as unknown as Worker;
+  });
+  state.source = 'demo';
+  await state.start();
+  const w = workers[0];
+  w.send({ type: 'result', model: toModelPayload(pruned).payload, bestEpoch: 1, stopReason: 'finished' });
+  w.send({ type: 'status', status: 'done', stopReason: 'finished', epochsDone: 1, elapsedMs: 10 });
+  return state;
+}
+
+async function settled(state: FinetuneState) {
+  for (let i = 0; i < 200 && (state.compare.kind === 'running' || state.compare.kind === 'idle'); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('fine-tune comparison', () => {
+  it("compares the three models on the Data panel's images prepared for the run's original", async () => {
+    const state = await finishedRun(original);
+    await settled(state);
+    expect(state.compare.kind).toBe('done');
+    const c = state.compare as Extract<typeof state.compare, { kind: 'done' }>;
+    expect(c.labeled).toBe(true);
+    expect(c.n).toBe(20);
+    expect(c.original.top1).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses images prepared for another model: no top-1 with its labels, for the comparison or the quantized model', async () => {
+    const state = await finishedRun(other);
+    await settled(state);
+    expect(state.compare.kind).toBe('error');
+    expect(state.compare.kind === 'error' && state.compare.message).toMatch(/Choose evaluation images for this model in the Data panel/);
+    state.setQuantize('float16');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(state.quantCheck.kind).toBe('error');
+    expect(state.quantCheck.kind === 'error' && state.quantCheck.message).toMatch(/Choose evaluation images for this model/);
+  });
+});
