@@ -14,15 +14,30 @@ import { dataChoiceOf, isResumable, transferOf, type FinetuneDataSpec, type Fine
 import type { FinetuneStore } from './finetune-store';
 import { fromModelPayload, modelFilesAsInput } from './search-messages';
 
-/** Keeps what the host saves as structured clones, which is what IndexedDB keeps. */
+/**
+ * Keeps what the host saves as structured clones, which is what IndexedDB keeps. `refuse`: the
+ * saved fine-tune is another run (another tab discarded or replaced it), so nothing is written.
+ */
 class MemoryStore implements FinetuneStore {
   epochs: { id: string; snapshot: FinetuneSnapshot; meta: FinetuneMeta }[] = [];
   metas: FinetuneMeta[] = [];
+  refused = 0;
+  constructor(private readonly refuse = false) {}
   async saveEpoch(id: string, snapshot: FinetuneSnapshot, meta: FinetuneMeta) {
+    if (this.refuse) {
+      this.refused++;
+      return false;
+    }
     this.epochs.push(structuredClone({ id, snapshot, meta }));
+    return true;
   }
   async saveMeta(meta: FinetuneMeta) {
+    if (this.refuse) {
+      this.refused++;
+      return false;
+    }
     this.metas.push(structuredClone(meta));
+    return true;
   }
   get last() {
     return this.epochs[this.epochs.length - 1];
@@ -212,6 +227,24 @@ describe('fine-tune worker host', () => {
     expect(results[results.length - 1].stopReason).toBe('stopped');
     expect(store.metas[store.metas.length - 1].stopReason).toBe('stopped');
     expect(isResumable(store.metas[store.metas.length - 1])).toBe(false);
+    host.dispose();
+  });
+
+  it('an epoch the store refuses (the saved run is another one now) is posted as not saved, and the run goes on unsaved', async () => {
+    const store = new MemoryStore(true);
+    const { host, messages, until } = makeHost(store);
+    await host.handle(start());
+    await until(done);
+    const epochs = of(messages, 'epoch');
+    expect(epochs.map((e) => e.log.epoch)).toEqual([1, 2]);
+    expect(epochs.map((e) => e.saved)).toEqual([false, false]);
+    // Refused once: the host stops saving this run, and says so once, without ending it.
+    expect(store.refused).toBe(1);
+    expect(store.epochs.length).toBe(0);
+    const errors = of(messages, 'error');
+    expect(errors.length).toBe(1);
+    expect(errors[0].fatal).toBe(false);
+    expect(errors[0].message).toMatch(/no longer the one saved in this browser/);
     host.dispose();
   });
 

@@ -5,8 +5,9 @@
  * every epoch, and pauses, resumes and stops on request. The worker file binds it to `self`;
  * tests drive it in Node with an in-memory store.
  *
- * Order after an epoch: save (snapshot + summary, one transaction), then post it, so the page
- * never shows an epoch that a reload would lose.
+ * Order after an epoch: save (snapshot + summary, one transaction), then post it with whether it
+ * was saved, so the page never says a reload resumes an epoch that was not written (the store
+ * refuses a run that is no longer the saved one: another tab discarded or replaced it).
  *
  * Pause waits between two steps (the epoch goes on where it was when resumed: the run stays the
  * run it would have been). Stop ends at the next step; the best epoch so far is the result (the
@@ -276,8 +277,12 @@ export class FinetuneHost {
       r.meta = { ...r.meta, updatedAt: Date.now(), epochBackends: { ...r.meta.epochBackends, [log.epoch]: r.backend.name }, epochsDone: d.epochsDone, history: d.history.map((h) => ({ ...h })), bestEpoch: d.best.epoch, stopReason: d.stopReason, elapsedMs: r.elapsedMs };
       if (this.deps.store) {
         try {
-          await this.deps.store.saveEpoch(r.id, snapshot, r.meta);
-          saved = true;
+          saved = await this.deps.store.saveEpoch(r.id, snapshot, r.meta);
+          if (!saved) {
+            // Another tab discarded this run or started a newer one: it is not written back.
+            r.meta = null;
+            this.deps.post({ type: 'error', message: 'This fine-tune is no longer the one saved in this browser (another tab discarded or replaced it): it goes on, but a reload loses it.', fatal: false });
+          }
         } catch (e) {
           this.deps.post({ type: 'error', message: `Could not save epoch ${log.epoch} in this browser (${errLine(e)}); the fine-tune goes on.`, fatal: false });
         }

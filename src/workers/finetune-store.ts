@@ -11,17 +11,21 @@
  *   snapshot   FinetuneSnapshot: weights, Adam's moments and step, history and best epoch
  *
  * The page writes models, data and the first meta when a fine-tune starts; the worker writes the
- * snapshot and meta together (one transaction) after every epoch. Used by both.
+ * snapshot and meta together after every epoch, in one transaction that first checks the saved
+ * run is still its own (another tab may have discarded it or started another). Used by both.
  */
-import { createStore, delMany, get, getMany, setMany, type UseStore } from 'idb-keyval';
+import { createStore, delMany, get, getMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
 import type { FinetuneSnapshot } from '../core/finetune/distiller';
 import type { FinetuneDataSpec, FinetuneMeta, ModelFiles } from './finetune-messages';
 
 export interface FinetuneStore {
-  /** Saves the run after an epoch and its summary, both or neither. */
-  saveEpoch(id: string, snapshot: FinetuneSnapshot, meta: FinetuneMeta): Promise<void>;
-  /** Saves the summary alone (e.g. a Stop between epochs). */
-  saveMeta(meta: FinetuneMeta): Promise<void>;
+  /**
+   * Saves the run after an epoch and its summary, both or neither; false (nothing written) when
+   * the saved fine-tune is no longer this run (another tab discarded it or started a newer one).
+   */
+  saveEpoch(id: string, snapshot: FinetuneSnapshot, meta: FinetuneMeta): Promise<boolean>;
+  /** Saves the summary alone (e.g. a Stop between epochs); false as for saveEpoch. */
+  saveMeta(meta: FinetuneMeta): Promise<boolean>;
 }
 
 export const DB_NAME = 'amc-playground-finetune';
@@ -35,26 +39,48 @@ function store(): UseStore {
 
 const KEYS = { meta: 'meta', models: 'models', data: 'data', snapshot: 'snapshot' } as const;
 
-/** Keeps only records of the fine-tune `id` (a newer fine-tune replaces the saved one). */
-async function sameRun(id: string): Promise<boolean> {
-  const meta = await get<FinetuneMeta>(KEYS.meta, store());
-  return !meta || meta.id === id;
+/**
+ * Writes `entries` only while the saved fine-tune is the run `id`: the check and the writes in one
+ * readwrite transaction, so no other tab's delete or new start slips in between. A missing summary
+ * is not this run: the page writes it (with the models) before the worker starts, so it is gone only
+ * when the run was discarded, and writing it back would leave a summary without its models.
+ */
+function putIfSameRun(id: string, entries: [IDBValidKey, unknown][]): Promise<boolean> {
+  return store()(
+    'readwrite',
+    (s) =>
+      new Promise<boolean>((resolve, reject) => {
+        const read = s.get(KEYS.meta);
+        read.onerror = () => reject(read.error);
+        read.onsuccess = () => {
+          const meta = read.result as FinetuneMeta | undefined;
+          if (!meta || meta.id !== id) {
+            resolve(false);
+            return;
+          }
+          try {
+            for (const [key, value] of entries) s.put(value, key);
+          } catch (e) {
+            // Both or neither: a put that cannot be cloned undoes the other.
+            s.transaction.abort();
+            reject(e);
+            return;
+          }
+          promisifyRequest(s.transaction).then(() => resolve(true), reject);
+        };
+      }),
+  );
 }
 
 export const idbFinetuneStore: FinetuneStore = {
-  async saveEpoch(id, snapshot, meta) {
-    if (!(await sameRun(id))) return;
-    await setMany(
-      [
-        [KEYS.snapshot, snapshot],
-        [KEYS.meta, meta],
-      ],
-      store(),
-    );
+  saveEpoch(id, snapshot, meta) {
+    return putIfSameRun(id, [
+      [KEYS.snapshot, snapshot],
+      [KEYS.meta, meta],
+    ]);
   },
-  async saveMeta(meta) {
-    if (!(await sameRun(meta.id))) return;
-    await setMany([[KEYS.meta, meta]], store());
+  saveMeta(meta) {
+    return putIfSameRun(meta.id, [[KEYS.meta, meta]]);
   },
 };
 
