@@ -49,7 +49,7 @@ function prepared(model: LoadedModel): PreparedData {
 }
 
 /** A finished run of `original` -> `pruned`, the Data panel's images prepared for `forModel`. */
-async function finishedRun(forModel: LoadedModel) {
+async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'demo') {
   const workers: FakeWorker[] = [];
   const app = { model: original, analysis: null, pruned: { original, model: pruned, label: 'uniform 0.5' }, exclusive: (fn: () => Promise<unknown>) => fn() } as unknown as AppState;
   const data = { prepared: prepared(forModel), scaling: 'unit' } as unknown as DataState;
@@ -58,7 +58,7 @@ async function finishedRun(forModel: LoadedModel) {
     workers.push(w);
     return w as unknown as Worker;
   });
-  state.source = 'demo';
+  state.source = source;
   await state.start();
   const w = workers[0];
   w.send({ type: 'result', model: toModelPayload(pruned).payload, bestEpoch: 1, stopReason: 'finished' });
@@ -79,6 +79,15 @@ describe('fine-tune comparison', () => {
     expect(c.labeled).toBe(true);
     expect(c.n).toBe(20);
     expect(c.original.top1).toBeGreaterThanOrEqual(0);
+    expect(c.trainingImages).toBe(false);
+  });
+
+  it('says when the comparison runs on the images the run trained on, and report.json says so too', async () => {
+    const state = await finishedRun(original, 'data');
+    await settled(state);
+    expect(state.compare.kind === 'done' && state.compare.trainingImages).toBe(true);
+    const report = state.report() as unknown as { finetune: { evaluation: { trainingImages?: boolean } } };
+    expect(report.finetune.evaluation.trainingImages).toBe(true);
   });
 
   it('refuses images prepared for another model: no top-1 with its labels, for the comparison or the quantized model', async () => {

@@ -22,13 +22,13 @@ import { isBackendName, type BackendInfo, type BackendName } from '../../core/me
 import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
-import { dataChoiceOf, dataText, isResumable, transferOf, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from '../../workers/finetune-messages';
+import { dataChoiceOf, dataText, isResumable, transferOf, type FinetuneDataChoice, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from '../../workers/finetune-messages';
 import { deleteFinetune, loadFinetune, saveFinetuneStart, savedFinetuneMeta } from '../../workers/finetune-store';
 import { fromModelPayload, modelFilesAsInput, modelFingerprint } from '../../workers/search-messages';
 import { formatDuration } from '../lib/search-math';
 import { nextFrame } from '../lib/browser-images';
 import type { AppState } from './app.svelte';
-import type { DataState } from './data.svelte';
+import type { DataState, PreparedData } from './data.svelte';
 import type { PruneState } from './prune.svelte';
 
 export const DEFAULT_EPOCHS = 3;
@@ -68,7 +68,18 @@ export interface CompareScore {
 export type CompareStatus =
   | { kind: 'idle' }
   | { kind: 'running'; what: string; fraction: number }
-  | { kind: 'done'; original: CompareScore; pruned: CompareScore; finetuned: CompareScore; n: number; data: string; backend: string; labeled: boolean }
+  | {
+      kind: 'done';
+      original: CompareScore;
+      pruned: CompareScore;
+      finetuned: CompareScore;
+      n: number;
+      data: string;
+      backend: string;
+      labeled: boolean;
+      /** The run trained on these very images: the comparison flatters the fine-tuned model. */
+      trainingImages: boolean;
+    }
   | { kind: 'error'; message: string };
 
 export type QuantCheck =
@@ -82,6 +93,11 @@ export type DataChoiceName = 'demo' | 'data';
 export interface ModelFigures {
   original: { macs: number; params: number; bytes: number };
   pruned: { macs: number; params: number; bytes: number };
+}
+
+/** "demo:test", or the label of the user's images: how the Data panel's images are named in a run and a report. */
+function dataName(p: PreparedData): string {
+  return p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
 }
 
 /** Why there is no comparison: the Data panel has no images prepared for the run's original model. */
@@ -332,10 +348,9 @@ export class FinetuneState {
     const p = this.dataImages;
     if (!p) throw new Error('the Data panel has no images prepared for this model: choose them there first');
     const set = p.set;
-    const name = p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
     return {
       kind: 'images',
-      name,
+      name: dataName(p),
       // Copies: the worker takes the buffers.
       images: set.images.slice(),
       ...(this.useLabels && p.kind === 'labeled' && set.labels ? { labels: set.labels.slice() } : {}),
@@ -470,10 +485,13 @@ export class FinetuneState {
     };
     this.worker.postMessage(msg, transferOf(msg));
     this.info = null;
-    this.pendingData = dataText(msg.meta?.data ?? dataChoiceOf(msg.data));
+    this.trainedOn = msg.meta?.data ?? dataChoiceOf(msg.data);
+    this.pendingData = dataText(this.trainedOn);
   }
 
   private pendingData = '';
+  /** The images the run on screen trains on. */
+  private trainedOn: FinetuneDataChoice | null = null;
 
   private post(msg: ToFinetune): void {
     this.worker?.postMessage(msg, transferOf(msg));
@@ -593,8 +611,10 @@ export class FinetuneState {
         return out;
       });
       if (id !== this.compareSeq) return;
-      const data = p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
-      this.compare = { kind: 'done', original: scores.original, pruned: scores.pruned, finetuned: scores.finetuned, n: set.n, data, backend: tf.getBackend() ?? 'none', labeled };
+      const data = dataName(p);
+      const t = this.trainedOn;
+      const trainingImages = t?.kind === 'images' && t.name === data && t.count === set.n;
+      this.compare = { kind: 'done', original: scores.original, pruned: scores.pruned, finetuned: scores.finetuned, n: set.n, data, backend: tf.getBackend() ?? 'none', labeled, trainingImages };
       if (this.quantize !== 'none') void this.checkQuantized();
     } catch (e) {
       if (id === this.compareSeq) this.compare = { kind: 'error', message: `Could not compare the models: ${errLine(e)}.` };
@@ -670,7 +690,7 @@ export class FinetuneState {
       stopReason: this.stopReason,
       config: { ...FINETUNE_DEFAULTS, epochs: info?.epochs ?? this.epochs },
       history: this.history,
-      ...(c ? { evaluation: { data: c.data, images: c.n, backend: c.backend, original: c.original, pruned: c.pruned, finetuned: c.finetuned } } : {}),
+      ...(c ? { evaluation: { data: c.data, images: c.n, backend: c.backend, ...(c.trainingImages ? { trainingImages: true } : {}), original: c.original, pruned: c.pruned, finetuned: c.finetuned } } : {}),
       weights: this.quantize === 'none' ? 'float32' : this.quantize,
       ...(q ? { quantized: { weights: q.quantize, score: q.score, bytes: q.bytes, float32Bytes: q.float32Bytes } } : {}),
     };
