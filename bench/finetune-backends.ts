@@ -130,7 +130,7 @@ if (withNode) {
 const buildSeconds = await buildApp(log);
 const plans: FinetuneBenchPlan[] = [];
 for (const backend of backends) {
-  // tfjs-webgpu's dataSync goes through an OffscreenCanvas 'webgpu' context; the Distiller calls dataSync.
+  // tfjs-webgpu's dataSync goes through an OffscreenCanvas 'webgpu' context (the Distiller once called it; it reads with data() now).
   if (backend === 'webgpu' || backend === 'webgl') plans.push({ model: '-', backend, images: 0, batchSize: 0, syncReadProbe: true });
   for (const model of models) plans.push({ model, backend, images: backend === 'webgpu' || backend === 'cpu' ? small : backend === 'webgl' ? glImages : images, batchSize });
 }

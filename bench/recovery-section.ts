@@ -15,6 +15,8 @@ const at = (c: RecoveryCell, epoch: number) => c.top1ByEpoch?.find((t) => t.epoc
 export function recoverySection(r: RecoveryResult | undefined): string {
   if (!r) return '## 7. Recovery: fine-tuning by distillation\n\n_Not run (`npx tsx bench/recovery.ts`)._';
   const checkpoints = [0, 1, 3, 5].filter((e) => e <= r.plan.epochs);
+  // splitHeldOut's rule: 10%, at least 32, at most 1000.
+  const heldOut = Math.min(1000, Math.max(32, Math.round(r.plan.limit * 0.1)));
   const main = r.cells.filter((c) => c.seed === 1 && !c.labels);
   const rows = main.map((c) => {
     const original = r.originals[c.model];
@@ -47,7 +49,7 @@ export function recoverySection(r: RecoveryResult | undefined): string {
   const lines = [
     '## 7. Recovery: fine-tuning by distillation',
     '',
-    `How it was measured: \`${r.command}\` (${(r.seconds / 60).toFixed(0)} min, ${r.plan.jobs} at a time; load average ${r.load.start[0].toFixed(1)} at the start, ${r.load.end[0].toFixed(1)} at the end${r.load.start[0] > 1 ? ': other jobs shared the 2 cores, so the seconds per epoch are slower than on an idle machine' : ''}). Each cell is one \`npm run -s amc -- finetune <pruned> --teacher <original> --data demo:train --limit ${r.plan.limit} --epochs ${r.plan.epochs} --distill-only --eval demo:test\` run on WASM in Node: the student learns the original's softened outputs (T = 4), no labels, Adam with warm-up and cosine decay over the ${r.plan.epochs} epochs, the demo's shift and flip augmentation. **An epoch here is one pass over ${r.plan.limit} demo:train images** (${Math.round(r.plan.limit * 0.9)} trained on, ${Math.round(r.plan.limit * 0.1)} held out), a third of the 9,000-image split, to fit this 2-core machine; the demo models themselves trained 4-8 full epochs. Columns 0/1/3/5 are demo:test top-1 (%, 2,000 images) of the same run after that many epochs (0: the pruned model as the search scored it, refit included). ${r.plan.heldOut}.`,
+    `How it was measured: \`${r.command}\` (${(r.seconds / 60).toFixed(0)} min, ${r.plan.jobs} at a time; load average ${r.load.start[0].toFixed(1)} at the start, ${r.load.end[0].toFixed(1)} at the end${r.load.start[0] > 1 ? ': other jobs shared the 2 cores, so the seconds per epoch are slower than on an idle machine' : ''}). Each cell is one \`npm run -s amc -- finetune <pruned> --teacher <original> --data demo:train --limit ${r.plan.limit} --epochs ${r.plan.epochs} --distill-only --eval demo:test\` run on WASM in Node: the student learns the original's softened outputs (T = 4), no labels, Adam with warm-up and cosine decay over the ${r.plan.epochs} epochs, the demo's shift and flip augmentation. **An epoch here is one pass over ${r.plan.limit} demo:train images** (${r.plan.limit - heldOut} trained on, ${heldOut} held out), a third of the 9,000-image split, to fit this 2-core machine; the demo models themselves trained 4-8 full epochs. Columns 0/1/3/5 are demo:test top-1 (%, 2,000 images) of the same run after that many epochs (0: the pruned model as the search scored it, refit included). ${r.plan.heldOut}.`,
     '',
     table(['model', 'start', 'MACs %', 'original', ...checkpoints.map((e) => `after ${e}`), `Δ after ${r.plan.epochs} vs original`, 's / epoch'], 'llrr' + checkpoints.map(() => 'r').join('') + 'rr', rows),
     '',
@@ -59,7 +61,7 @@ export function recoverySection(r: RecoveryResult | undefined): string {
   }
   if (gaps.length) lines.push('', `The aim was every 50%-MACs model within 1 point of its original after at most 5 epochs: ${gaps.filter((g) => g <= 0.01).length} of ${gaps.length} cells reach it (gaps ${gaps.map((g) => (g * 100).toFixed(1)).join(', ')} points).`);
   if (r.backends) {
-    const rows = r.backends.rows.map((b) => [b.model, `${b.where} ${b.used.toUpperCase()}`, String(b.images), b.secondsPer1000 !== undefined ? b.secondsPer1000.toFixed(1) : '-', b.load.toFixed(1), b.error ? `failed: ${b.error.slice(0, 120)}` : (b.note ?? '')]);
+    const rows = r.backends.rows.map((b) => [b.model, `${b.where} ${(b.used ?? b.requested ?? '?').toUpperCase()}`, String(b.images), b.secondsPer1000 !== undefined ? b.secondsPer1000.toFixed(1) : '-', b.load.toFixed(1), b.error ? `failed: ${b.error.slice(0, 120)}` : (b.note ?? '')]);
     lines.push('', `Time per 1000 training images by backend (\`${r.backends.command}\`, ${r.backends.date.slice(0, 16).replace('T', ' ')} UTC; the same Distiller, uniformly pruned models, batch 32, the epoch after a warm-up epoch, steps only; the load average shows what shared the 2 cores; no GPU here, so WebGL and WebGPU are SwiftShader):`, '', table(['model', 'backend', 'images', 's / 1000 images', 'load', 'note'], 'llrrrl', rows));
   }
   if (flips.length) lines.push('', `AMC minus uniform (points), before → after fine-tuning: ${flips.map((f) => `${f.m} ${(f.before! * 100).toFixed(1)} → ${(f.after! * 100).toFixed(1)}`).join('; ')}.`);

@@ -45,7 +45,9 @@ export interface RecoveryCell {
 export interface BackendTiming {
   model: string;
   where: string;
-  used: string;
+  /** Null when the run failed before a backend was up. */
+  used: string | null;
+  requested?: string;
   images: number;
   secondsPer1000?: number;
   load: number;
@@ -68,7 +70,7 @@ export interface RecoveryResult {
 function backendTimings(): RecoveryResult['backends'] {
   const b = readJson<{ started: string; rows: BackendTiming[] }>('bench/finetune-backends.json');
   if (!b) return undefined;
-  const rows = b.rows.filter((r) => r.images > 0).map(({ model, where, used, images, secondsPer1000, load, error, note }) => ({ model, where, used, images, secondsPer1000, load, error, note }));
+  const rows = b.rows.filter((r) => r.images > 0).map(({ model, where, used, requested, images, secondsPer1000, load, error, note }) => ({ model, where, used, requested, images, secondsPer1000, load, error, note }));
   return { command: 'npx tsx bench/finetune-backends.ts --gl 128', date: b.started, rows };
 }
 
@@ -78,6 +80,7 @@ interface FinetuneReport {
   config: { epochs: number; seed: number };
   data: string;
   history: { epoch: number; ms?: number; steps?: number }[];
+  trainImages?: number;
   evaluation?: { top1ByEpoch: { epoch: number; top1: number }[] };
 }
 
@@ -145,7 +148,7 @@ function summarize(cell: RecoveryCell, r: FinetuneReport): void {
   cell.bestEpoch = r.bestEpoch;
   cell.exportedTop1 = r.evaluation?.top1ByEpoch.find((t) => t.epoch === r.bestEpoch)?.top1;
   cell.secondsPerEpoch = epochs.reduce((s, h) => s + h.ms!, 0) / 1000 / Math.max(1, epochs.length);
-  cell.imagesPerEpoch = images ? Math.round(Number(images) * 0.9) : undefined;
+  cell.imagesPerEpoch = r.trainImages ?? (images ? Number(images) - Math.min(1000, Math.max(32, Math.round(Number(images) * 0.1))) : undefined);
   cell.backend = r.backend;
 }
 
@@ -206,7 +209,7 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
   return {
     date: new Date().toISOString(),
     command: `npx tsx bench/recovery.ts --jobs ${opts.jobs} --limit ${opts.limit} --epochs ${opts.epochs}`,
-    plan: { limit: opts.limit, epochs: opts.epochs, jobs: opts.jobs, heldOut: '10% of the images (at least 32, at most 1000) held out for the best-epoch pick' },
+    plan: { limit: opts.limit, epochs: opts.epochs, jobs: opts.jobs, heldOut: 'The held-out images (10%, at least 32, at most 1000, never more than half) pick the exported epoch; the columns show every epoch' },
     originals,
     cells,
     seconds: (performance.now() - t0) / 1000,

@@ -52,6 +52,10 @@ describe('amc finetune', () => {
     expect(over.code).toBe(2);
     expect(over.stderr[0]).toMatch(/is the folder of .*original.*model\.json: writing there would replace that model/);
     expect(JSON.parse(readFileSync(join(dir, 'original', 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['weights.bin']);
+    // The model given as its folder, and --out naming that folder: still refused.
+    const asFolder = amc('finetune', join(dir, 'pruned'), '--teacher', join(dir, 'original', 'model.json'), '--data', join(dir, 'images'), '--out', join(dir, 'pruned'));
+    expect(asFolder.code).toBe(2);
+    expect(asFolder.stderr[0]).toMatch(/writing there would replace that model/);
     const noTeacher = amc('finetune', join(dir, 'pruned', 'model.json'), '--out', join(dir, 'x'));
     expect(noTeacher.code).toBe(2);
     expect(noTeacher.stderr[0]).toMatch(/--teacher/);

@@ -3,7 +3,7 @@
  * Writes the best epoch's model (optionally float16/uint8) and report.json with the epoch log;
  * progress goes to stderr.
  */
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { labelsOf } from '../core/data/folders';
 import { defaultScaling, inputSpecOf, metadataImageSize, type ImageSet } from '../core/data/images';
@@ -36,12 +36,15 @@ function numberFlag(args: ParsedArgs, name: string, lo: number, hi: number): num
   return n;
 }
 
-/** The folder a model.json lives in, resolved through links, so --out can be compared with it. */
-function folderOf(path: string): string {
+/** The folder a model lives in (the path itself when it names a folder, as filesFromPath reads it), through links. */
+function modelFolder(path: string): string {
+  const p = resolve(path);
+  let dir = dirname(p);
   try {
-    return realpathSync(dirname(resolve(path)));
+    if (statSync(p).isDirectory()) dir = p;
+    return realpathSync(dir);
   } catch {
-    return dirname(resolve(path));
+    return dir;
   }
 }
 
@@ -77,8 +80,10 @@ async function trainingData(args: ParsedArgs, teacherPath: string, teacher: Load
   const { set } = await loadImageDir(source.dir, spec, { modelLabels: labelsOf(teacher.sidecars['metadata.json']), numOutputs: classes });
   const s: ImageSet = set;
   if (limit !== undefined && limit < s.n) {
-    s.images = s.images.subarray(0, limit * s.height * s.width * s.channels);
-    s.labels = s.labels?.subarray(0, limit);
+    // Images come sorted by folder (class): an even spread keeps every class's share, the first N would not.
+    const keep = Array.from({ length: limit }, (_, i) => Math.floor((i * s.n) / limit));
+    s.images = gatherImages(s.images, keep, s);
+    s.labels = s.labels ? Int32Array.from(keep, (i) => s.labels![i]) : undefined;
     s.n = limit;
   }
   if (s.n < 2) throw new ModelError(source.dir, `holds ${s.n} usable image${s.n === 1 ? '' : 's'}.`, 'Give a folder with more images of the kind the model sees (tens at least, hundreds are better).');
@@ -109,7 +114,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   const out = args.flags.get('out');
   if (typeof out !== 'string') throw new UsageError('finetune needs --out DIR.');
   for (const p of [path, teacherPath]) {
-    if (existsSync(out) && folderOf(join(out, MODEL_FILE)) === folderOf(p)) {
+    if (existsSync(out) && modelFolder(out) === modelFolder(p)) {
       throw new UsageError(`--out '${out}' is the folder of ${p}: writing there would replace that model. Give a new folder.`);
     }
   }
@@ -137,6 +142,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   if (outShape.length !== 2 || typeof classes !== 'number') throw new ModelError(teacherPath, `has output shape [${outShape.join(', ')}]; fine-tuning needs a classifier.`, 'Fine-tune an image classifier.');
   const { data, label, demo } = await trainingData(args, teacherPath, teacher, classes, inputShape);
   if (evalSplit && !demo) throw new UsageError('--eval demo:SPLIT needs demo training data (--data demo:train).');
+  if (evalSplit && label.startsWith(`demo:${evalSplit} `)) throw new UsageError(`--eval demo:${evalSplit} is the split it trains on: its top-1 would flatter the model. Evaluate on another split (demo:test, demo:val).`);
   const augment = demo ? DEMO_AUGMENT : FINETUNE_DEFAULTS.augment;
   const test = evalSplit ? generateDataset(evalSplit) : undefined;
   const testAccuracy = async (m: LoadedModel): Promise<number | undefined> => {
@@ -208,6 +214,8 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     bestEpoch: recovery.bestEpoch,
     history: recovery.history,
     ...(evalSplit ? { evaluation: { data: `demo:${evalSplit}`, top1ByEpoch: tests, note: 'top-1 of the model after each epoch (not only the best)' } } : {}),
+    trainImages: recovery.trainImages,
+    heldOutImages: recovery.heldOutImages,
     seconds: (performance.now() - t0) / 1000,
     ...(quantized ? { quantized } : {}),
   };

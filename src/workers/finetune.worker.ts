@@ -24,7 +24,7 @@ const host = new FinetuneHost({
   store: idbFinetuneStore,
   initBackend: async (preferred) => {
     // Unless the page asks for one: a real WebGPU adapter first, else WASM, the fastest measured
-    // without a GPU (trainingBackendOrder in core/finetune/kernels.ts, the order initBackend tries).
+    // without a GPU (core/finetune/kernels.ts measured it; it is the order initBackend tries).
     // A GPU backend that fails hands the run to WASM (finetune-host.ts).
     const info = await initBackend(preferred, wasmPaths);
     // WASM lacks Conv2DBackpropFilter and the depthwise backprops (Distiller.create installs them too).

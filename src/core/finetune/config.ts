@@ -29,7 +29,7 @@ export interface FinetuneConfig {
   /** With labels: loss = w * distillation + (1 - w) * cross-entropy. Without labels the loss is distillation alone. */
   distillWeight: number;
   augment: AugmentConfig;
-  /** Fraction of the images held out (never trained on) to pick the best epoch and stop early. */
+  /** Fraction of the images held out (never trained on) to pick the best epoch and stop early; within [heldOutMin, heldOutMax] and never more than half. */
   heldOutFraction: number;
   /** Bounds on the held-out slice: fewer than `heldOutMin` cannot rank epochs; more than `heldOutMax` only costs time. */
   heldOutMin: number;
@@ -75,6 +75,10 @@ export function finetuneConfig(overrides: FinetuneOverrides = {}): FinetuneConfi
   if (!(c.augment.shift >= 0 && c.augment.shift <= 0.5)) bad(`augmentation shift must be in [0, 0.5], got ${c.augment.shift}`);
   if (!(c.heldOutFraction > 0 && c.heldOutFraction < 0.5)) bad(`held-out fraction must be in (0, 0.5), got ${c.heldOutFraction}`);
   if (!(Number.isInteger(c.seed) && c.seed >= 0)) bad(`seed must be a whole number, got ${c.seed}`);
+  if (!(Number.isInteger(c.patience) && c.patience >= 1)) bad(`patience must be a whole number of epochs, 1 or more, got ${c.patience}`);
+  if (!(Number.isInteger(c.heldOutMin) && c.heldOutMin >= 1 && Number.isInteger(c.heldOutMax) && c.heldOutMax >= c.heldOutMin)) bad(`held-out bounds must be whole numbers with 1 <= min <= max, got ${c.heldOutMin}..${c.heldOutMax}`);
+  if (!(c.warmupFraction >= 0 && c.warmupFraction < 1)) bad(`warm-up fraction must be in [0, 1), got ${c.warmupFraction}`);
+  if (!(c.finalLrFraction >= 0 && c.finalLrFraction <= 1)) bad(`final learning-rate fraction must be in [0, 1], got ${c.finalLrFraction}`);
   return c;
 }
 

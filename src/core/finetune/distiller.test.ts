@@ -120,12 +120,18 @@ describe('Distiller', () => {
     loaded.dispose();
   });
 
-  it('uses the labels when it has them (held-out accuracy reported)', async () => {
+  it('uses the labels when it has them: held-out accuracy reported, and cross-entropy joins the loss', async () => {
     const { teacher, student } = await teacherAndStudent(mobilenetV1Like);
-    const d = await Distiller.create(student, teacher, data(64, true), { ...small, epochs: 1 });
-    await d.runEpoch();
-    expect(d.history[1].heldOutAccuracy).toBeGreaterThanOrEqual(0);
-    d.dispose();
+    const losses: number[] = [];
+    for (const labeled of [true, false]) {
+      const d = await Distiller.create(student, teacher, data(64, labeled), { ...small, epochs: 1 });
+      await d.runEpoch();
+      expect(d.history[1].heldOutAccuracy === undefined).toBe(!labeled);
+      losses.push(d.history[1].trainLoss!);
+      d.dispose();
+    }
+    // Same images, order and seed: only the cross-entropy term (weight 0.3, labels random here, so large) tells the runs apart.
+    expect(losses[0]).toBeGreaterThan(losses[1] + 0.1);
   });
 
   it('resumed from a snapshot, continues exactly as the run that never stopped', async () => {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { BACKEND_NAMES } from '../measure/backends';
-import { MISSING_TRAINING_KERNELS, TRAINING_KERNELS, WRONG_TRAINING_KERNELS, trainingBackendOrder } from './kernels';
+import { MISSING_TRAINING_KERNELS, TRAINING_KERNELS, WRONG_TRAINING_KERNELS } from './kernels';
 
 beforeAll(() => {
   // Every kernel of every backend registers on import; a backend need not initialize to be asked.
@@ -43,9 +43,4 @@ test("WASM's own MaxPoolGrad is still wrong (why installWasmGradients replaces i
   const err = Math.max(...cpu.map((v, i) => Math.abs(v - wasm[i])));
   expect(WRONG_TRAINING_KERNELS.wasm).toContain('MaxPoolGrad');
   expect(err).toBeGreaterThan(0.1);
-});
-
-test('trainingBackendOrder: WebGPU first only on a real adapter, never on a fallback; WASM before WebGL before CPU', () => {
-  expect(trainingBackendOrder(false)).toEqual(['webgpu', 'wasm', 'webgl', 'cpu']);
-  expect(trainingBackendOrder(true)).toEqual(['wasm', 'webgl', 'cpu']);
 });

@@ -76,9 +76,9 @@ export const WRONG_TRAINING_KERNELS: Record<BackendName, string[]> = {
   cpu: [],
 };
 
-/**
- * Backends a fine-tune should try, fastest that works first. `adapterIsFallback`: the WebGPU
- * adapter is a fallback (SwiftShader and the like), or there is none.
+/*
+ * The order a fine-tune tries backends in, fastest that works first, is initBackend's own
+ * (core/measure/backends.ts), which the fine-tune worker uses:
  *
  * - A real WebGPU adapter first: every training kernel is there and right, and a GPU is what
  *   training wants; not timed here (no GPU). The Distiller reads weights asynchronously (see
@@ -89,6 +89,3 @@ export const WRONG_TRAINING_KERNELS: Record<BackendName, string[]> = {
  * - CPU last: pure JavaScript, 15-25x slower than WASM.
  * - WebGPU on a fallback adapter is not tried: slower than even the CPU backend.
  */
-export function trainingBackendOrder(adapterIsFallback: boolean): BackendName[] {
-  return adapterIsFallback ? ['wasm', 'webgl', 'cpu'] : ['webgpu', 'wasm', 'webgl', 'cpu'];
-}

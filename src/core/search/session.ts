@@ -66,8 +66,8 @@ export interface SessionSnapshot {
 }
 
 /**
- * A fine-tune of the best policy's pruned model, where a search ends (bestModel). None exists yet:
- * the distillation fine-tune (core/finetune) plugs in here, in the worker and the CLI alike.
+ * A fine-tune of the best policy's pruned model, where a search ends (bestModel): `amc search
+ * --finetune` passes the distillation fine-tune (core/finetune/after-search.ts) here.
  */
 export type FinetuneBest = (candidate: PrunedCandidate, best: EpisodeRecord, session: SearchSession) => Promise<PrunedCandidate>;
 
