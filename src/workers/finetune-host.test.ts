@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFiles, exportModel, mobilenetV1Like, randomImages } from '../testing/fixtures';
 import { exportFiles } from '../core/export/files';
+import { finetuneConfig } from '../core/finetune/config';
 import { installWasmGradients } from '../core/finetune/wasm-gradients';
 import type { FinetuneSnapshot } from '../core/finetune/distiller';
 import { analyzeModel } from '../core/model/analyze';
@@ -141,6 +142,8 @@ describe('fine-tune worker host', () => {
     expect(ready.heldOutImages).toBe(18);
     expect(ready.trainImages).toBe(54);
     expect(ready.stepsPerEpoch).toBe(7);
+    // What it trains with: the page's overrides over the defaults.
+    expect(ready.config).toEqual(finetuneConfig(CONFIG));
     expect(ready.history.map((h) => h.epoch)).toEqual([0]);
     const steps = of(messages, 'step');
     expect(steps.length).toBe(14);
@@ -203,11 +206,13 @@ describe('fine-tune worker host', () => {
     expect(saved.snapshot.epochsDone).toBe(1);
 
     const b = makeHost(new MemoryStore());
-    await b.host.handle(start({ resume: saved.snapshot, meta: saved.meta }));
+    await b.host.handle(start({ resume: saved.snapshot, meta: saved.meta, config: { ...CONFIG, learningRate: 0.5 } }));
     await b.until(done);
     const ready = b.messages[0] as Extract<FromFinetune, { type: 'ready' }>;
     expect(ready.history.map((h) => h.epoch)).toEqual([0, 1]);
     expect(ready.epochBackends).toEqual({ 1: 'wasm' });
+    // A resumed run trains with its saved config, whatever the page sends.
+    expect(ready.config).toEqual(saved.snapshot.config);
     const epochs = of(b.messages, 'epoch');
     expect(epochs.map((e) => e.log.epoch)).toEqual([2]);
     expect(epochs[0].log.heldOutLoss).toBeCloseTo(straight[1].log.heldOutLoss, 5);

@@ -168,6 +168,7 @@ export class FinetuneHost {
         backend,
         stepsPerEpoch: distiller.stepsPerEpoch,
         epochs: distiller.config.epochs,
+        config: structuredClone(distiller.config),
         trainImages: distiller.train.length,
         heldOutImages: distiller.heldOut.length,
         labeled: distiller.labeled,

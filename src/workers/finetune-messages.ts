@@ -87,7 +87,7 @@ export type ToFinetune =
       resume: FinetuneSnapshot | null;
       /** The summary to keep up to date after every epoch; null: nothing is saved. */
       meta: FinetuneMeta | null;
-      /** The backend to try first (absent: WASM; see finetune.worker.ts). */
+      /** The backend to try first (absent: the worker's initBackend order, a real WebGPU adapter first, else WASM; see finetune.worker.ts). */
       backend?: BackendName;
       /** Train right away (false: load, restore and wait for 'resume'). */
       run: boolean;
@@ -104,6 +104,9 @@ export type FromFinetune =
       backend: BackendInfo;
       stepsPerEpoch: number;
       epochs: number;
+      /** What the run trains with (defaults, the demo's augmentation, a resumed run's saved config). */
+      config: FinetuneConfig;
+      /** Images trained on and held out (carved from the training images). */
       trainImages: number;
       heldOutImages: number;
       labeled: boolean;

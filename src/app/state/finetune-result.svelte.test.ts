@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFiles, exportModel, mobilenetV1Like, randomImages } from '../../testing/fixtures';
+import { DEMO_AUGMENT, FINETUNE_DEFAULTS } from '../../core/finetune/config';
 import { analyzeModel } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
@@ -61,10 +62,14 @@ async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'dem
   state.source = source;
   await state.start();
   const w = workers[0];
+  w.send({ type: 'ready', backend: { name: 'wasm', reason: 'test' }, stepsPerEpoch: 2, epochs: 1, config: RAN, trainImages: 60, heldOutImages: 12, labeled: true, history: [], bestEpoch: 0, elapsedMs: 0, epochBackends: {} });
   w.send({ type: 'result', model: toModelPayload(pruned).payload, bestEpoch: 1, stopReason: 'finished' });
   w.send({ type: 'status', status: 'done', stopReason: 'finished', epochsDone: 1, elapsedMs: 10 });
   return state;
 }
+
+/** The config the worker says it trains with (not the page's defaults: the demo's augmentation, say). */
+const RAN = { ...FINETUNE_DEFAULTS, epochs: 1, augment: { ...DEMO_AUGMENT } };
 
 async function settled(state: FinetuneState) {
   for (let i = 0; i < 200 && (state.compare.kind === 'running' || state.compare.kind === 'idle'); i++) await new Promise((r) => setTimeout(r, 10));
@@ -80,6 +85,14 @@ describe('fine-tune comparison', () => {
     expect(c.n).toBe(20);
     expect(c.original.top1).toBeGreaterThanOrEqual(0);
     expect(c.trainingImages).toBe(false);
+  });
+
+  it("report.json's config and image counts are what the worker said it ran", async () => {
+    const state = await finishedRun(original);
+    await settled(state);
+    const report = state.report() as unknown as { finetune: { config: unknown; images: unknown } };
+    expect(report.finetune.config).toEqual(RAN);
+    expect(report.finetune.images).toEqual({ train: 60, heldOut: 12 });
   });
 
   it('says when the comparison runs on the images the run trained on, and report.json says so too', async () => {

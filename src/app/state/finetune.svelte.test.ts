@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFiles, exportModel, mobilenetV1Like } from '../../testing/fixtures';
+import { FINETUNE_DEFAULTS } from '../../core/finetune/config';
 import { analyzeModel } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
@@ -69,7 +70,7 @@ describe('FinetuneState', () => {
     expect(start.data.kind === 'demo' && start.data.labeled).toBe(false);
     expect(start.config.epochs).toBe(2);
 
-    w.send({ type: 'ready', backend: { name: 'wasm', reason: 'test' }, stepsPerEpoch: 4, epochs: 2, trainImages: 224, heldOutImages: 32, labeled: false, history: [log(0)], bestEpoch: 0, elapsedMs: 0, epochBackends: {} });
+    w.send({ type: 'ready', backend: { name: 'wasm', reason: 'test' }, stepsPerEpoch: 4, epochs: 2, config: { ...FINETUNE_DEFAULTS, epochs: 2 }, trainImages: 224, heldOutImages: 32, labeled: false, history: [log(0)], bestEpoch: 0, elapsedMs: 0, epochBackends: {} });
     expect(state.phase).toBe('running');
     expect(state.info?.data).toContain('demo:train (256 images, distillation only)');
     w.send({ type: 'step', epoch: 1, done: 2, total: 4, loss: 0.5, epochMs: 1000 });

@@ -16,9 +16,8 @@ import { instantiate } from '../../core/model/tfjs-model';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
-import type { EpochLog, FinetuneSnapshot, StopReason } from '../../core/finetune/distiller';
-import { FINETUNE_DEFAULTS } from '../../core/finetune/config';
-import { isBackendName, type BackendInfo, type BackendName } from '../../core/measure/backends';
+import type { EpochLog, StopReason } from '../../core/finetune/distiller';
+import { isBackendName, type BackendName } from '../../core/measure/backends';
 import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
@@ -49,15 +48,11 @@ export interface FinetuneSubject {
 
 export type FinetunePhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'done' | 'error';
 
-export interface RunInfo {
-  backend: BackendInfo;
-  stepsPerEpoch: number;
-  epochs: number;
-  trainImages: number;
-  heldOutImages: number;
-  labeled: boolean;
+/** The run as the worker set it up (its `ready` message), and its training images in words. */
+export type RunInfo = Pick<Extract<FromFinetune, { type: 'ready' }>, 'backend' | 'stepsPerEpoch' | 'epochs' | 'config' | 'trainImages' | 'heldOutImages' | 'labeled'> & {
+  /** "demo:train (256 images, labels + distillation)" */
   data: string;
-}
+};
 
 /** Accuracy (labels) or top-1 agreement with the original (no labels) of one model on the evaluation images. */
 export interface CompareScore {
@@ -516,6 +511,7 @@ export class FinetuneState {
           backend: m.backend,
           stepsPerEpoch: m.stepsPerEpoch,
           epochs: m.epochs,
+          config: m.config,
           trainImages: m.trainImages,
           heldOutImages: m.heldOutImages,
           labeled: m.labeled,
@@ -688,7 +684,8 @@ export class FinetuneState {
       epochsDone: this.history.length - 1,
       bestEpoch: this.resultEpoch,
       stopReason: this.stopReason,
-      config: { ...FINETUNE_DEFAULTS, epochs: info?.epochs ?? this.epochs },
+      // What ran, as the worker set it up (absent when the worker never said: nothing is guessed).
+      ...(info ? { config: info.config, images: { train: info.trainImages, heldOut: info.heldOutImages } } : {}),
       history: this.history,
       ...(c ? { evaluation: { data: c.data, images: c.n, backend: c.backend, ...(c.trainingImages ? { trainingImages: true } : {}), original: c.original, pruned: c.pruned, finetuned: c.finetuned } } : {}),
       weights: this.quantize === 'none' ? 'float32' : this.quantize,
