@@ -16,7 +16,7 @@ export interface AugmentConfig {
 export interface FinetuneConfig {
   /** Planned epochs: the length of the learning-rate schedule. Early stopping may end sooner. */
   epochs: number;
-  /** Images per step (the demo models were trained with 32). */
+  /** Images per step (the demo models were trained with 32); when not given, `batchSizeFor` the model's input size. */
   batchSize: number;
   /** Peak Adam learning rate. Half the demo models' training peak: the student starts close to a good solution. */
   learningRate: number;
@@ -80,6 +80,17 @@ export function finetuneConfig(overrides: FinetuneOverrides = {}): FinetuneConfi
   if (!(c.warmupFraction >= 0 && c.warmupFraction < 1)) bad(`warm-up fraction must be in [0, 1), got ${c.warmupFraction}`);
   if (!(c.finalLrFraction >= 0 && c.finalLrFraction <= 1)) bad(`final learning-rate fraction must be in [0, 1], got ${c.finalLrFraction}`);
   return c;
+}
+
+/**
+ * Images per step for a model that takes `height` x `width` inputs when none is asked for: 32 up to
+ * 64x64 inputs, fewer as the images grow, never under 8 (BatchNorm's batch statistics get noisy).
+ * Why: activations kept for the backward pass grow with batch x pixels; at 224x224 a batch of 32 of
+ * a Teachable Machine MobileNetV2 took the WASM heap past 4 GB and aborted, and a phone has less.
+ */
+export function batchSizeFor(height: number, width: number): number {
+  const pixels = height * width;
+  return Math.max(8, Math.min(FINETUNE_DEFAULTS.batchSize, Math.floor((FINETUNE_DEFAULTS.batchSize * 64 * 64) / pixels)));
 }
 
 /** Learning rate at `step` (0-based) of `total`: linear warm-up, then cosine decay to `finalLrFraction` of the peak. */

@@ -9,7 +9,7 @@ import { uniformPolicy } from '../prune/policy';
 import { pruneModel } from '../prune/prune';
 import { Rng } from '../random';
 import { augmentBatch, epochOrder, splitHeldOut } from './batches';
-import { finetuneConfig, learningRateAt } from './config';
+import { batchSizeFor, finetuneConfig, learningRateAt } from './config';
 import { distillLoss, outputKindOf } from './distill';
 import { Distiller, type FinetuneData } from './distiller';
 
@@ -67,6 +67,10 @@ describe('schedule and batches', () => {
     expect(learningRateAt(c, 0, 100)).toBeCloseTo(1e-4, 9);
     expect(learningRateAt(c, 9, 100)).toBeCloseTo(1e-3 * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * 9) / 100))), 9);
     expect(learningRateAt(c, 100, 100)).toBeCloseTo(2e-5, 9);
+  });
+
+  it('picks fewer images a step for large inputs, never under 8', () => {
+    expect([batchSizeFor(32, 32), batchSizeFor(96, 96), batchSizeFor(224, 224)]).toEqual([32, 14, 8]);
   });
 
   it('holds out a disjoint slice, and an epoch order depends on the seed and epoch only', () => {

@@ -18,7 +18,7 @@ import { instantiate } from '../model/tfjs-model';
 import { decodeWeight, encodeWeights, type ManifestWeight } from '../model/weights';
 import { Rng } from '../random';
 import { augmentBatch, epochOrder, gatherImages, splitHeldOut, type ImageLayout } from './batches';
-import { finetuneConfig, learningRateAt, type FinetuneConfig } from './config';
+import { batchSizeFor, finetuneConfig, learningRateAt, type FinetuneConfig } from './config';
 import { asLogits, distillLoss, distillTerms, outputKindOf, type OutputKind } from './distill';
 import { installWasmGradients } from './wasm-gradients';
 
@@ -126,7 +126,7 @@ export class Distiller {
    * (whose config wins over `overrides`, so a resumed run is the run that was started).
    */
   static async create(student: LoadedModel, teacher: LoadedModel, data: FinetuneData, overrides: Partial<FinetuneConfig> = {}, snapshot?: FinetuneSnapshot): Promise<Distiller> {
-    const config = snapshot ? snapshot.config : finetuneConfig(overrides);
+    let config = snapshot ? snapshot.config : finetuneConfig(overrides);
     if (tf.getBackend() === 'wasm') installWasmGradients();
     const { layout } = data;
     const n = data.images.length / (layout.height * layout.width * layout.channels);
@@ -144,6 +144,8 @@ export class Distiller {
         throw new FinetuneError(`fine-tuning needs a classifier: teacher output [${outT[0].shape.join(', ')}], student output [${outS[0].shape.join(', ')}].`);
       }
       if (data.labels?.some((l) => !(l >= 0 && l < classes))) throw new FinetuneError(`a label is outside 0..${classes - 1}, the model's ${classes} outputs.`);
+      const [, h, w] = studentModel.inputs[0].shape;
+      if (!snapshot && overrides.batchSize === undefined) config = { ...config, batchSize: batchSizeFor(h ?? layout.height, w ?? layout.width) };
       const split = splitHeldOut(n, config);
       const heldOutRaw = await predictAll(teacherModel, gatherImages(data.images, split.heldOut, layout), data);
       const kind = outputKindOf(heldOutRaw, classes);
@@ -212,6 +214,13 @@ export class Distiller {
       let loss: number;
       try {
         loss = (await this.student.trainOnBatch(x, target)) as number;
+      } catch (e) {
+        const why = String((e as Error).message ?? e);
+        if (/Aborted\(|out of memory|memory access out of bounds|allocation failed|Cannot enlarge memory/i.test(why)) {
+          this.stopReason = 'stopped';
+          throw new FinetuneError(`training ran out of memory at ${c.batchSize} images a step (${why.split('\n')[0].slice(0, 80)}): use a smaller batch size.`);
+        }
+        throw e;
       } finally {
         tf.dispose([x, target]);
         this.batchOneHot?.dispose();
