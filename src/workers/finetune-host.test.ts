@@ -14,6 +14,7 @@ import { FinetuneHost, finetuneData } from './finetune-host';
 import { dataChoiceOf, isResumable, transferOf, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from './finetune-messages';
 import type { FinetuneStore } from './finetune-store';
 import { fromModelPayload, modelFilesAsInput } from './search-messages';
+import { messageLog } from '../testing/messages';
 
 /**
  * Keeps what the host saves as structured clones, which is what IndexedDB keeps. `refuse`: the
@@ -99,27 +100,15 @@ function start(extra: Partial<Extract<ToFinetune, { type: 'start' }>> = {}): ToF
 
 /** A host whose messages are collected (as structured clones, like postMessage makes). */
 function makeHost(store: FinetuneStore | null = new MemoryStore(), onPost?: (m: FromFinetune, host: FinetuneHost) => void) {
-  const messages: FromFinetune[] = [];
-  let wake: (() => void) | null = null;
+  const { messages, push, until } = messageLog<FromFinetune>();
   const host: FinetuneHost = new FinetuneHost({
     post: (m) => {
-      messages.push(structuredClone(m));
+      push(m);
       onPost?.(m, host);
-      wake?.();
     },
     store,
     initBackend: async () => ({ name: 'wasm', reason: 'test' }),
   });
-  const until = async (pred: (m: FromFinetune[]) => boolean, ms = 60_000) => {
-    const t0 = Date.now();
-    while (!pred(messages)) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out; messages: ${messages.map((m) => m.type).join(' ')}`);
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
-  };
   return { host, messages, until };
 }
 
@@ -128,13 +117,24 @@ const statuses = (m: FromFinetune[]) => of(m, 'status').map((s) => s.status);
 const done = (m: FromFinetune[]) => statuses(m).includes('done');
 
 describe('fine-tune worker host', () => {
+  /** A run that is never paused or stopped: what the others must match. */
+  let straightStore: MemoryStore;
+  let straightMessages: FromFinetune[];
   let straight: Extract<FromFinetune, { type: 'epoch' }>[];
 
+  beforeAll(async () => {
+    straightStore = new MemoryStore();
+    const run = makeHost(straightStore);
+    await run.host.handle(start());
+    await run.until(done);
+    run.host.dispose();
+    straightMessages = run.messages;
+    straight = of(straightMessages, 'epoch');
+  });
+
   it('reports ready with epoch 0, every step, then every epoch after saving it, and the best model at the end', async () => {
-    const store = new MemoryStore();
-    const { host, messages, until } = makeHost(store);
-    await host.handle(start());
-    await until(done);
+    const store = straightStore;
+    const messages = straightMessages;
     const ready = messages[0] as Extract<FromFinetune, { type: 'ready' }>;
     expect(ready.type).toBe('ready');
     expect(ready.backend.name).toBe('wasm');
@@ -148,8 +148,7 @@ describe('fine-tune worker host', () => {
     const steps = of(messages, 'step');
     expect(steps.length).toBe(14);
     expect(steps.map((s) => `${s.epoch}:${s.done}/${s.total}`).slice(0, 2)).toEqual(['1:1/7', '1:2/7']);
-    const epochs = of(messages, 'epoch');
-    straight = epochs;
+    const epochs = straight;
     expect(epochs.map((e) => e.log.epoch)).toEqual([1, 2]);
     expect(epochs.every((e) => e.saved)).toBe(true);
     expect(epochs[0].log.heldOutAccuracy).toBeGreaterThanOrEqual(0);
@@ -170,7 +169,6 @@ describe('fine-tune worker host', () => {
     const model = fromModelPayload(last.model);
     expect(model.weights.map((w) => w.shape)).toEqual((await loadModel(modelFilesAsInput(student))).weights.map((w) => w.shape));
     expect(statuses(messages)[statuses(messages).length - 1]).toBe('done');
-    host.dispose();
   });
 
   it('pauses between steps and resumes into the same run', async () => {

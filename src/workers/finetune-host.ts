@@ -27,6 +27,7 @@ import type { LoadedModel } from '../core/model/types';
 import type { FinetuneStore } from './finetune-store';
 import type { FinetuneDataSpec, FinetuneMeta, FinetuneStatus, FromFinetune, ToFinetune } from './finetune-messages';
 import { modelFilesAsInput, toModelPayload } from './search-messages';
+import { backendLabel, canFallBack, errLine } from './backend-labels';
 
 export interface FinetuneHostDeps {
   post(msg: FromFinetune, transfer?: ArrayBuffer[]): void;
@@ -36,17 +37,6 @@ export interface FinetuneHostDeps {
   initBackend(preferred?: BackendName): Promise<BackendInfo>;
   /** Lets queued messages (pause, stop) in between steps. */
   yieldNow?: () => Promise<void>;
-}
-
-const LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
-
-/** Backends that can fail under training (a GPU device or context can be lost); WASM and CPU cannot fall back further. */
-function canFallBack(backend: string): boolean {
-  return backend !== 'wasm' && backend !== 'cpu';
-}
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 /** The training images and labels a spec names: the demo split generated here, or the user's bytes. */
@@ -146,7 +136,7 @@ export class FinetuneHost {
         const failed = backend;
         backend = await this.deps.initBackend('wasm');
         if (backend.name === failed.name) throw e;
-        post({ type: 'error', message: `${LABEL[failed.name] ?? failed.name} failed while the fine-tune was set up (${errLine(e)}): it runs on ${LABEL[backend.name] ?? backend.name} instead.`, fatal: false });
+        post({ type: 'error', message: `${backendLabel(failed.name)} failed while the fine-tune was set up (${errLine(e)}): it runs on ${backendLabel(backend.name)} instead.`, fatal: false });
         distiller = await Distiller.create(student, teacher, data, overrides, msg.resume ?? undefined);
       }
       const meta = msg.meta ? { ...msg.meta, backend: backend.name, epochs: distiller.config.epochs } : null;
@@ -308,7 +298,7 @@ export class FinetuneHost {
     if (r.meta) r.meta = { ...r.meta, backend: backend.name };
     this.deps.post({
       type: 'error',
-      message: `${LABEL[failed.name] ?? failed.name} failed during epoch ${r.distiller.epochsDone + 1} (${errLine(e)}): the fine-tune goes on on ${LABEL[backend.name] ?? backend.name} from the last saved epoch.`,
+      message: `${backendLabel(failed.name)} failed during epoch ${r.distiller.epochsDone + 1} (${errLine(e)}): the fine-tune goes on on ${backendLabel(backend.name)} from the last saved epoch.`,
       fatal: false,
     });
   }

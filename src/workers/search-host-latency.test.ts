@@ -14,9 +14,11 @@ import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord } from '../core/search/search';
-import { SearchHost, canFallBack, type HostDeps } from './search-host';
+import { canFallBack } from './backend-labels';
+import { SearchHost, type HostDeps } from './search-host';
 import type { FromWorker, ModelFiles, ScoringSpec, ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';
+import { messageLog } from '../testing/messages';
 
 let files: ModelFiles;
 let data: Extract<ScoringSpec, { kind: 'images' }>;
@@ -56,14 +58,10 @@ const TIMING: HostDeps['timing'] = {
  * tfjs really runs on WASM, as a GPU backend would until it fails.
  */
 function makeHost(opts: { store?: SearchStore | null; claims?: BackendName; driftEvery?: number } = {}) {
-  const messages: FromWorker[] = [];
+  const { messages, push, until } = messageLog<FromWorker>(90_000);
   const inits: (BackendName | undefined)[] = [];
-  let wake: (() => void) | null = null;
   const host = new SearchHost({
-    post: (m) => {
-      messages.push(structuredClone(m));
-      wake?.();
-    },
+    post: push,
     store: opts.store === undefined ? new MemoryStore() : opts.store,
     initBackend: async (preferred): Promise<BackendInfo> => {
       inits.push(preferred);
@@ -74,16 +72,6 @@ function makeHost(opts: { store?: SearchStore | null; claims?: BackendName; drif
     burnIn: { minMs: 20, maxMs: 20 },
     timing: TIMING,
   });
-  const until = async (pred: (m: FromWorker[]) => boolean, ms = 90_000) => {
-    const t0 = Date.now();
-    while (!pred(messages)) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out; messages: ${messages.map((m) => m.type).join(' ')}`);
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
-  };
   return { host, messages, until, inits };
 }
 

@@ -12,6 +12,7 @@ import { searchConfig, type SearchConfig } from '../core/search/config';
 import { SearchHost } from './search-host';
 import { fromPrunedPayload, type FromWorker, type ModelFiles, type ScoringSpec, type ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';
+import { messageLog } from '../testing/messages';
 
 let model: LoadedModel;
 let files: ModelFiles;
@@ -30,27 +31,13 @@ const config = (episodes: number): SearchConfig => searchConfig({ episodes, seed
 
 /** A host whose messages are collected (as structured clones, like postMessage makes). */
 function makeHost(store: SearchStore | null = new MemoryStore()) {
-  const messages: FromWorker[] = [];
-  let wake: (() => void) | null = null;
+  const { messages, push, until } = messageLog<FromWorker>();
   const host = new SearchHost({
-    post: (m) => {
-      messages.push(structuredClone(m));
-      wake?.();
-    },
+    post: push,
     store,
     initBackend: async () => ({ name: 'wasm', reason: 'test' }),
     burnIn: { minMs: 50, maxMs: 200 },
   });
-  const until = async (pred: (m: FromWorker[]) => boolean, ms = 60_000) => {
-    const t0 = Date.now();
-    while (!pred(messages)) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out; messages: ${messages.map((m) => m.type).join(' ')}`);
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
-  };
   return { host, messages, until };
 }
 

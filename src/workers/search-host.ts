@@ -49,6 +49,7 @@ import {
   type WorkerStatus,
 } from './search-messages';
 import type { SearchStore } from './search-store';
+import { backendLabel, canFallBack, errLine } from './backend-labels';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -71,21 +72,10 @@ export interface HostDeps {
 
 export const DRIFT_EVERY = SEARCH_TIMING.driftEvery;
 
-const LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
-
-/** Backends that can fail under a search (a GPU device or context can be lost); WASM and CPU cannot fall back further. */
-export function canFallBack(backend: string): boolean {
-  return backend !== 'wasm' && backend !== 'cpu';
-}
-
 /** The images and labels that score episodes, from what the page sent. */
 export function scoringData(spec: ScoringSpec): ScoringData {
   if (spec.kind === 'demo') return demoScoringData(spec.split, spec.count, { labeled: spec.labeled, calibration: spec.calibration, scaling: spec.scaling });
   return { images: spec.images, labels: spec.labels, eval: { ...spec.eval }, calibration: spec.calibration };
-}
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 /** What the host keeps beside the search session: its id, backend, saved summary and time. */
@@ -179,7 +169,7 @@ export class SearchHost {
         const failed = backend;
         backend = await this.deps.initBackend('wasm');
         if (backend.name === failed.name) throw e;
-        post({ type: 'error', message: `${LABEL[failed.name] ?? failed.name} failed while the search was set up (${errLine(e)}): it runs on ${LABEL[backend.name] ?? backend.name} instead.`, fatal: false });
+        post({ type: 'error', message: `${backendLabel(failed.name)} failed while the search was set up (${errLine(e)}): it runs on ${backendLabel(backend.name)} instead.`, fatal: false });
         session = await this.open(msg, backend);
       }
       this.session = session;
@@ -264,7 +254,7 @@ export class SearchHost {
     let lastFraction = -1;
     return {
       latencyStale: (saved) =>
-        post({ type: 'error', message: `the saved latency table was measured on ${LABEL[saved.table.backend] ?? saved.table.backend}, the search now runs on ${LABEL[backend.name] ?? backend.name}: it is measured again.`, fatal: false }),
+        post({ type: 'error', message: `the saved latency table was measured on ${backendLabel(saved.table.backend)}, the search now runs on ${backendLabel(backend.name)}: it is measured again.`, fatal: false }),
       latencyProgress: (fraction, what) => {
         const now = performance.now();
         if (fraction < 1 && now - lastPost < 150 && fraction - lastFraction < 0.05) return;
@@ -319,12 +309,12 @@ export class SearchHost {
     s.backend = backend;
     s.lastGood = null;
     if (s.meta) s.meta = { ...s.meta, backend: backend.name };
-    const to = LABEL[backend.name] ?? backend.name;
+    const to = backendLabel(backend.name);
     this.deps.post({
       type: 'backend',
       backend,
       episode: search.amc.episode,
-      message: `${LABEL[from.name] ?? from.name} failed (${reason}): the search goes on on ${to} from episode ${search.amc.episode + 1}${search.latency ? `, with a latency table measured again on ${to}` : ''}.`,
+      message: `${backendLabel(from.name)} failed (${reason}): the search goes on on ${to} from episode ${search.amc.episode + 1}${search.latency ? `, with a latency table measured again on ${to}` : ''}.`,
       ...(search.scorer.originalLatencyMs !== undefined ? { originalLatencyMs: search.scorer.originalLatencyMs } : {}),
     });
     await this.checkDrift(s);

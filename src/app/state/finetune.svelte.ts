@@ -29,6 +29,7 @@ import { nextFrame } from '../lib/browser-images';
 import type { AppState } from './app.svelte';
 import type { DataState, PreparedData } from './data.svelte';
 import type { PruneState } from './prune.svelte';
+import { errLine } from '../../workers/backend-labels';
 
 export const DEFAULT_EPOCHS = 3;
 
@@ -97,10 +98,6 @@ function dataName(p: PreparedData): string {
 
 /** Why there is no comparison: the Data panel has no images prepared for the run's original model. */
 const NO_EVAL_IMAGES = (what: string) => `Choose evaluation images for this model in the Data panel to ${what}.`;
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 export class FinetuneState {
   // ---- settings of a new run

@@ -45,6 +45,7 @@ import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
 import { PruneState } from './prune.svelte';
 import { DeviceState } from './device.svelte';
+import { errLine } from '../../workers/backend-labels';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
 
@@ -83,10 +84,6 @@ export type CompareStatus = { kind: 'idle' } | { kind: 'loading'; label: string 
 export type WorkerFactory = () => Worker;
 
 const defaultWorker: WorkerFactory = () => new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: 'amc-search' });
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
