@@ -72,15 +72,15 @@ async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'dem
 const RAN = { ...FINETUNE_DEFAULTS, epochs: 1, augment: { ...DEMO_AUGMENT } };
 
 async function settled(state: FinetuneState) {
-  for (let i = 0; i < 200 && (state.compare.kind === 'running' || state.compare.kind === 'idle'); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && (state.outcome.compare.kind === 'running' || state.outcome.compare.kind === 'idle'); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('fine-tune comparison', () => {
   it("compares the three models on the Data panel's images prepared for the run's original", async () => {
     const state = await finishedRun(original);
     await settled(state);
-    expect(state.compare.kind).toBe('done');
-    const c = state.compare as Extract<typeof state.compare, { kind: 'done' }>;
+    expect(state.outcome.compare.kind).toBe('done');
+    const c = state.outcome.compare as Extract<typeof state.outcome.compare, { kind: 'done' }>;
     expect(c.labeled).toBe(true);
     expect(c.n).toBe(20);
     expect(c.original.top1).toBeGreaterThanOrEqual(0);
@@ -90,7 +90,7 @@ describe('fine-tune comparison', () => {
   it("report.json's config and image counts are what the worker said it ran", async () => {
     const state = await finishedRun(original);
     await settled(state);
-    const report = state.report() as unknown as { finetune: { config: unknown; images: unknown } };
+    const report = state.outcome.report() as unknown as { finetune: { config: unknown; images: unknown } };
     expect(report.finetune.config).toEqual(RAN);
     expect(report.finetune.images).toEqual({ train: 60, heldOut: 12 });
   });
@@ -98,19 +98,19 @@ describe('fine-tune comparison', () => {
   it('says when the comparison runs on the images the run trained on, and report.json says so too', async () => {
     const state = await finishedRun(original, 'data');
     await settled(state);
-    expect(state.compare.kind === 'done' && state.compare.trainingImages).toBe(true);
-    const report = state.report() as unknown as { finetune: { evaluation: { trainingImages?: boolean } } };
+    expect(state.outcome.compare.kind === 'done' && state.outcome.compare.trainingImages).toBe(true);
+    const report = state.outcome.report() as unknown as { finetune: { evaluation: { trainingImages?: boolean } } };
     expect(report.finetune.evaluation.trainingImages).toBe(true);
   });
 
   it('refuses images prepared for another model: no top-1 with its labels, for the comparison or the quantized model', async () => {
     const state = await finishedRun(other);
     await settled(state);
-    expect(state.compare.kind).toBe('error');
-    expect(state.compare.kind === 'error' && state.compare.message).toMatch(/Choose evaluation images for this model in the Data panel/);
-    state.setQuantize('float16');
+    expect(state.outcome.compare.kind).toBe('error');
+    expect(state.outcome.compare.kind === 'error' && state.outcome.compare.message).toMatch(/Choose evaluation images for this model in the Data panel/);
+    state.outcome.setQuantize('float16');
     await new Promise((r) => setTimeout(r, 0));
-    expect(state.quantCheck.kind).toBe('error');
-    expect(state.quantCheck.kind === 'error' && state.quantCheck.message).toMatch(/Choose evaluation images for this model/);
+    expect(state.outcome.quantCheck.kind).toBe('error');
+    expect(state.outcome.quantCheck.kind === 'error' && state.outcome.quantCheck.message).toMatch(/Choose evaluation images for this model/);
   });
 });

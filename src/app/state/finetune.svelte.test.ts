@@ -103,12 +103,12 @@ describe('FinetuneState', () => {
     expect(state.resultEpoch).toBe(1);
     // No evaluation images in the Data panel: the comparison says what to do.
     await new Promise((r) => setTimeout(r, 0));
-    expect(state.compare.kind).toBe('error');
+    expect(state.outcome.compare.kind).toBe('error');
 
-    const report = state.report() as unknown as { finetune: { epochsDone: number; bestEpoch: number; stopReason: string; backend: string }; pruned: { params: number } };
+    const report = state.outcome.report() as unknown as { finetune: { epochsDone: number; bestEpoch: number; stopReason: string; backend: string }; pruned: { params: number } };
     expect(report.finetune).toMatchObject({ epochsDone: 1, bestEpoch: 1, stopReason: 'stopped', backend: 'wasm' });
     expect(report.pruned.params).toBeGreaterThan(0);
-    const files = state.exportFiles();
+    const files = state.outcome.exportFiles();
     expect(files.map((f) => f.name)).toEqual(['model.json', 'model.weights.bin', 'report.json']);
   });
 

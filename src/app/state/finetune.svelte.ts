@@ -1,35 +1,30 @@
 /**
  * The fine-tune panel's state: which pruned model recovers (the app's latest pruned model, from the
  * Prune panel or a picked search episode), on which images, for how many epochs; the run in its
- * worker (src/workers/finetune.worker.ts) with its progress and per-epoch log; the comparison of
- * original, pruned and fine-tuned on the Data panel's evaluation images; and the export of the
- * fine-tuned model (optionally quantized, its accuracy measured before the download).
+ * worker (src/workers/finetune.worker.ts) with its progress and per-epoch log; the saved run. What
+ * the run gives (the comparison on the evaluation images, the quantized check, report.json, the
+ * export) is `outcome`, a FinetuneResult (finetune-result.svelte.ts).
  *
  * Training runs only in the worker, so the page stays responsive. The worker saves the run after
  * every epoch; this class saves its start (both models, the user's images) and, on page load,
  * offers to resume a saved run that did not end.
  */
-import * as tf from '@tensorflow/tfjs';
 import { analyzeModel } from '../../core/model/analyze';
-import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions } from '../../core/measure/accuracy';
-import { instantiate } from '../../core/model/tfjs-model';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
 import type { EpochLog, StopReason } from '../../core/finetune/distiller';
 import { isBackendName, type BackendName } from '../../core/measure/backends';
-import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
-import { exportFiles, type Quantization } from '../../core/export/files';
-import type { PruneReport } from '../../core/export/report';
+import { exportFiles } from '../../core/export/files';
+import { errLine } from '../../workers/backend-labels';
 import { dataChoiceOf, dataText, isResumable, transferOf, type FinetuneDataChoice, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from '../../workers/finetune-messages';
 import { deleteFinetune, loadFinetune, saveFinetuneStart, savedFinetuneMeta } from '../../workers/finetune-store';
 import { fromModelPayload, modelFilesAsInput, modelFingerprint } from '../../workers/search-messages';
 import { formatDuration } from '../lib/search-math';
-import { nextFrame } from '../lib/browser-images';
 import type { AppState } from './app.svelte';
-import type { DataState, PreparedData } from './data.svelte';
+import type { DataState } from './data.svelte';
+import { dataName, FinetuneResult } from './finetune-result.svelte';
 import type { PruneState } from './prune.svelte';
-import { errLine } from '../../workers/backend-labels';
 
 export const DEFAULT_EPOCHS = 3;
 
@@ -55,49 +50,12 @@ export type RunInfo = Pick<Extract<FromFinetune, { type: 'ready' }>, 'backend' |
   data: string;
 };
 
-/** Accuracy (labels) or top-1 agreement with the original (no labels) of one model on the evaluation images. */
-export interface CompareScore {
-  top1?: number;
-  agreement?: number;
-}
-
-export type CompareStatus =
-  | { kind: 'idle' }
-  | { kind: 'running'; what: string; fraction: number }
-  | {
-      kind: 'done';
-      original: CompareScore;
-      pruned: CompareScore;
-      finetuned: CompareScore;
-      n: number;
-      data: string;
-      backend: string;
-      labeled: boolean;
-      /** The run trained on these very images: the comparison flatters the fine-tuned model. */
-      trainingImages: boolean;
-    }
-  | { kind: 'error'; message: string };
-
-export type QuantCheck =
-  | { kind: 'idle' }
-  | { kind: 'measuring' }
-  | { kind: 'done'; quantize: Quantization; score: CompareScore; bytes: number; float32Bytes: number; backend: string }
-  | { kind: 'error'; message: string };
-
 export type DataChoiceName = 'demo' | 'data';
 
 export interface ModelFigures {
   original: { macs: number; params: number; bytes: number };
   pruned: { macs: number; params: number; bytes: number };
 }
-
-/** "demo:test", or the label of the user's images: how the Data panel's images are named in a run and a report. */
-function dataName(p: PreparedData): string {
-  return p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
-}
-
-/** Why there is no comparison: the Data panel has no images prepared for the run's original model. */
-const NO_EVAL_IMAGES = (what: string) => `Choose evaluation images for this model in the Data panel to ${what}.`;
 
 export class FinetuneState {
   // ---- settings of a new run
@@ -126,10 +84,8 @@ export class FinetuneState {
   result = $state.raw<LoadedModel | null>(null);
   resultEpoch = $state(0);
 
-  // ---- comparison and export
-  compare = $state.raw<CompareStatus>({ kind: 'idle' });
-  quantize = $state<'none' | Quantization>('none');
-  quantCheck = $state.raw<QuantCheck>({ kind: 'idle' });
+  // ---- comparison and export of the run's best model
+  readonly outcome: FinetuneResult;
 
   // ---- the run saved in this browser
   offer = $state.raw<FinetuneMeta | null>(null);
@@ -139,14 +95,14 @@ export class FinetuneState {
 
   private worker: Worker | null = null;
   private runId = '';
-  private compareSeq = 0;
-  private quantSeq = 0;
 
   constructor(
     private readonly app: AppState,
     private readonly data: DataState,
     private readonly createWorker: WorkerFactory = defaultWorker,
-  ) {}
+  ) {
+    this.outcome = new FinetuneResult(this, app, data);
+  }
 
   /** The app's pruned model, when it belongs to the model on screen. */
   get candidate(): FinetuneSubject | null {
@@ -453,10 +409,7 @@ export class FinetuneState {
     this.notice = null;
     this.result = null;
     this.resultEpoch = 0;
-    this.compare = { kind: 'idle' };
-    this.quantCheck = { kind: 'idle' };
-    ++this.compareSeq;
-    ++this.quantSeq;
+    this.outcome.reset();
   }
 
   private launch(msg: Extract<ToFinetune, { type: 'start' }>): void {
@@ -483,7 +436,7 @@ export class FinetuneState {
 
   private pendingData = '';
   /** The images the run on screen trains on. */
-  private trainedOn: FinetuneDataChoice | null = null;
+  trainedOn: FinetuneDataChoice | null = null;
 
   private post(msg: ToFinetune): void {
     this.worker?.postMessage(msg, transferOf(msg));
@@ -538,7 +491,7 @@ export class FinetuneState {
         if (m.status === 'done') {
           this.phase = 'done';
           this.closeWorker();
-          void this.evaluate();
+          void this.outcome.evaluate();
         } else if (m.status === 'paused') {
           if (this.phase !== 'stopping') this.phase = 'paused';
         } else if (this.phase !== 'stopping' && this.phase !== 'pausing') this.phase = 'running';
@@ -547,168 +500,13 @@ export class FinetuneState {
         this.result = fromModelPayload(m.model);
         this.resultEpoch = m.bestEpoch;
         if (this.running) this.app.finetuned = { student: this.running.student, epoch: m.bestEpoch };
-        this.quantCheck = { kind: 'idle' };
-        if (this.quantize !== 'none' && this.phase === 'done') void this.checkQuantized();
+        this.outcome.onResult(this.phase === 'done');
         break;
       case 'error':
         if (m.fatal) this.fail(`Fine-tuning failed: ${m.message}`);
         else this.notice = m.message;
         break;
     }
-  }
-
-  // ---- comparison
-
-  /** Accuracy (or agreement) of the original, pruned and fine-tuned model on the Data panel's images. */
-  async evaluate(): Promise<void> {
-    const s = this.running;
-    const fine = this.result;
-    if (!s || !fine) return;
-    // Only images prepared for this run's original: its labels and input size (after "Resume it",
-    // "Open it" or another model, the Data panel's images may belong to another model).
-    const p = this.dataImages;
-    if (!p) {
-      ++this.compareSeq;
-      this.compare = { kind: 'error', message: NO_EVAL_IMAGES('compare the three models') };
-      return;
-    }
-    const id = ++this.compareSeq;
-    const set = p.set;
-    const labeled = p.kind === 'labeled' && !!set.labels;
-    const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
-    const models: [keyof Pick<Extract<CompareStatus, { kind: 'done' }>, 'original' | 'pruned' | 'finetuned'>, LoadedModel][] = [
-      ['original', s.teacher],
-      ['pruned', s.student],
-      ['finetuned', fine],
-    ];
-    this.compare = { kind: 'running', what: 'original', fraction: 0 };
-    try {
-      const scores = await this.app.exclusive(async () => {
-        const out: Record<string, CompareScore> = {};
-        let ref: Awaited<ReturnType<typeof referenceOutputs>> | null = null;
-        for (let i = 0; i < models.length; i++) {
-          const [which, model] = models[i];
-          if (id !== this.compareSeq) throw new Error('superseded');
-          this.compare = { kind: 'running', what: which === 'finetuned' ? 'fine-tuned' : which, fraction: i / models.length };
-          const m = await instantiate(model);
-          try {
-            if (labeled) out[which] = { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
-            else if (!ref) {
-              ref = await referenceOutputs(m, set.images, opts);
-              out[which] = { agreement: 1 };
-            } else out[which] = { agreement: (await evaluateFidelity(ref, m, set.images, opts)).agreement };
-          } finally {
-            m.dispose();
-          }
-        }
-        return out;
-      });
-      if (id !== this.compareSeq) return;
-      const data = dataName(p);
-      const t = this.trainedOn;
-      const trainingImages = t?.kind === 'images' && t.name === data && t.count === set.n;
-      this.compare = { kind: 'done', original: scores.original, pruned: scores.pruned, finetuned: scores.finetuned, n: set.n, data, backend: tf.getBackend() ?? 'none', labeled, trainingImages };
-      if (this.quantize !== 'none') void this.checkQuantized();
-    } catch (e) {
-      if (id === this.compareSeq) this.compare = { kind: 'error', message: `Could not compare the models: ${errLine(e)}.` };
-    }
-  }
-
-  // ---- export
-
-  setQuantize(q: 'none' | Quantization): void {
-    this.quantize = q;
-    this.quantCheck = { kind: 'idle' };
-    if (q !== 'none') void this.checkQuantized();
-  }
-
-  /** The quantized fine-tuned model, read back as a download would be, scored on the Data panel's images. */
-  async checkQuantized(): Promise<void> {
-    const q = this.quantize;
-    const fine = this.result;
-    const s = this.running;
-    if (q === 'none' || !fine || !s) return;
-    const p = this.dataImages;
-    if (!p) {
-      ++this.quantSeq;
-      this.quantCheck = { kind: 'error', message: NO_EVAL_IMAGES('measure the quantized model') };
-      return;
-    }
-    const id = ++this.quantSeq;
-    this.quantCheck = { kind: 'measuring' };
-    try {
-      const files = exportFiles(fine, { quantize: q });
-      const float32Bytes = exportFiles(fine).weights.byteLength;
-      const quantized = await loadModel(modelFilesAsInput(files, `quantized-${q}/model.json`));
-      const set = p.set;
-      const labeled = p.kind === 'labeled' && !!set.labels;
-      const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
-      const score = await this.app.exclusive(async (): Promise<CompareScore> => {
-        const m = await instantiate(quantized);
-        try {
-          if (labeled) return { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
-          const t = await instantiate(s.teacher);
-          try {
-            return { agreement: (await evaluateFidelity(t, m, set.images, opts)).agreement };
-          } finally {
-            t.dispose();
-          }
-        } finally {
-          m.dispose();
-        }
-      });
-      if (id !== this.quantSeq) return;
-      this.quantCheck = { kind: 'done', quantize: q, score, bytes: files.weights.byteLength, float32Bytes, backend: tf.getBackend() ?? 'none' };
-    } catch (e) {
-      if (id === this.quantSeq) this.quantCheck = { kind: 'error', message: `Could not measure the ${q} model: ${errLine(e)}.` };
-    }
-  }
-
-  /** report.json of the fine-tuned model: the prune report (when on screen) with the fine-tune's log. */
-  report(): PruneReport | undefined {
-    const s = this.running;
-    const info = this.info;
-    if (!s || !this.result) return undefined;
-    const base = s.prune?.outcome?.result.model === s.student ? s.prune.outcome.report : undefined;
-    const q = this.quantCheck.kind === 'done' && this.quantCheck.quantize === this.quantize ? this.quantCheck : null;
-    const c = this.compare.kind === 'done' ? this.compare : null;
-    const finetune = {
-      student: s.label,
-      data: info?.data,
-      backend: info?.backend.name,
-      epochBackends: this.epochBackends,
-      epochs: info?.epochs ?? this.epochs,
-      epochsDone: this.history.length - 1,
-      bestEpoch: this.resultEpoch,
-      stopReason: this.stopReason,
-      // What ran, as the worker set it up (absent when the worker never said: nothing is guessed).
-      ...(info ? { config: info.config, images: { train: info.trainImages, heldOut: info.heldOutImages } } : {}),
-      history: this.history,
-      ...(c ? { evaluation: { data: c.data, images: c.n, backend: c.backend, ...(c.trainingImages ? { trainingImages: true } : {}), original: c.original, pruned: c.pruned, finetuned: c.finetuned } } : {}),
-      weights: this.quantize === 'none' ? 'float32' : this.quantize,
-      ...(q ? { quantized: { weights: q.quantize, score: q.score, bytes: q.bytes, float32Bytes: q.float32Bytes } } : {}),
-    };
-    const f = this.figures;
-    const report =
-      base ??
-      ({
-        tool: 'AMC Playground',
-        createdAt: new Date().toISOString(),
-        source: s.teacher.source,
-        ...(f ? { original: f.original, pruned: f.pruned, ratios: { macs: f.pruned.macs / f.original.macs, params: f.pruned.params / f.original.params, bytes: f.pruned.bytes / f.original.bytes } } : {}),
-      } as unknown as PruneReport);
-    return { ...report, finetune } as PruneReport;
-  }
-
-  exportFiles(): ExportFile[] {
-    const fine = this.result;
-    if (!fine) return [];
-    return exportBlobs(fine, this.report(), this.quantize === 'none' ? {} : { quantize: this.quantize });
-  }
-
-  /** Starts the downloads of the fine-tuned model.json, model.weights.bin and report.json. */
-  download(): void {
-    for (const f of this.exportFiles()) downloadBlob(f.blob, f.name);
   }
 
   dispose(): void {
