@@ -11,14 +11,15 @@ import type { ModelAnalysis } from '../model/analyze';
 import { channelsOf, type KeepMap } from '../model/cost';
 import type { ChannelLayout } from '../model/groups';
 import type { GraphLayer } from '../model/graph';
+import { layerHandler } from '../model/layers';
 import { roundChannels } from '../prune/policy';
 import { LAYER_TIMING } from './config';
 import { measureLatency, type LatencyOptions } from './latency';
 
-/** The config key that sets a layer's output channels; other layers' outputs follow their input. */
-const WIDTH_KEY: Record<string, string | undefined> = { Conv2D: 'filters', SeparableConv2D: 'filters', Conv2DTranspose: 'filters', Dense: 'units' };
-/** Layers that move no data worth timing (views and no-ops at inference). */
-const UNTIMED = new Set(['InputLayer', 'Flatten', 'Reshape', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout']);
+/** The config key that sets a layer's output channels (the registry's `widthKey`); other layers' outputs follow their input. */
+const widthKey = (className: string) => layerHandler(className)?.widthKey;
+/** Layers worth timing: the registry's `timed` (views and no-ops at inference are not). */
+const timedClass = (className: string) => layerHandler(className)?.timed ?? false;
 
 /** Preserve ratios whose channel counts make a layer's grid (with rounding to 8, as the pruner does). */
 const GRID_RATIOS = [0.2, 0.4, 0.6, 0.8, 1];
@@ -63,7 +64,7 @@ function gridOf(layout: ChannelLayout | undefined, analysis: ModelAnalysis, full
 
 function probeTopology(layer: GraphLayer, inShape: number[], cout: number): object {
   const config: Record<string, unknown> = { ...layer.config, name: 'probe' };
-  const key = WIDTH_KEY[layer.className];
+  const key = widthKey(layer.className);
   if (key) config[key] = cout;
   return {
     class_name: 'Sequential',
@@ -104,14 +105,14 @@ export async function buildLatencyTable(analysis: ModelAnalysis, options: Latenc
   const { graph, groupAnalysis } = analysis;
   const affected = (t: string) => groupAnalysis.layouts.get(t)?.segments.some((seg) => groupAnalysis.byId.get(seg.group)?.prunable) ?? false;
   // Every single-input layer whose work depends on kept channels; merges (Add, Concatenate) are left to the end-to-end fit.
-  const timed = graph.layers.filter((l) => l.handler && !UNTIMED.has(l.className) && l.inputs.length === 1 && l.call === 0 && (affected(l.inputs[0]) || affected(l.output) || WIDTH_KEY[l.className]));
+  const timed = graph.layers.filter((l) => l.handler && timedClass(l.className) && l.inputs.length === 1 && l.call === 0 && (affected(l.inputs[0]) || affected(l.output) || widthKey(l.className)));
   const overhead = await callOverhead(options);
   const plans = timed.map((l) => {
     const inShape = l.inputShapes[0].slice(1) as number[];
     const cinFull = inShape[inShape.length - 1];
     const coutFull = l.outputShape[l.outputShape.length - 1] as number;
     const cin = gridOf(groupAnalysis.layouts.get(l.inputs[0]), analysis, cinFull);
-    const cout = WIDTH_KEY[l.className] ? gridOf(groupAnalysis.layouts.get(l.output), analysis, coutFull) : [0];
+    const cout = widthKey(l.className) ? gridOf(groupAnalysis.layouts.get(l.output), analysis, coutFull) : [0];
     return { l, inShape, cin, cout };
   });
   const total = plans.reduce((s, p) => s + p.cin.length * p.cout.length, 0);

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelAnalysis } from '../model/analyze';
 import { flattenModel } from '../model/flatten';
 import type { GraphLayer } from '../model/graph';
+import { layerHandler, type RefitKind } from '../model/layers';
 import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
 import { REFIT_DEFAULTS } from './config';
@@ -54,7 +55,8 @@ export interface RefitReport {
   applied: boolean;
 }
 
-const REFIT_CLASSES = new Set(['Conv2D', 'Dense']);
+/** How the registry says a consumer is refitted (Conv2D through im2col unless grouped, Dense per position), or undefined: left sliced. */
+const refitKind = (layer: GraphLayer): RefitKind | undefined => layerHandler(layer.className)?.refit?.(layer.config);
 
 
 /** Values of the given tensors of a model on `input`, as typed arrays with shapes. */
@@ -87,11 +89,11 @@ interface Geometry {
   Wo: number;
 }
 
-function geometry(layer: GraphLayer): Geometry {
+function geometry(layer: GraphLayer, kind: RefitKind): Geometry {
   const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [Number(v ?? 1), Number(v ?? 1)]);
   const x = layer.inputShapes[0];
   const y = layer.outputShape;
-  if (layer.className === 'Dense') {
+  if (kind === 'dense') {
     const H = x.length === 4 ? (x[1] as number) : 1;
     const W = x.length === 4 ? (x[2] as number) : 1;
     return { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, H, W, Ho: H, Wo: W };
@@ -243,17 +245,18 @@ export async function refitPruned(
   for (const layer of targets) {
     const base = { layer: layer.id, samples: 0, features: 0, errorSliced: 0, errorRefit: 0, applied: false };
     const rank = layer.inputShapes[0].length;
-    if (!REFIT_CLASSES.has(layer.className) || Number(layer.config.groups ?? 1) > 1 || (rank !== 2 && rank !== 4)) {
+    const kind = refitKind(layer);
+    if (!kind || (rank !== 2 && rank !== 4)) {
       layers.push({ ...base, skipped: `${layer.className} on a rank-${rank} input is not refitted` });
       continue;
     }
     const layouts = analysis.groupAnalysis.layouts;
     const inKept = keptIndices({ ...layouts.get(layer.inputs[0])!, spatial: 1 }, result.kept);
     const outKept = keptIndices(layouts.get(layer.output)!, result.kept);
-    const g = geometry(layer);
+    const g = geometry(layer, kind);
     const fo = fOrig.get(layer.inputs[0])!;
     // Dense after Flatten reads a flat vector: treat it as one 1x1 position with all features.
-    const flat = layer.className === 'Dense' && fo.shape.length === 2;
+    const flat = kind === 'dense' && fo.shape.length === 2;
     const allIn = flat ? [...Array(fo.shape[1]).keys()] : [...Array(fo.shape[fo.shape.length - 1]).keys()];
     const inSel = flat ? keptIndices(layouts.get(layer.inputs[0])!, result.kept) : inKept;
     const features = g.kh * g.kw * inSel.length;

@@ -1,62 +1,36 @@
 /**
- * Which axis of each weight holds input or output channels, per layer class: the single table
- * that slicing (rebuild) and ranking (importance) both read. `in` axes follow the layer's input
- * channels (times the Flatten factor for Dense rows), `out` axes its output channels. Pass-through
- * layers have only `in` axes: their output channels are their input channels.
+ * Which axis of each weight holds input or output channels, per layer class: derived from the
+ * layer registry (model/layers.ts, each handler's `axes` and `widthKey`), read by slicing (rebuild)
+ * and ranking (importance). `in` axes follow the layer's input channels (times the Flatten factor
+ * for Dense rows), `out` axes its output channels. Pass-through layers have only `in` axes: their
+ * output channels are their input channels.
  */
-export type ChannelRole = 'in' | 'out';
-export interface WeightAxis {
-  axis: number;
-  role: ChannelRole;
-}
+import { LAYER_HANDLERS, type ChannelRole, type WeightAxis } from '../model/layers';
+
+export type { ChannelRole, WeightAxis };
 
 export interface SliceRule {
-  weights: Record<string, WeightAxis[]>;
+  weights: Readonly<Record<string, readonly WeightAxis[]>>;
   /** Config keys that hold the output channel count. */
   outputCountKey?: string;
 }
 
-const bnVector = [{ axis: 0, role: 'in' as const }];
-
-export const SLICE_RULES: Record<string, SliceRule> = {
-  Conv2D: {
-    weights: { kernel: [{ axis: 2, role: 'in' }, { axis: 3, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },
-    outputCountKey: 'filters',
-  },
-  // Keras stores the transposed kernel as [kh, kw, out, in].
-  Conv2DTranspose: {
-    weights: { kernel: [{ axis: 3, role: 'in' }, { axis: 2, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },
-    outputCountKey: 'filters',
-  },
-  SeparableConv2D: {
-    weights: {
-      depthwise_kernel: [{ axis: 2, role: 'in' }],
-      pointwise_kernel: [{ axis: 2, role: 'in' }, { axis: 3, role: 'out' }],
-      bias: [{ axis: 0, role: 'out' }],
-    },
-    outputCountKey: 'filters',
-  },
-  Dense: {
-    weights: { kernel: [{ axis: 0, role: 'in' }, { axis: 1, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },
-    outputCountKey: 'units',
-  },
-  DepthwiseConv2D: { weights: { depthwise_kernel: [{ axis: 2, role: 'in' }], bias: bnVector } },
-  BatchNormalization: { weights: { gamma: bnVector, beta: bnVector, moving_mean: bnVector, moving_variance: bnVector } },
-  PReLU: { weights: { alpha: [{ axis: -1, role: 'in' }] } },
-};
+export const SLICE_RULES: Readonly<Record<string, SliceRule>> = Object.fromEntries(
+  Object.entries(LAYER_HANDLERS).flatMap(([className, h]) => (h.axes ? [[className, { weights: h.axes, outputCountKey: h.widthKey }]] : [])),
+);
 
 /** The weights of a consumer that read its input channels (what AMC ranks channels by). */
 export function inputAxes(className: string): { weight: string; axis: number }[] {
-  const rule = SLICE_RULES[className];
+  const rule = Object.hasOwn(SLICE_RULES, className) ? SLICE_RULES[className] : undefined;
   if (!rule) return [];
   return Object.entries(rule.weights).flatMap(([weight, axes]) =>
-    axes.filter((a) => a.role === 'in' && (className !== 'SeparableConv2D' || weight === 'pointwise_kernel')).map((a) => ({ weight, axis: a.axis })),
+    axes.filter((a) => a.role === 'in' && a.ranks !== false).map((a) => ({ weight, axis: a.axis })),
   );
 }
 
-/** The weights of a producer that hold its output filters. */
+/** The weights of a producer that hold its output filters (the bias is no filter). */
 export function outputAxes(className: string): { weight: string; axis: number }[] {
-  const rule = SLICE_RULES[className];
+  const rule = Object.hasOwn(SLICE_RULES, className) ? SLICE_RULES[className] : undefined;
   if (!rule) return [];
   return Object.entries(rule.weights).flatMap(([weight, axes]) =>
     axes.filter((a) => a.role === 'out' && weight !== 'bias').map((a) => ({ weight, axis: a.axis })),
