@@ -138,6 +138,9 @@ test('a short search fills the charts, survives a reload, finishes, and its best
   // "Compare and export the best" picks the same episode.
   await panel.getByTestId('search-pick-best').click();
   await expect(picked).toHaveAttribute('data-episode', String(log.best.episode));
+  // "Compare uniform" picks the uniform baseline at the same target (to fine-tune and compare it too).
+  await panel.getByTestId('search-pick-uniform').click();
+  await expect(picked).toHaveAttribute('data-which', 'uniform');
 
   // Past searches can be deleted.
   await panel.getByTestId('past-delete').click();

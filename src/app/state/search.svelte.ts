@@ -471,6 +471,13 @@ export class SearchState {
     return this.pick({ which: 'amc', episode: b.episode, keep: b.keep, label: `best policy (episode ${b.episode + 1})` });
   }
 
+  /** The uniform baseline at the same target: picked like an episode, so it can be fine-tuned and compared recovered too. */
+  pickUniform(): Promise<void> | undefined {
+    const u = this.uniform;
+    if (!u) return;
+    return this.pick({ which: 'uniform', episode: -1, keep: u.keep, label: `uniform ratio ${u.ratio.toFixed(3)}` });
+  }
+
   /** What report.json says about the search a picked model comes from. */
   private summary(p: Pick) {
     const e = p.which === 'amc' ? this.log[p.episode] : p.which === 'random' ? this.randomLog[p.episode] : undefined;
