@@ -32,8 +32,8 @@
  *     `dataSync()` (since made `await data()`), and tfjs-webgpu reads synchronously through OffscreenCanvas
  *     'webgpu' contexts, which here returned zeros for a tensor of 18,432 values (after 3 smaller
  *     reads that were right) and lost the device at the first training step ("A valid external
- *     Instance reference no longer exists"). With that read made `await t.data()` (tried in a
- *     copy of distiller.ts), the same fine-tune ran on WebGPU with the CPU backend's losses to 4
+ *     Instance reference no longer exists"). With that read made `await t.data()` (now in
+ *     distiller.ts; rerun in bench/finetune-backends.json), the same fine-tune ran on WebGPU with the CPU backend's losses to 4
  *     digits (plain-cnn, 32 images: 2.4634 -> 2.2807). WebGL's dataSync reads right.
  *   - Speed, seconds per 1000 training images (batch 32, the epoch after a warm-up epoch, steps
  *     only; a shared 2-core machine at a load average of ~8-9, so +-30%):
@@ -41,7 +41,7 @@
  *       WASM, Chromium   mobilenet-like 18.1           plain-cnn 21.8
  *       WebGL, Chromium  mobilenet-like 161.6 (9x)     plain-cnn 382.3 (17x)   SwiftShader
  *       CPU, Chromium    mobilenet-like 271.0 (15x)    plain-cnn 562.8 (25x)
- *       WebGPU           plain-cnn ~1370 (SwiftShader, with the async-read copy; not representative)
+ *       WebGPU           plain-cnn 797 (SwiftShader, 32 images, after the async-read fix; not representative)
  *     WASM in Node and in Chromium are the same within the noise. No GPU here: a hardware WebGPU
  *     or WebGL adapter was not measured.
  */
