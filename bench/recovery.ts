@@ -7,7 +7,8 @@
  *   - AMC, 50% MACs: the best policy of the section-1 search with seed 1 (bench/runs/<model>-macs50-ddpg-1);
  *   - AMC, 50% latency: the Node latency-constrained search (bench/runs/<model>-latency50-ddpg-1), where it exists.
  * Distillation only (labels unused) unless a cell says "labels". A finished cell whose settings
- * match is reused (`--reuse-only`: nothing new runs, the table shows what has finished); the result goes into bench/results.json (`recovery`) and BENCHMARKS.md section 7.
+ * match is reused (`--reuse-only`: nothing new runs, the table shows what has finished; `--note` says
+ * what shared the machine while the cells ran); the result goes into bench/results.json (`recovery`) and BENCHMARKS.md section 7.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,9 @@ export interface RecoveryCell {
   macsRatio?: number;
   /** Which search the starting policy came from. */
   source?: string;
+  /** When its fine-tune ended and how long it took (from its report). */
+  finishedAt?: string;
+  seconds?: number;
   status: 'ran' | 'reused' | 'failed' | 'no start point';
   error?: string;
   /** demo:test top-1 after each epoch of the run; epoch 0 = before fine-tuning. */
@@ -59,6 +63,8 @@ export interface RecoveryResult {
   date: string;
   command: string;
   plan: { limit: number; epochs: number; jobs: number; heldOut: string };
+  /** When the cells' fine-tunes ran (from their reports), and what shared the machine, as the operator says (--note). */
+  ran?: { from: string; to: string; note?: string };
   originals: Record<string, number>;
   cells: RecoveryCell[];
   seconds: number;
@@ -81,6 +87,8 @@ interface FinetuneReport {
   data: string;
   history: { epoch: number; ms?: number; steps?: number }[];
   trainImages?: number;
+  createdAt: string;
+  seconds: number;
   evaluation?: { top1ByEpoch: { epoch: number; top1: number }[] };
 }
 
@@ -150,9 +158,11 @@ function summarize(cell: RecoveryCell, r: FinetuneReport): void {
   cell.secondsPerEpoch = epochs.reduce((s, h) => s + h.ms!, 0) / 1000 / Math.max(1, epochs.length);
   cell.imagesPerEpoch = r.trainImages ?? (images ? Number(images) - Math.min(1000, Math.max(32, Math.round(Number(images) * 0.1))) : undefined);
   cell.backend = r.backend;
+  cell.finishedAt = r.createdAt;
+  cell.seconds = r.seconds;
 }
 
-export async function recoveryBench(opts: { runs: string; limit: number; epochs: number; jobs: number; models: readonly string[]; reuseOnly?: boolean }, log: (s: string) => void): Promise<RecoveryResult> {
+export async function recoveryBench(opts: { runs: string; limit: number; epochs: number; jobs: number; models: readonly string[]; reuseOnly?: boolean; note?: string }, log: (s: string) => void): Promise<RecoveryResult> {
   const t0 = performance.now();
   const start = loadavg();
   const root = join(opts.runs, 'finetune');
@@ -206,6 +216,9 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
     }
   };
   await Promise.all(Array.from({ length: opts.jobs }, worker));
+  const done = cells.filter((c) => c.finishedAt && c.seconds !== undefined);
+  const starts = done.map((c) => Date.parse(c.finishedAt!) - c.seconds! * 1000);
+  const ends = done.map((c) => Date.parse(c.finishedAt!));
   return {
     date: new Date().toISOString(),
     command: `npx tsx bench/recovery.ts --jobs ${opts.jobs} --limit ${opts.limit} --epochs ${opts.epochs}`,
@@ -215,6 +228,7 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
     seconds: (performance.now() - t0) / 1000,
     load: { start, end: loadavg() },
     backends: backendTimings(),
+    ...(done.length ? { ran: { from: new Date(Math.min(...starts)).toISOString(), to: new Date(Math.max(...ends)).toISOString(), ...(opts.note ? { note: opts.note } : {}) } } : {}),
   };
 }
 
@@ -222,7 +236,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const num = (name: string, fallback: number) => Number(argValue(argv, name) ?? fallback);
   const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
-  const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models, reuseOnly: argv.includes('--reuse-only') }, logger('recovery'));
+  const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models, reuseOnly: argv.includes('--reuse-only'), note: argValue(argv, 'note') }, logger('recovery'));
   // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
   const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
   results.recovery = result;
