@@ -7,7 +7,7 @@ import type { KeepMap } from '../model/cost';
 import { roundChannels } from '../prune/policy';
 import type { SearchConfig } from './config';
 import type { PruningEnv } from './env';
-import type { Score } from './search';
+import type { EpisodeRecord } from './search';
 
 /** The widest uniform policy within the budget, before it is scored (bestUniform). */
 export interface UniformPolicy {
@@ -43,19 +43,10 @@ export function bestUniform(env: PruningEnv): UniformPolicy {
  * The uniform baseline: every group at the widest ratio that meets the target, scored like an
  * episode (SearchSession.uniformBaseline). What the worker posts and saves, and the CLI reports.
  */
-export interface UniformBaseline {
+export type UniformBaseline = Pick<EpisodeRecord, 'keep' | 'resource' | 'resourceRatio' | 'predictedRatio' | 'macs' | 'params' | 'score' | 'reward'> & {
+  /** The one preserve ratio every group keeps. */
   ratio: number;
-  keep: Record<string, number>;
-  /** For latency: the measured latency (ms) and its fraction of the original's, as episodes record it. */
-  resource: number;
-  resourceRatio: number;
-  /** For latency: the table's predicted ratio (what the wall saw). */
-  predictedRatio?: number;
-  macs: number;
-  params: number;
-  score: Score;
-  reward: number;
-}
+};
 
 /** The random-search baseline's config: the agent's, with random actions throughout and its own seed. */
 export function randomConfig(config: SearchConfig): SearchConfig {
