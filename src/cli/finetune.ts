@@ -12,10 +12,11 @@ import { generateDataset, NUM_CLASSES, SPLIT_SIZES, type Split } from '../core/d
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import type { Quantization } from '../core/export/quantize';
 import { DEMO_AUGMENT, FINETUNE_DEFAULTS, type FinetuneConfig } from '../core/finetune/config';
+import { testTop1 } from '../core/finetune/after-search';
 import { gatherImages, splitHeldOut } from '../core/finetune/batches';
 import { FinetuneError, type EpochLog, type FinetuneData } from '../core/finetune/distiller';
 import { recover, type Recovery } from '../core/finetune/recover';
-import { evaluateAccuracy, evaluateFidelity } from '../core/measure/accuracy';
+import { evaluateFidelity } from '../core/measure/accuracy';
 import { initBackend } from '../core/measure/backends';
 import { ModelError } from '../core/model/errors';
 import { DEFAULT_INPUT_SIZE } from '../core/model/graph';
@@ -145,15 +146,8 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   if (evalSplit && label.startsWith(`demo:${evalSplit} `)) throw new UsageError(`--eval demo:${evalSplit} is the split it trains on: its top-1 would flatter the model. Evaluate on another split (demo:test, demo:val).`);
   const augment = demo ? DEMO_AUGMENT : FINETUNE_DEFAULTS.augment;
   const test = evalSplit ? generateDataset(evalSplit) : undefined;
-  const testAccuracy = async (m: LoadedModel): Promise<number | undefined> => {
-    if (!test) return undefined;
-    const tm = await instantiate(m);
-    try {
-      return (await evaluateAccuracy(tm, test.images, test.labels, { batchSize: 250 })).top1;
-    } finally {
-      tm.dispose();
-    }
-  };
+  const testAccuracy = async (m: LoadedModel): Promise<number | undefined> =>
+    test ? testTop1(m, { images: test.images, labels: test.labels, name: `demo:${evalSplit}` }, data) : undefined;
 
   const log = (s: string) => process.stderr.write(s);
   const tests: { epoch: number; top1: number }[] = [];
