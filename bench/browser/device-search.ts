@@ -18,7 +18,7 @@ import type { LoadedModel } from '../../src/core/model/types';
 import { bestOf } from '../../src/core/search/best';
 import { searchConfig } from '../../src/core/search/config';
 import type { EpisodeRecord } from '../../src/core/search/search';
-import { wasmPaths } from '../../src/app/lib/wasm-paths';
+import { wasmPaths } from '../../src/workers/wasm-paths';
 import { burnIn } from '../../src/core/measure/burn-in';
 import { fromPrunedPayload, type FromWorker, type ToWorker } from '../../src/workers/search-messages';
 

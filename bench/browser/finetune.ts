@@ -339,7 +339,7 @@ if (typeof document !== 'undefined') {
   const api = {
     run: async (url: string, plan: FinetuneBenchPlan): Promise<FinetuneBenchResult> => {
       const [{ wasmPaths }, { initBackend }, { filesFromUrl }, { loadModel }] = await Promise.all([
-        import('../../src/app/lib/wasm-paths'),
+        import('../../src/workers/wasm-paths'),
         import('../../src/core/measure/backends'),
         import('../../src/core/model/files'),
         import('../../src/core/model/load'),

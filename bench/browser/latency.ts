@@ -9,7 +9,7 @@ import { analyzeModel } from '../../src/core/model/analyze';
 import { filesFromUrl } from '../../src/core/model/files';
 import { loadModel } from '../../src/core/model/load';
 import { instantiate } from '../../src/core/model/tfjs-model';
-import { wasmPaths } from '../../src/app/lib/wasm-paths';
+import { wasmPaths } from '../../src/workers/wasm-paths';
 import { memoryBench } from '../memory';
 import { repeatability } from '../repeatability';
 import { burnIn } from '../../src/core/measure/burn-in';

@@ -27,7 +27,8 @@ import type { LoadedModel } from '../core/model/types';
 import type { FinetuneStore } from './finetune-store';
 import type { FinetuneDataSpec, FinetuneMeta, FinetuneStatus, FromFinetune, ToFinetune } from './finetune-messages';
 import { modelFilesAsInput, toModelPayload } from './search-messages';
-import { backendLabel, canFallBack, errLine } from './backend-labels';
+import { backendLabel, canFallBack } from '../core/measure/backends';
+import { errLine } from '../core/errors';
 
 export interface FinetuneHostDeps {
   post(msg: FromFinetune, transfer?: ArrayBuffer[]): void;

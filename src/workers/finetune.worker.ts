@@ -7,9 +7,10 @@
  * Made by the page with
  *   new Worker(new URL('../workers/finetune.worker.ts', import.meta.url), { type: 'module' })
  */
+import { errLine } from '../core/errors';
 import { initBackend } from '../core/measure/backends';
 import { installWasmGradients } from '../core/finetune/wasm-gradients';
-import { wasmPaths } from '../app/lib/wasm-paths';
+import { wasmPaths } from './wasm-paths';
 import { FinetuneHost } from './finetune-host';
 import { idbFinetuneStore } from './finetune-store';
 import type { FromFinetune, ToFinetune } from './finetune-messages';
@@ -35,6 +36,6 @@ const host = new FinetuneHost({
 
 scope.onmessage = (e) => {
   host.handle(e.data).catch((err: unknown) => {
-    scope.postMessage({ type: 'error', message: (err instanceof Error ? err.message : String(err)).split('\n')[0], fatal: true });
+    scope.postMessage({ type: 'error', message: errLine(err), fatal: true });
   });
 };

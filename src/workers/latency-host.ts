@@ -9,7 +9,7 @@
  * backend (the CPU, a software-emulated GPU) gives an answer in seconds, not minutes.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendInfo, BackendName } from '../core/measure/backends';
+import { backendLabel, type BackendInfo, type BackendName } from '../core/measure/backends';
 import { DriftMonitor, measureInterleaved, type LatencyStats } from '../core/measure/latency';
 import { PROBE_TIMING, REFERENCE_TIMING } from '../core/measure/config';
 import { buildReferenceModel, REFERENCE_MODEL } from '../core/measure/reference-model';
@@ -17,6 +17,7 @@ import { instantiate } from '../core/model/tfjs-model';
 import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOptions, ToLatencyWorker } from './latency-messages';
 import type { ModelPayload } from './search-messages';
 import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
+import { errLine } from '../core/errors';
 
 export const MIN_RUNS = 5;
 
@@ -44,12 +45,6 @@ export interface LatencyHostDeps {
   /** Burn-in before the first timing on each backend (see burn-in.ts). Default BURN_IN. */
   burnIn?: BurnInOptions;
 }
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
-
-const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
 
 export class LatencyHost {
   private queue: Promise<unknown> = Promise.resolve();
@@ -102,7 +97,7 @@ export class LatencyHost {
   /** Burns the backend in once (the reference model, untimed) so the first timing is not a cold one. */
   private async warm(name: string, id: number): Promise<void> {
     if (this.warmed.has(name)) return;
-    this.deps.post({ type: 'progress', id, fraction: 0, what: `warming up ${LABEL[name as BackendName] ?? name}` });
+    this.deps.post({ type: 'progress', id, fraction: 0, what: `warming up ${backendLabel(name)}` });
     await burnIn([this.referenceOn(name).model], REFERENCE_MODEL.inputShape[0], this.deps.burnIn ?? BURN_IN);
     this.warmed.add(name);
   }
@@ -138,7 +133,7 @@ export class LatencyHost {
   private async measure(msg: Extract<ToLatencyWorker, { type: 'measure' }>): Promise<void> {
     const info = await this.use(msg.backend);
     await this.warm(info.name, msg.id);
-    this.deps.post({ type: 'progress', id: msg.id, fraction: 0, what: `timing on ${LABEL[info.name]}` });
+    this.deps.post({ type: 'progress', id: msg.id, fraction: 0, what: `timing on ${backendLabel(info.name)}` });
     const t = await this.time(msg.models, msg.inputSize, msg.options);
     const result: ModelsTiming = { ...t, backend: info, device: await this.deps.deviceFlags() };
     this.deps.post({ type: 'measured', id: msg.id, result });
@@ -150,7 +145,7 @@ export class LatencyHost {
     try {
       for (let i = 0; i < n; i++) {
         const name = msg.backends[i];
-        this.deps.post({ type: 'progress', id: msg.id, fraction: i / n, what: `timing on ${LABEL[name]} (${i + 1} of ${n})` });
+        this.deps.post({ type: 'progress', id: msg.id, fraction: i / n, what: `timing on ${backendLabel(name)} (${i + 1} of ${n})` });
         rows.push(await this.compareOn(msg.id, name, msg.models, msg.inputSize, msg.options));
       }
     } finally {
@@ -190,7 +185,7 @@ export class LatencyHost {
       };
     } catch (e) {
       this.backend = null;
-      return { backend: name, status: 'failed', note: `${LABEL[name]} failed while timing (${errLine(e)})`, ...(adapter ? { fallbackAdapter } : {}) };
+      return { backend: name, status: 'failed', note: `${backendLabel(name)} failed while timing (${errLine(e)})`, ...(adapter ? { fallbackAdapter } : {}) };
     }
   }
 }

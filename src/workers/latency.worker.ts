@@ -7,7 +7,7 @@
  *   new Worker(new URL('../workers/latency.worker.ts', import.meta.url), { type: 'module' })
  */
 import { initBackend } from '../core/measure/backends';
-import { wasmPaths } from '../app/lib/wasm-paths';
+import { wasmPaths } from './wasm-paths';
 import { deviceFlags } from './device-flags';
 import { LatencyHost } from './latency-host';
 import type { FromLatencyWorker, ToLatencyWorker } from './latency-messages';

@@ -14,7 +14,7 @@ import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord } from '../core/search/search';
-import { canFallBack } from './backend-labels';
+import { canFallBack } from '../core/measure/backends';
 import { SearchHost, type HostDeps } from './search-host';
 import type { FromWorker, ModelFiles, ScoringSpec, ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';

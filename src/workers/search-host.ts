@@ -49,7 +49,8 @@ import {
   type WorkerStatus,
 } from './search-messages';
 import type { SearchStore } from './search-store';
-import { backendLabel, canFallBack, errLine } from './backend-labels';
+import { backendLabel, canFallBack } from '../core/measure/backends';
+import { errLine } from '../core/errors';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;

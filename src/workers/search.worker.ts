@@ -7,8 +7,9 @@
  * Made by the page with
  *   new Worker(new URL('../workers/search.worker.ts', import.meta.url), { type: 'module' })
  */
+import { errLine } from '../core/errors';
 import { initBackend } from '../core/measure/backends';
-import { wasmPaths } from '../app/lib/wasm-paths';
+import { wasmPaths } from './wasm-paths';
 import { SearchHost } from './search-host';
 import { watchBackend } from './backend-watch';
 import { idbSearchStore } from './search-store';
@@ -32,6 +33,6 @@ const host: SearchHost = new SearchHost({
 
 scope.onmessage = (e) => {
   host.handle(e.data).catch((err: unknown) => {
-    scope.postMessage({ type: 'error', message: (err instanceof Error ? err.message : String(err)).split('\n')[0], fatal: true });
+    scope.postMessage({ type: 'error', message: errLine(err), fatal: true });
   });
 };

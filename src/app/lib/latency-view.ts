@@ -3,16 +3,9 @@
  * "compare backends" run can time here, and the part of report.json that records a timing. Pure,
  * tested in Node.
  */
-import type { BackendInfo, BackendName } from '../../core/measure/backends';
-import { adapterLabel } from '../../core/measure/backends';
+import { adapterLabel, type BackendInfo, type BackendName } from '../../core/measure/backends';
 import type { LatencyStats } from '../../core/measure/latency';
 import type { CompareRow, DeviceFlags, ModelsTiming } from '../../workers/latency-messages';
-
-export const BACKEND_LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
-
-export function backendLabel(name: string): string {
-  return BACKEND_LABEL[name as BackendName] ?? name;
-}
 
 /** "0.42 ms", "4.18 ms", "52.3 ms", "312 ms". */
 export function formatMs(ms: number | undefined): string {

@@ -15,11 +15,12 @@ import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { instantiate } from '../../core/model/tfjs-model';
 import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
 import type { LoadedModel } from '../../core/model/types';
-import { wasmPaths } from '../lib/wasm-paths';
+import { wasmPaths } from '../../workers/wasm-paths';
 import { ByteProgress, type ByteCounter } from '../lib/progress';
 import { dynamicInputs } from '../lib/model-info';
 import { isImageData } from '../lib/drop';
 import type { PruneState } from './prune.svelte';
+import { errLine } from '../../core/errors';
 
 /**
  * The bundled model the app opens on: models/<name>/ (trained on the demo dataset, with a card).
@@ -99,10 +100,6 @@ export function toErrorView(
     fix,
     message: `${fallbackFile}: ${firstLine}`,
   };
-}
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 export class AppState {

@@ -24,6 +24,7 @@ import { decodeBrowserImage, nextFrame } from '../lib/browser-images';
 import { declaredInputShapes } from '../lib/model-info';
 import { parseCardAccuracy, type CardAccuracy, type DemoSplit } from '../lib/model-card';
 import { toErrorView, type AppState, type ErrorView, type PrunedModel } from './app.svelte';
+import { errLine } from '../../core/errors';
 
 export { DEMO_SPLITS, type DemoSplit } from '../lib/model-card';
 
@@ -72,10 +73,6 @@ export type EvalStatus =
   | { kind: 'idle' }
   | { kind: 'running'; fraction: number; what: string }
   | { kind: 'error'; message: string };
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 /** Demo splits, generated once per page in slices (about 0.3 ms an image), pausing so the page can paint. */
 const demoCache = new Map<DemoSplit, Promise<Dataset>>();

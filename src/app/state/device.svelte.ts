@@ -9,6 +9,7 @@ import type { BackendName } from '../../core/measure/backends';
 import type { ReferenceTiming } from '../../workers/latency-messages';
 import { LatencyClient, type LatencyWorkerFactory } from '../lib/latency-client';
 import type { AppState } from './app.svelte';
+import { errLine } from '../../core/errors';
 
 export type ReferenceState = { kind: 'idle' } | { kind: 'measuring'; backend?: BackendName } | { kind: 'done' } | { kind: 'error'; message: string };
 
@@ -23,10 +24,6 @@ export interface DriftPoint {
 }
 
 const states = new WeakMap<AppState, DeviceState>();
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 export class DeviceState {
   reference = $state<ReferenceState>({ kind: 'idle' });

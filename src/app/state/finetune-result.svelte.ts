@@ -9,10 +9,11 @@ import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions 
 import { instantiate } from '../../core/model/tfjs-model';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
-import { downloadBlob, exportBlobs, type ExportFile } from '../../core/export/browser';
+import { exportBlobs, type ExportFile } from '../../core/export/browser';
+import { downloadBlob } from '../lib/download';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
-import { errLine } from '../../workers/backend-labels';
+import { errLine } from '../../core/errors';
 import { modelFilesAsInput } from '../../workers/search-messages';
 import { nextFrame } from '../lib/browser-images';
 import type { AppState } from './app.svelte';

@@ -16,7 +16,7 @@ import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
 import type { EpochLog, StopReason } from '../../core/finetune/distiller';
 import { isBackendName, type BackendName } from '../../core/measure/backends';
 import { exportFiles } from '../../core/export/files';
-import { errLine } from '../../workers/backend-labels';
+import { errLine } from '../../core/errors';
 import { dataChoiceOf, dataText, isResumable, transferOf, type FinetuneDataChoice, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from '../../workers/finetune-messages';
 import { deleteFinetune, loadFinetune, saveFinetuneStart, savedFinetuneMeta } from '../../workers/finetune-store';
 import { fromModelPayload, modelFilesAsInput, modelFingerprint } from '../../workers/search-messages';

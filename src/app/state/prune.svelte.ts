@@ -16,7 +16,8 @@ import { pruneModel, type PruneOptions, type PruneResult } from '../../core/prun
 import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/policy';
 import type { ImportanceCriterion } from '../../core/prune/importance';
 import { pruneReport, type PruneReport } from '../../core/export/report';
-import { downloadBlob, exportBlobs, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile } from '../../core/export/browser';
+import { downloadBlob } from '../lib/download';
+import { exportBlobs, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile } from '../../core/export/browser';
 import { REPORT_FILE, WEIGHTS_FILE } from '../../core/export/files';
 import { maxAbsDiff, sampleInputs, summarizeOutput, type OutputSummary } from '../lib/sample-input';
 import { snapKeep } from '../lib/snap';
@@ -25,6 +26,7 @@ import type { BackendName } from '../../core/measure/backends';
 import { COMPARE_OPTIONS, type CompareRow, type ModelsTiming } from '../../workers/latency-messages';
 import type { AppState } from './app.svelte';
 import { DeviceState } from './device.svelte';
+import { errLine } from '../../core/errors';
 
 export const RATIO_MIN = 0.2;
 export const RATIO_MAX = 1;
@@ -62,10 +64,6 @@ export type BackendsStatus =
 
 export type PruneStatus = { kind: 'idle' } | { kind: 'pruning' } | { kind: 'error'; message: string };
 export type SaveStatus = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; url: string; bytes: number } | { kind: 'error'; message: string };
-
-function errLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 export class PruneState {
   readonly model: LoadedModel;

@@ -12,7 +12,7 @@
  * (resuming a search on a dropped model reloads that model) does not lose the search on screen.
  */
 import { exportFiles } from '../../core/export/files';
-import { downloadBlob } from '../../core/export/browser';
+import { downloadBlob } from '../lib/download';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import { isBackendName, type BackendInfo } from '../../core/measure/backends';
@@ -45,7 +45,7 @@ import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
 import { PruneState } from './prune.svelte';
 import { DeviceState } from './device.svelte';
-import { errLine } from '../../workers/backend-labels';
+import { errLine } from '../../core/errors';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
 

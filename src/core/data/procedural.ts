@@ -17,6 +17,7 @@
  * `i % 10`: every run of ten consecutive images holds one of each class.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FNV_OFFSET, fnv1a32, hex32 } from '../hash';
 
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
@@ -363,11 +364,9 @@ export function datasetToTensor(ds: Dataset, start = 0, end = ds.N, scaling: Sca
   return imagesToTensor(ds.images, start, end, scaling);
 }
 
-/** FNV-1a (32-bit) over bytes, as 8 hex digits. */
-export function fnv1a(bytes: Uint8Array, seed = 0x811c9dc5): string {
-  let h = seed >>> 0;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, '0');
+/** FNV-1a (32-bit, core/hash.ts) over bytes, as 8 hex digits. */
+export function fnv1a(bytes: Uint8Array, seed = FNV_OFFSET): string {
+  return hex32(fnv1a32(bytes, seed));
 }
 
 /** FNV-1a over the first `count` images (bytes) and their labels (one byte each): the cross-runtime check. */

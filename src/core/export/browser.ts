@@ -1,6 +1,7 @@
 /**
  * Export in the browser: the files of a pruned model as Blobs the page can download, a save into
- * the browser's IndexedDB through tfjs, and the lines of code that load either back.
+ * the browser's IndexedDB through tfjs, and the lines of code that load either back. No DOM: the
+ * page starts the download itself (src/app/lib/download.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel } from '../model/types';
@@ -27,21 +28,6 @@ export function exportBlobs(model: Pick<LoadedModel, 'modelJson' | 'weights'>, r
   if (report) files.push({ name: REPORT_FILE, blob: new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' }), bytes: 0 });
   for (const f of files) f.bytes = f.blob.size;
   return files;
-}
-
-/** Starts a download of `blob` as `name` from the page (an <a download> clicked once). */
-export function downloadBlob(blob: Blob, name: string, doc: Document = document): void {
-  const url = URL.createObjectURL(blob);
-  const a = doc.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.rel = 'noopener';
-  a.style.display = 'none';
-  doc.body.appendChild(a);
-  a.click();
-  a.remove();
-  // The download has started from the click; the URL is not needed after that.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** `amc-<name>`: a model name for indexeddb:// made from where the model came from. */

@@ -10,6 +10,7 @@
  * No DOM beyond `navigator.gpu`: runs in a page, a worker, or Node (where only wasm/cpu exist).
  */
 import * as tf from '@tensorflow/tfjs';
+import { errLine } from '../errors';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
@@ -44,11 +45,22 @@ export function isBackendName(s: unknown): s is BackendName {
   return typeof s === 'string' && (BACKEND_NAMES as readonly string[]).includes(s);
 }
 
-const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
+/** Each backend's name in words, as every panel, host and report line writes it. */
+export const BACKEND_LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
+const LABEL = BACKEND_LABEL;
+
+/** "WebGPU", "WASM"; an unknown name as it is. */
+export function backendLabel(name: string): string {
+  return BACKEND_LABEL[name as BackendName] ?? name;
+}
+
+/** Backends that can fail under a search or training (a GPU device or context can be lost); WASM and CPU cannot fall back further. */
+export function canFallBack(backend: string): boolean {
+  return backend !== 'wasm' && backend !== 'cpu';
+}
 
 function errText(e: unknown): string {
-  const s = e instanceof Error ? e.message : String(e);
-  return s.split('\n')[0].slice(0, 200);
+  return errLine(e).slice(0, 200);
 }
 
 interface GpuAdapterLike {
