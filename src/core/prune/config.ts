@@ -26,3 +26,19 @@ export const REFIT_DEFAULTS: Readonly<{ images: number; samplesPerImage: number;
   /** Ridge added to the normal equations, relative to their mean diagonal (keeps Cholesky stable). */
   ridge: 1e-6,
 });
+
+/**
+ * How a pruned model is made ready to be scored without fine-tuning (the search's evaluator):
+ * - `slice`: the kept channels as they are;
+ * - `bn`: every BatchNorm's statistics recomputed on the calibration images (adaptive BN,
+ *   EagleEye; batchnorm.ts); a model without BatchNorm is scored sliced;
+ * - `refit`: AMC's least-squares reconstruction of each pruned layer's consumer (refit.ts);
+ * - `refit+bn`: the refit, then the statistics recomputed on the refitted model.
+ */
+export type Evaluator = 'slice' | 'bn' | 'refit' | 'refit+bn';
+export const EVALUATORS: readonly Evaluator[] = ['slice', 'bn', 'refit', 'refit+bn'];
+
+export const usesRefit = (e: Evaluator): boolean => e === 'refit' || e === 'refit+bn';
+export const usesBatchNorm = (e: Evaluator): boolean => e === 'bn' || e === 'refit+bn';
+/** What an evaluator does on a model it cannot recalibrate (no BatchNorm): the rest of it. */
+export const withoutBatchNorm = (e: Evaluator): Evaluator => (e === 'refit+bn' ? 'refit' : e === 'bn' ? 'slice' : e);

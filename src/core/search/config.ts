@@ -5,7 +5,7 @@
  */
 
 import { DRIFT_TIMING, LAYER_TIMING, type TimingPreset } from '../measure/config';
-import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../prune/config';
+import { DEFAULT_ROUND_TO, REFIT_DEFAULTS, type Evaluator } from '../prune/config';
 
 /** What the target limits. Latency is measured on this device (see latency-resource.ts). */
 export type ResourceKind = 'macs' | 'params' | 'latency';
@@ -82,6 +82,11 @@ export interface SearchConfig {
   seed: number;
   /** 'ddpg' is AMC; 'random' keeps the warm-up's uniform random actions for the whole budget (the random-search baseline). */
   agent: 'ddpg' | 'random';
+  /**
+   * How each episode's pruned model is made ready to score (core/prune/config.ts). Absent in
+   * searches saved before evaluators existed: they ran `refit` with calibration images, else `slice`.
+   */
+  evaluator?: Evaluator;
 }
 
 export const SEARCH_DEFAULTS: Readonly<SearchConfig> = Object.freeze({

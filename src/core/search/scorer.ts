@@ -1,6 +1,7 @@
 /**
- * Scores a policy the way AMC does: prune (no fine-tuning; optionally the least-squares refit),
- * build the model, evaluate it on held-out data, dispose it. With labels the error is
+ * Scores a policy the way AMC does: prune (no fine-tuning), make the pruned model ready with the
+ * evaluator (sliced, BatchNorm statistics recomputed, the least-squares refit, or both), build the
+ * model, evaluate it on held-out data, dispose it. With labels the error is
  * 1 - top-1 accuracy; without labels it is 1 - top-1 agreement with the original model (the
  * original's outputs are computed once).
  *
@@ -16,7 +17,9 @@ import type { LoadedModel } from '../model/types';
 import { instantiate } from '../model/tfjs-model';
 import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
 import type { ImportanceCriterion } from '../prune/importance';
-import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
+import { batchNormUnsupported, recalibrateBatchNorm, type BatchNormReport } from '../prune/batchnorm';
+import { usesBatchNorm, usesRefit, withoutBatchNorm, type Evaluator } from '../prune/config';
+import { analyzePruned, groupImportance, pruneModel, type PruneResult } from '../prune/prune';
 import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
 import { trimGpuPool } from '../measure/gpu-pool';
 import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
@@ -29,7 +32,7 @@ export interface ScoringData {
   /** Class per image; absent for unlabeled data (fidelity). */
   labels?: Int32Array | number[];
   eval: EvalOptions;
-  /** Images for the refit, as raw bytes like `images` (a few hundred are enough); no refit when absent. */
+  /** Calibration images of the evaluator (the refit, BatchNorm statistics), as raw bytes like `images`; absent: sliced only. */
   calibration?: Uint8Array;
 }
 
@@ -39,6 +42,21 @@ export interface ScorerOptions {
   seed?: number;
   /** Also measure each pruned model's end-to-end latency on the current backend, paired with the original's. */
   latency?: LatencyOptions;
+  /**
+   * How each pruned model is made ready to score (core/prune/config.ts). Default: `refit` when the
+   * data has calibration images, else `slice` (what searches saved before evaluators existed ran).
+   */
+  evaluator?: Evaluator;
+}
+
+/** The evaluator a scorer really runs: the one asked for, less BatchNorm where the model has none. */
+export function effectiveEvaluator(analysis: ModelAnalysis, data: Pick<ScoringData, 'calibration'>, asked?: Evaluator): { evaluator: Evaluator; note?: string } {
+  const wanted = asked ?? (data.calibration ? 'refit' : 'slice');
+  if (wanted !== 'slice' && !data.calibration?.length) throw new Error(`The ${wanted} evaluator needs calibration images, and none were given.`);
+  const unsupported = usesBatchNorm(wanted) ? batchNormUnsupported(analysis) : undefined;
+  if (!unsupported) return { evaluator: wanted };
+  const evaluator = withoutBatchNorm(wanted);
+  return { evaluator, note: `BatchNorm statistics are not recomputed (${unsupported}): policies are scored ${evaluator === 'slice' ? 'sliced' : 'with the refit alone'}.` };
 }
 
 /** Each episode's paired timing: SEARCH_TIMING.episode (config.ts, where its noise figures are). */
@@ -49,6 +67,8 @@ export interface PrunedCandidate {
   model: LoadedModel;
   refit?: RefitReport;
   refitMs?: number;
+  batchNorm?: BatchNormReport;
+  batchNormMs?: number;
 }
 
 export class EpisodeScorer implements Scorer {
@@ -60,6 +80,9 @@ export class EpisodeScorer implements Scorer {
   private original?: tf.LayersModel;
   /** The unpruned model's measured latency at the start, when the scorer measures latency. */
   originalLatencyMs?: number;
+  /** The evaluator it runs (effectiveEvaluator), and why it differs from the one asked for. */
+  readonly evaluator: Evaluator;
+  readonly evaluatorNote?: string;
 
   private constructor(
     readonly model: LoadedModel,
@@ -68,6 +91,7 @@ export class EpisodeScorer implements Scorer {
     readonly options: ScorerOptions,
   ) {
     this.importance = groupImportance(model, analysis, options.criterion);
+    ({ evaluator: this.evaluator, note: this.evaluatorNote } = effectiveEvaluator(analysis, data, options.evaluator));
   }
 
   static async create(model: LoadedModel, analysis: ModelAnalysis, data: ScoringData, options: ScorerOptions = {}): Promise<EpisodeScorer> {
@@ -85,19 +109,28 @@ export class EpisodeScorer implements Scorer {
     return scorer;
   }
 
-  /** The pruned model for a policy of kept counts (with the refit when calibration data is given). */
+  /** The pruned model for a policy of kept counts, made ready by the scorer's evaluator. */
   async prune(keep: ReadonlyMap<string, number>): Promise<PrunedCandidate> {
     const result = pruneModel(this.model, this.analysis, Object.fromEntries(keep), {
       roundTo: this.options.roundTo,
       importance: this.importance,
     });
-    if (!this.data.calibration) return { result, model: result.model };
+    if (this.evaluator === 'slice') return { result, model: result.model };
     const { graph } = this.analysis;
-    const t0 = performance.now();
-    // Built once: every episode refits on the same calibration batch.
-    this.calibration ??= inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration, { ...this.data.eval, limit: undefined });
-    const { model, report } = await refitPruned(this.model, this.analysis, result, this.calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
-    return { result, model, refit: report, refitMs: performance.now() - t0 };
+    // Built once: every episode is evaluated on the same calibration batch.
+    this.calibration ??= inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration!, { ...this.data.eval, limit: undefined });
+    const candidate: PrunedCandidate = { result, model: result.model };
+    if (usesRefit(this.evaluator)) {
+      const t0 = performance.now();
+      const { model, report } = await refitPruned(this.model, this.analysis, result, this.calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
+      Object.assign(candidate, { model, refit: report, refitMs: performance.now() - t0 });
+    }
+    if (usesBatchNorm(this.evaluator)) {
+      const t0 = performance.now();
+      const { model, report } = await recalibrateBatchNorm(candidate.model, analyzePruned(result, this.analysis), this.calibration);
+      Object.assign(candidate, { model, batchNorm: report, batchNormMs: performance.now() - t0 });
+    }
+    return candidate;
   }
 
   /** Frees what the scorer keeps: the calibration batch and, for latency, the original model. */
@@ -112,6 +145,7 @@ export class EpisodeScorer implements Scorer {
     const t0 = performance.now();
     const candidate = await this.prune(keep);
     const refitMs = candidate.refitMs ?? 0;
+    const batchNormMs = candidate.batchNormMs ?? 0;
     const net = await instantiate(candidate.model);
     const t1 = performance.now();
     try {
@@ -129,9 +163,10 @@ export class EpisodeScorer implements Scorer {
         score.latencyMs = (pruned.medianMs / original.medianMs) * this.originalLatencyMs;
         score.originalNowMs = original.medianMs;
       }
-      // prune = selection, rebuild and building the tfjs model; refit is reported on its own.
-      const timings: Record<string, number> = { prune: t1 - t0 - refitMs, evaluate: t2 - t1 };
+      // prune = selection, rebuild and building the tfjs model; refit and BatchNorm are reported on their own.
+      const timings: Record<string, number> = { prune: t1 - t0 - refitMs - batchNormMs, evaluate: t2 - t1 };
       if (candidate.refit) timings.refit = refitMs;
+      if (candidate.batchNorm) timings.batchNorm = batchNormMs;
       if (this.options.latency) timings.latency = performance.now() - t2;
       return { ...score, timings };
     } finally {

@@ -102,6 +102,7 @@ export class SearchSession {
       const scorer = await EpisodeScorer.create(model, analysis, data, {
         seed: config.seed,
         roundTo: config.env.roundTo,
+        evaluator: config.evaluator,
         ...(latency ? { latency: options.timing?.episode ?? EPISODE_LATENCY } : {}),
       });
       const session = new SearchSession(options, env, scorer, latency, reference);
