@@ -53,7 +53,7 @@ describe('amc CLI', () => {
     expect(report.pruned.macs).toBeLessThan(report.original.macs);
     const reloaded = analyzeModel(await loadModel(filesFromPath(join(out, 'model.json'))));
     expect(reloaded.cost.totalMacs).toBe(report.pruned.macs);
-    const bad = amc('prune', join(dir, 'model.json'), '--policy-file', join(dir, 'model.json'), '--out', out);
+    const bad = amc('prune', join(dir, 'model.json'), '--policy-file', join(dir, 'model.json'), '--out', join(dir, 'pruned-bad'));
     expect(bad.code).toBe(1);
     expect(bad.stderr[0]).toMatch(/is not a group of this model/);
   }, 60_000);

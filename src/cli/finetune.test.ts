@@ -49,13 +49,14 @@ describe('amc finetune', () => {
 
   it('refuses to write over the original or the pruned model, and names what is missing', () => {
     const over = amc('finetune', join(dir, 'pruned', 'model.json'), '--teacher', join(dir, 'original', 'model.json'), '--data', join(dir, 'images'), '--out', join(dir, 'original'));
-    expect(over.code).toBe(2);
-    expect(over.stderr[0]).toMatch(/is the folder of .*original.*model\.json: writing there would replace that model/);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toHaveLength(1);
+    expect(over.stderr[0]).toMatch(/original: is the folder of the input model .*original.*model\.json: writing there would replace model\.json, weights\.bin\. Give --out a new folder.* or add --force/);
     expect(JSON.parse(readFileSync(join(dir, 'original', 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['weights.bin']);
     // The model given as its folder, and --out naming that folder: still refused.
     const asFolder = amc('finetune', join(dir, 'pruned'), '--teacher', join(dir, 'original', 'model.json'), '--data', join(dir, 'images'), '--out', join(dir, 'pruned'));
-    expect(asFolder.code).toBe(2);
-    expect(asFolder.stderr[0]).toMatch(/writing there would replace that model/);
+    expect(asFolder.code).toBe(1);
+    expect(asFolder.stderr[0]).toMatch(/is the folder of the input model .*pruned: writing there would replace model\.json, model\.weights\.bin, report\.json/);
     const noTeacher = amc('finetune', join(dir, 'pruned', 'model.json'), '--out', join(dir, 'x'));
     expect(noTeacher.code).toBe(2);
     expect(noTeacher.stderr[0]).toMatch(/--teacher/);

@@ -3,8 +3,8 @@
  * Writes the best epoch's model (optionally float16/uint8) and report.json with the epoch log;
  * progress goes to stderr.
  */
-import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { labelsOf } from '../core/data/folders';
 import { defaultScaling, inputSpecOf, metadataImageSize, type ImageSet } from '../core/data/images';
 import { loadImageDir } from '../core/data/node-images';
@@ -26,6 +26,7 @@ import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
 import { intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataSource } from './eval';
+import { outFolder, writeOutputs } from './out-dir';
 
 const QUANTIZATIONS: readonly Quantization[] = ['float16', 'uint8'];
 
@@ -35,18 +36,6 @@ function numberFlag(args: ParsedArgs, name: string, lo: number, hi: number): num
   const n = Number(v);
   if (v === true || !(n > lo && n < hi)) throw new UsageError(`--${name} needs a number in (${lo}, ${hi}), got '${v === true ? '' : v}'.`);
   return n;
-}
-
-/** The folder a model lives in (the path itself when it names a folder, as filesFromPath reads it), through links. */
-function modelFolder(path: string): string {
-  const p = resolve(path);
-  let dir = dirname(p);
-  try {
-    if (statSync(p).isDirectory()) dir = p;
-    return realpathSync(dir);
-  } catch {
-    return dir;
-  }
 }
 
 interface TrainingData {
@@ -114,11 +103,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   if (typeof teacherPath !== 'string') throw new UsageError('finetune needs --teacher original/model.json (the model before pruning).');
   const out = args.flags.get('out');
   if (typeof out !== 'string') throw new UsageError('finetune needs --out DIR.');
-  for (const p of [path, teacherPath]) {
-    if (existsSync(out) && modelFolder(out) === modelFolder(p)) {
-      throw new UsageError(`--out '${out}' is the folder of ${p}: writing there would replace that model. Give a new folder.`);
-    }
-  }
+  const outDir = outFolder(out, 'finetune', [path, teacherPath], args.flags.has('force'));
   const quantizeFlag = args.flags.get('quantize');
   if (quantizeFlag !== undefined && !QUANTIZATIONS.includes(quantizeFlag as Quantization)) throw new UsageError(`--quantize must be one of ${QUANTIZATIONS.join(', ')}.`);
   const quantize = quantizeFlag as Quantization | undefined;
@@ -180,10 +165,8 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     throw e;
   }
   const best = recovery.model;
-  mkdirSync(out, { recursive: true });
   const files = exportFiles(best, quantize ? { quantize } : undefined);
-  writeFileSync(join(out, MODEL_FILE), files.modelJson);
-  writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
+  writeOutputs(outDir, [[MODEL_FILE, files.modelJson], [WEIGHTS_FILE, new Uint8Array(files.weights)]]);
   // The quantized model as written, read back through the loader: the figure is the file's, not the float model's.
   let quantized: { dtype: Quantization; bytes: number; demoTop1?: number; heldOutAgreementWithFloat?: number } | undefined;
   if (quantize) {
@@ -213,7 +196,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
     seconds: (performance.now() - t0) / 1000,
     ...(quantized ? { quantized } : {}),
   };
-  writeFileSync(join(out, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+  writeOutputs(outDir, [[REPORT_FILE, JSON.stringify(report, null, 2) + '\n']]);
   if (json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;

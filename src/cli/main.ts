@@ -5,7 +5,7 @@
 import { ModelError } from '../core/model/errors';
 import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../core/prune/config';
 import { defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS } from '../core/search/config';
-import { parseArgs, UsageError, type ParsedArgs } from './args';
+import { ArgumentError, checkArgs, parseArgs, UsageError, type CommandSpec, type ParsedArgs } from './args';
 import { runEval } from './eval';
 import { runFinetune } from './finetune';
 import { runInspect } from './inspect';
@@ -19,7 +19,7 @@ const USAGE = `usage: npm run -s amc -- <command> [options]
 commands:
   inspect <model.json|folder> [--json] [--input-size N]
       layers, channel groups (prunable or frozen with the reason), MACs and parameters
-  prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR
+  prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR [--force]
         [--criterion l1|l2|producer-l1] [--round-to ${DEFAULT_ROUND_TO}] [--input-size N] [--json]
         [--refit --data demo:train [--calibration ${REFIT_DEFAULTS.images}] [--seed ${SEARCH_DEFAULTS.seed}]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
@@ -27,7 +27,7 @@ commands:
        [--limit N] [--batch N] [--input-size N] [--json]
       top-1/top-5 on the demo dataset or a folder of PNGs in class subfolders (loose images: fidelity
       to --reference), on WASM
-  search <model.json> --out DIR [--data demo:val] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
+  search <model.json> --out DIR [--force] [--data demo:val] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
         [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--calibration ${SCORING_DEFAULTS.refitImages} | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
@@ -36,14 +36,21 @@ commands:
       third of the budget, at most ${defaultWarmup(Infinity)}; writes the best policy's model and report.json with
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
       --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
-  finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--data demo:train|DIR] [--epochs 5]
+  finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--force] [--data demo:train|DIR] [--epochs 5]
         [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]
         [--lr 0.001] [--batch 32] [--patience 3] [--json]
       recovers a pruned model by distillation from the original (labels added when the data has
       them) on WASM; writes the best epoch's model and report.json with the epoch log
   bench [--quick] [--jobs N] [--import DIR] [--models a,b] [--no-browser]
       the benchmark suite (same as npm run bench): writes bench/results.json and BENCHMARKS.md;
-      --quick writes its own beside its runs, in bench/runs/quick/`;
+      --quick writes its own beside its runs, in bench/runs/quick/
+
+--out DIR must be a new folder or one without model files: the input model's own folder, or one
+that already holds model.json, report.json or *.bin, is refused unless --force (then they are replaced;
+each file is written to a temporary name and renamed into place).
+exit codes: 0 done, 1 refused (a bad file, flag or folder: the line says which and what to do),
+2 a command line that misses what the command needs (usage printed), 70 a bug in amc (one line;
+AMC_DEBUG=1 prints the stack trace).`;
 
 /** `amc bench`: the benchmark suite lives in bench/ (it drives Chromium too); this runs it with the same arguments. */
 async function runBench(): Promise<void> {
@@ -51,6 +58,28 @@ async function runBench(): Promise<void> {
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/run.ts', ...process.argv.slice(3)], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
+
+/**
+ * Every flag each command reads (src/cli/<command>.ts), in one place: anything else is refused with
+ * the closest known flag, so a typo never turns silently into a different run.
+ */
+const ONE_MODEL = { positional: 1, positionalText: 'the path of one model.json (or its folder)' };
+const COMMAND_SPECS: Record<string, CommandSpec> = {
+  inspect: { ...ONE_MODEL, flags: ['help', 'json', 'input-size'] },
+  prune: { ...ONE_MODEL, flags: ['help', 'json', 'out', 'force', 'policy', 'policy-file', 'criterion', 'round-to', 'input-size', 'refit', 'data', 'calibration', 'seed'] },
+  eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size'] },
+  search: {
+    ...ONE_MODEL,
+    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size'],
+  },
+  finetune: {
+    positional: 1,
+    positionalText: 'the path of the pruned model.json (the original goes in --teacher)',
+    flags: ['help', 'json', 'out', 'force', 'teacher', 'data', 'limit', 'distill-only', 'quantize', 'eval', 'epochs', 'seed', 'batch', 'lr', 'patience'],
+  },
+  // bench/run.ts reads these from the raw command line.
+  bench: { positional: 0, positionalText: 'no paths', flags: ['help', 'quick', 'fresh', 'no-browser', 'reuse-only', 'jobs', 'import', 'models', 'episodes', 'seeds'] },
+};
 
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<void>> = {
   inspect: runInspect,
@@ -72,21 +101,56 @@ async function main(argv: string[]): Promise<number> {
     console.error(`amc: unknown command '${command}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See 'npm run -s amc -- help'.`);
     return 2;
   }
+  let args: ParsedArgs | undefined;
   try {
-    await run(parseArgs(rest));
+    args = parseArgs(rest);
+    checkArgs(command, args, COMMAND_SPECS[command], (flag) => Object.keys(COMMAND_SPECS).filter((c) => COMMAND_SPECS[c].flags.includes(flag)));
+    if (args.flags.has('help')) {
+      console.log(USAGE);
+      return 0;
+    }
+    await run(args);
     return 0;
   } catch (err) {
-    if (err instanceof ModelError) {
-      console.error(`amc ${command}: ${err.message}`);
-      return 1;
-    }
-    if (err instanceof UsageError) {
-      console.error(`amc ${command}: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    console.error(`amc ${command}: unexpected error: ${(err as Error).stack ?? err}`);
-    return 70;
+    return report(command, err, args?.positional[0]);
   }
+}
+
+/** One line on stderr, with control characters (from a binary file's bytes) shown as escapes. */
+function line(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => (c === '\n' || c === '\r' || c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/** The exit code for an error, after printing it: 1 a refusal, 2 a usage mistake, 70 a bug (one line; AMC_DEBUG=1 for the stack). */
+function report(command: string, err: unknown, input: string | undefined): number {
+  if (err instanceof ModelError || err instanceof ArgumentError) {
+    console.error(line(`amc ${command}: ${err.message}`));
+    return 1;
+  }
+  if (err instanceof UsageError) {
+    console.error(`${line(`amc ${command}: ${err.message}`)}\n${USAGE}`);
+    return 2;
+  }
+  // A file-system failure outside the model loader (an image folder, a policy, --reference): the path and what to do.
+  const sys = err as NodeJS.ErrnoException;
+  if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
+    const problem: Record<string, string> = { ENOENT: 'does not exist', EACCES: 'cannot be read or written (permission denied)', EPERM: 'cannot be read or written (permission denied)', EISDIR: 'is a folder where a file was expected', ENOTDIR: 'is not a folder', ELOOP: 'is a link that leads back to itself', ENOSPC: 'cannot be written: the disk is full' };
+    console.error(line(`amc ${command}: ${sys.path}: ${problem[sys.code] ?? `failed (${sys.code})`}. Check the path and its permissions.`));
+    return 1;
+  }
+  if (process.env.AMC_DEBUG) console.error((err as Error)?.stack ?? err);
+  const what = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+  console.error(
+    line(`amc ${command}: unexpected error${input ? ` on ${input}` : ''}: ${what.length > 300 ? `${what.slice(0, 300)}...` : what}. This is a bug in amc; set AMC_DEBUG=1 to print the stack trace, and please report it with the file.`),
+  );
+  return 70;
+}
+
+// Errors no await catches (a rejected promise a library leaves behind): the same one line, never a stack trace.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    process.exit(report(process.argv[2] ?? '', err, process.argv.slice(3).find((a) => !a.startsWith('--'))));
+  });
 }
 
 main(process.argv.slice(2)).then((code) => {

@@ -1,7 +1,7 @@
 /**
  * `amc prune`: apply a policy and write a loadable tfjs model with report.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeModel } from '../core/model/analyze';
 import { ModelError } from '../core/model/errors';
@@ -15,6 +15,7 @@ import { PolicyError, uniformPolicy, type Policy } from '../core/prune/policy';
 import { pruneModel } from '../core/prune/prune';
 import { intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
+import { outFolder, writeOutputs } from './out-dir';
 import { CHANNELS, datasetToTensor, generateDataset, IMAGE_SIZE, SPLIT_SIZES } from '../core/data/procedural';
 import { initBackend } from '../core/measure/backends';
 import type { ModelAnalysis } from '../core/model/analyze';
@@ -64,6 +65,7 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   const policyFile = args.flags.get('policy-file');
   if (!path) throw new UsageError('prune needs the path of a model.json.');
   if (typeof out !== 'string') throw new UsageError('prune needs --out DIR.');
+  const target = outFolder(out, 'prune', [path], args.flags.has('force'));
   if ((typeof policyArg === 'string') === (typeof policyFile === 'string')) throw new UsageError('prune needs exactly one of --policy uniform:RATIO or --policy-file FILE.');
   const refit = args.flags.has('refit');
   if (refit) parseDataFlag(args.flags.get('data'));
@@ -95,10 +97,7 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   }
   const report = { ...pruneReport(model, analysis, { ...result, model: pruned }, { criterion, roundTo, refit }), refit: refitReport };
   const files = exportFiles(pruned);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, MODEL_FILE), files.modelJson);
-  writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
-  writeFileSync(join(out, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+  writeOutputs(target, [[MODEL_FILE, files.modelJson], [WEIGHTS_FILE, new Uint8Array(files.weights)], [REPORT_FILE, JSON.stringify(report, null, 2) + '\n']]);
   if (args.flags.has('json')) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;

@@ -7,7 +7,6 @@
  * and the uniform models are then distilled from the original for N epochs on demo:train, and the
  * written model is the fine-tuned best.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHANNELS, generateDataset, IMAGE_SIZE, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
@@ -32,6 +31,7 @@ import type { EpisodeRecord, Score } from '../core/search/search';
 import { SearchSession } from '../core/search/session';
 import { intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
+import { outFolder, writeOutputs } from './out-dir';
 
 export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
   if (v === undefined) return { resource: ENV_DEFAULTS.resource, ratio: ENV_DEFAULTS.target };
@@ -69,6 +69,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   if (!path) throw new UsageError('search needs the path of a model.json.');
   const out = args.flags.get('out');
   if (typeof out !== 'string') throw new UsageError('search needs --out DIR.');
+  const outDir = outFolder(out, 'search', [path], args.flags.has('force'));
   const split = parseDataFlag(args.flags.get('data') ?? 'demo:val');
   const target = parseTarget(args.flags.get('target'));
   const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
@@ -211,10 +212,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     },
   };
   const files = exportFiles(candidate.model);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, MODEL_FILE), files.modelJson);
-  writeFileSync(join(out, WEIGHTS_FILE), new Uint8Array(files.weights));
-  writeFileSync(join(out, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+  writeOutputs(outDir, [[MODEL_FILE, files.modelJson], [WEIGHTS_FILE, new Uint8Array(files.weights)], [REPORT_FILE, JSON.stringify(report, null, 2) + '\n']]);
   if (json) {
     process.stdout.write(JSON.stringify({ ...report, search: { ...report.search, log: undefined } }, null, 2) + '\n');
     return;
