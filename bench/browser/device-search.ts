@@ -20,7 +20,8 @@ import { searchConfig } from '../../src/core/search/config';
 import type { EpisodeRecord } from '../../src/core/search/search';
 import { wasmPaths } from '../../src/workers/wasm-paths';
 import { burnIn } from '../../src/core/measure/burn-in';
-import { fromPrunedPayload, type FromWorker, type ToWorker } from '../../src/workers/search-messages';
+import { fromPrunedPayload } from '../../src/workers/payload';
+import type { FromWorker, ToWorker } from '../../src/workers/search-messages';
 
 export interface DeviceSearchPlan {
   episodes: number;

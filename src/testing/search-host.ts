@@ -1,7 +1,8 @@
 /** What both SearchHost test files need: an in-memory store, a search's summary and its start message. */
 import type { SearchConfig } from '../core/search/config';
-import type { ModelFiles, SavedLatency, ScoringSpec, SearchMeta, SearchProgress, ToWorker } from '../workers/search-messages';
-import type { SearchStore } from '../workers/search-store';
+import type { ModelFiles, ScoringSpec } from '../workers/payload';
+import type { SavedLatency, ToWorker } from '../workers/search-messages';
+import type { SearchMeta, SearchProgress, SearchStore } from '../workers/search-store';
 
 /** Keeps what the host saves as structured clones, which is what IndexedDB keeps. */
 export class MemoryStore implements SearchStore {

@@ -13,7 +13,7 @@ import { pruneModel } from '../core/prune/prune';
 import { FinetuneHost, finetuneData } from './finetune-host';
 import { dataChoiceOf, isResumable, transferOf, type FinetuneDataSpec, type FinetuneMeta, type FromFinetune, type ModelFiles, type ToFinetune } from './finetune-messages';
 import type { FinetuneStore } from './finetune-store';
-import { fromModelPayload, modelFilesAsInput } from './search-messages';
+import { fromModelPayload, modelFilesAsInput } from './payload';
 import { messageLog } from '../testing/messages';
 
 /**

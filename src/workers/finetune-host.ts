@@ -26,7 +26,7 @@ import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
 import type { FinetuneStore } from './finetune-store';
 import type { FinetuneDataSpec, FinetuneMeta, FinetuneStatus, FromFinetune, ToFinetune } from './finetune-messages';
-import { modelFilesAsInput, toModelPayload } from './search-messages';
+import { modelFilesAsInput, toModelPayload } from './payload';
 import { backendLabel, canFallBack } from '../core/measure/backends';
 import { errLine } from '../core/errors';
 

@@ -12,7 +12,7 @@ import type { Scaling } from '../core/data/procedural';
 import type { ImageLayout } from '../core/finetune/batches';
 import type { FinetuneConfig } from '../core/finetune/config';
 import type { EpochLog, FinetuneSnapshot, StopReason } from '../core/finetune/distiller';
-import { buffersOf, type ModelFiles, type ModelPayload } from './search-messages';
+import { buffersOf, type ModelFiles, type ModelPayload } from './payload';
 
 export type { ModelFiles, ModelPayload };
 

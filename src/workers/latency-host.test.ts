@@ -9,7 +9,7 @@ import { pruneModel } from '../core/prune/prune';
 import { deviceFlags, describeDevice } from './device-flags';
 import { LatencyHost, MIN_RUNS, planRuns } from './latency-host';
 import type { FromLatencyWorker, TimingOptions } from './latency-messages';
-import { toModelPayload, type ModelPayload } from './search-messages';
+import { toModelPayload, type ModelPayload } from './payload';
 
 let models: ModelPayload[];
 

@@ -15,7 +15,7 @@ import { PROBE_TIMING, REFERENCE_TIMING } from '../core/measure/config';
 import { buildReferenceModel, REFERENCE_MODEL } from '../core/measure/reference-model';
 import { instantiate } from '../core/model/tfjs-model';
 import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOptions, ToLatencyWorker } from './latency-messages';
-import type { ModelPayload } from './search-messages';
+import type { ModelPayload } from './payload';
 import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 import { errLine } from '../core/errors';
 

@@ -8,7 +8,7 @@
 import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { COMPARE_TIMING } from '../core/measure/config';
 import type { LatencyStats } from '../core/measure/latency';
-import type { ModelPayload } from './search-messages';
+import type { ModelPayload } from './payload';
 
 /** What the device says about how tfjs runs here (filled where known). */
 export interface DeviceFlags {

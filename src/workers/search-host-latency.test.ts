@@ -16,7 +16,8 @@ import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord } from '../core/search/search';
 import { canFallBack } from '../core/measure/backends';
 import { SearchHost, type HostDeps } from './search-host';
-import type { FromWorker, ModelFiles, ScoringSpec, ToWorker } from './search-messages';
+import type { FromWorker, ToWorker } from './search-messages';
+import type { ModelFiles, ScoringSpec } from './payload';
 import type { SearchStore } from './search-store';
 import { messageLog } from '../testing/messages';
 

@@ -10,7 +10,8 @@ import { analyzeModel } from '../core/model/analyze';
 import { pruneModel } from '../core/prune/prune';
 import { searchConfig, type SearchConfig } from '../core/search/config';
 import { SearchHost } from './search-host';
-import { fromPrunedPayload, type FromWorker, type ModelFiles, type ScoringSpec, type ToWorker } from './search-messages';
+import { fromPrunedPayload, type ModelFiles, type ScoringSpec } from './payload';
+import type { FromWorker, ToWorker } from './search-messages';
 import type { SearchStore } from './search-store';
 import { messageLog } from '../testing/messages';
 

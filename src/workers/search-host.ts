@@ -36,19 +36,9 @@ import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
 import type { ScoringData } from '../core/search/scorer';
 import { SearchSession, type SessionHooks, type SessionOptions } from '../core/search/session';
-import {
-  briefOf,
-  modelFilesAsInput,
-  toPrunedPayload,
-  type FromWorker,
-  type SavedLatency,
-  type ScoringSpec,
-  type SearchMeta,
-  type SearchProgress,
-  type ToWorker,
-  type WorkerStatus,
-} from './search-messages';
-import type { SearchStore } from './search-store';
+import { modelFilesAsInput, toPrunedPayload, type ScoringSpec } from './payload';
+import type { FromWorker, SavedLatency, ToWorker, WorkerStatus } from './search-messages';
+import { briefOf, type SearchMeta, type SearchProgress, type SearchStore } from './search-store';
 import { backendLabel, canFallBack } from '../core/measure/backends';
 import { errLine } from '../core/errors';
 

@@ -7,20 +7,10 @@ import { loadModel } from '../core/model/load';
 import type { LoadedModel } from '../core/model/types';
 import { pruneModel } from '../core/prune/prune';
 import { searchConfig } from '../core/search/config';
-import {
-  buffersOf,
-  dataChoiceOf,
-  fromModelPayload,
-  fromPrunedPayload,
-  isResumable,
-  modelFilesAsInput,
-  modelFingerprint,
-  toModelPayload,
-  toPrunedPayload,
-  transferOf,
-  type SearchMeta,
-  type ToWorker,
-} from './search-messages';
+import { buffersOf, fromModelPayload, fromPrunedPayload, modelFilesAsInput, toModelPayload, toPrunedPayload } from './payload';
+import { dataChoiceOf, isResumable, type SearchMeta } from './search-store';
+import { modelFingerprint } from '../core/hash';
+import { transferOf, type ToWorker } from './search-messages';
 
 let model: LoadedModel;
 

@@ -1,6 +1,7 @@
 /**
  * Searches saved in this browser (IndexedDB through idb-keyval), so a reload or a closed tab
- * loses no finished episode. One database, one object store, four records per search (five for latency):
+ * loses no finished episode: the records' schema and their access. One database, one object
+ * store, four records per search (five for latency):
  *
  *   meta:<id>      SearchMeta: small, listed on every page load (model name, target, episodes, best)
  *   model:<id>     ModelFiles: the model searched (its export files), so it can be restored even
@@ -12,11 +13,107 @@
  *   latency:<id>   SavedLatency: a latency search's per-layer table measured on this device,
  *                  written once by the worker before the first episode (a resume reuses it)
  *
- * The page writes model, data and the first meta when a search starts; the worker writes progress
- * and meta together (one transaction) after every episode. Used by both.
+ * The page writes model, data and the first meta when a search starts, lists, loads and deletes
+ * (src/app/state/saved-searches.svelte.ts); the worker writes progress and meta together (one
+ * transaction) after every episode. Both use this module, so it sits with the workers, below the
+ * page (workers import nothing from src/app).
  */
 import { createStore, delMany, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
-import type { ModelFiles, SavedLatency, ScoringSpec, SearchMeta, SearchProgress } from './search-messages';
+import type { Scaling } from '../core/data/procedural';
+import type { SearchConfig } from '../core/search/config';
+import { accuracyOf } from '../core/search/best';
+import type { EpisodeRecord, SearchSnapshot } from '../core/search/search';
+import type { UniformBaseline } from '../core/search/baselines';
+import type { SavedLatency } from '../core/search/latency-resource';
+import { imageCount, type ModelFiles, type ScoringSpec } from './payload';
+
+// ---------------------------------------------------------------- schema
+
+/** Everything a search needs to continue where it stopped; saved after every episode. */
+export interface SearchProgress {
+  amc: SearchSnapshot;
+  /** The random-search baseline, when it runs beside the agent. */
+  random: SearchSnapshot | null;
+  uniform: UniformBaseline | null;
+  /** Time spent searching so far, ms (pauses and reloads excluded). */
+  elapsedMs: number;
+}
+
+/** One episode, in brief, for the list of past searches. */
+export interface EpisodeBrief {
+  episode: number;
+  phase: EpisodeRecord['phase'];
+  reward: number;
+  /** Top-1 accuracy (labeled data) or top-1 agreement with the original (unlabeled). */
+  accuracy: number | undefined;
+  resourceRatio: number;
+  keep: Record<string, number>;
+}
+
+export function briefOf(e: EpisodeRecord): EpisodeBrief {
+  return { episode: e.episode, phase: e.phase, reward: e.reward, accuracy: accuracyOf(e.score), resourceRatio: e.resourceRatio, keep: e.keep };
+}
+
+/** Where the model came from, as the app shows it (AppState's SourceInfo). */
+export interface SourceRecord {
+  kind: 'builtin' | 'url' | 'files';
+  label: string;
+  demo?: string;
+}
+
+/** What the saved search says about its data (the bytes of user images are kept apart). */
+export type DataChoice =
+  | { kind: 'demo'; split: 'val'; count: number; labeled: boolean; scaling?: Scaling; calibration?: number }
+  | { kind: 'images'; name: string; count: number; labeled: boolean; calibration?: number };
+
+export function dataChoiceOf(spec: ScoringSpec): DataChoice {
+  if (spec.kind === 'demo') return { ...spec };
+  const calibration = spec.calibration ? imageCount({ ...spec, images: spec.calibration }) : undefined;
+  return { kind: 'images', name: spec.name, count: imageCount(spec), labeled: spec.labels !== undefined, ...(calibration ? { calibration } : {}) };
+}
+
+/** The saved summary of one search: small, listed on every page load. */
+export interface SearchMeta {
+  id: string;
+  version: 1;
+  createdAt: number;
+  updatedAt: number;
+  model: {
+    /** model.json's name as the user knows it. */
+    name: string;
+    source: SourceRecord;
+    /** The input size the analysis assumed for dynamic models (null: the model's own). */
+    inputSize: number | null;
+    /** Hash of the topology and weights (core/hash.ts): tells whether the model on screen is this one. */
+    fingerprint: string;
+    bytes: number;
+    groups: number;
+  };
+  data: DataChoice;
+  config: SearchConfig;
+  randomBaseline: boolean;
+  /** AMC episodes finished and saved. */
+  episodes: number;
+  randomEpisodes: number;
+  /** Stopped by the user before the budget was spent (not offered for resuming on load). */
+  stopped: boolean;
+  best: EpisodeBrief | null;
+  randomBest: EpisodeBrief | null;
+  uniform: { ratio: number; accuracy: number | undefined; resourceRatio: number; reward: number } | null;
+  backend?: string;
+  elapsedMs: number;
+}
+
+export function isFinished(m: Pick<SearchMeta, 'episodes' | 'config'>): boolean {
+  return m.episodes >= m.config.episodes;
+}
+
+/** An unfinished search the page can offer to resume (the user did not stop it). */
+export function isResumable(m: SearchMeta): boolean {
+  return !m.stopped && !isFinished(m);
+}
+
+// ---------------------------------------------------------------- access
 
 export interface SearchStore {
   /** Saves what the search has done so far and its summary, both or neither. */

@@ -5,7 +5,7 @@
 import type { BackendInfo, BackendName } from '../../core/measure/backends';
 import type { LoadedModel } from '../../core/model/types';
 import type { CompareRow, FromLatencyWorker, ModelsTiming, ReferenceTiming, TimingOptions, ToLatencyWorker } from '../../workers/latency-messages';
-import { toModelPayload, type ModelPayload } from '../../workers/search-messages';
+import { toModelPayload, type ModelPayload } from '../../workers/payload';
 
 export type LatencyWorkerFactory = () => Worker;
 

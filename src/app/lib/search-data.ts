@@ -10,7 +10,7 @@ import { evenSubsample } from '../../core/data/decode';
 import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
-import type { ScoringSpec } from '../../workers/search-messages';
+import type { ScoringSpec } from '../../workers/payload';
 import type { DataState } from '../state/data.svelte';
 
 export interface SearchData {

@@ -1,6 +1,6 @@
 /** How the search panel names saved searches: the model, the target, the state. */
 import { baseName } from '../../core/model/files';
-import { isFinished, type SearchMeta } from '../../workers/search-messages';
+import { isFinished, type SearchMeta } from '../../workers/search-store';
 
 export const pct = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
 

@@ -14,7 +14,7 @@ import { downloadBlob } from '../lib/download';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
 import { errLine } from '../../core/errors';
-import { modelFilesAsInput } from '../../workers/search-messages';
+import { modelFilesAsInput } from '../../workers/payload';
 import { nextFrame } from '../lib/browser-images';
 import type { AppState } from './app.svelte';
 import type { DataState, PreparedData } from './data.svelte';

@@ -8,7 +8,7 @@ import type { LoadedModel } from '../../core/model/types';
 import { uniformPolicy } from '../../core/prune/policy';
 import { pruneModel } from '../../core/prune/prune';
 import type { FromFinetune, ToFinetune } from '../../workers/finetune-messages';
-import { toModelPayload } from '../../workers/search-messages';
+import { toModelPayload } from '../../workers/payload';
 import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
 import { FinetuneState } from './finetune.svelte';

@@ -20,24 +20,11 @@ import { defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_D
 import { bestOf } from '../../core/search/best';
 import type { EpisodeRecord } from '../../core/search/search';
 import { PruningEnv } from '../../core/search/env';
-import {
-  accuracyOf,
-  briefOf,
-  fromPrunedPayload,
-  isFinished,
-  isResumable,
-  modelFilesAsInput,
-  modelFingerprint,
-  transferOf,
-  dataChoiceOf,
-  type FromWorker,
-  type SavedLatency,
-  type ScoringSpec,
-  type SearchMeta,
-  type StepGroup,
-  type ToWorker,
-  type UniformBaseline,
-} from '../../workers/search-messages';
+import { accuracyOf } from '../../core/search/best';
+import { briefOf, isFinished, isResumable, dataChoiceOf, type SearchMeta } from '../../workers/search-store';
+import { fromPrunedPayload, modelFilesAsInput, type ScoringSpec } from '../../workers/payload';
+import { modelFingerprint } from '../../core/hash';
+import { transferOf, type FromWorker, type SavedLatency, type StepGroup, type ToWorker, type UniformBaseline } from '../../workers/search-messages';
 import { deleteSearch, listSearches, loadSearch, saveMeta, saveSearchStart } from '../../workers/search-store';
 import { formatDuration, paretoFront, timeLeft } from '../lib/search-math';
 import { searchData, searchDataLabel } from '../lib/search-data';

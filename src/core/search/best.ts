@@ -1,6 +1,11 @@
 /** Which episode of a search is its result. Apart from search.ts so the page can use it without the agent's code. */
 import type { EnvConfig } from './config';
-import type { EpisodeRecord } from './search';
+import type { EpisodeRecord, Score } from './search';
+
+/** Top-1 accuracy when the data has labels, else top-1 agreement with the original model. */
+export function accuracyOf(s: Score): number | undefined {
+  return s.top1 ?? s.agreement;
+}
 
 /**
  * How far above a constrained latency target an episode's *measured* latency may land and still
