@@ -201,7 +201,7 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
           log(`${name}: fine-tuning ${opts.epochs} epochs on ${opts.limit} demo:train images`);
           mkdirSync(dir, { recursive: true });
           await child(
-            ['finetune', from.path, '--teacher', modelPath(cell.model), '--data', 'demo:train', '--limit', String(opts.limit), '--epochs', String(opts.epochs), '--patience', String(opts.epochs), '--seed', String(cell.seed), ...(cell.labels ? [] : ['--distill-only']), '--eval', 'demo:test', '--out', dir],
+            ['finetune', from.path, '--teacher', modelPath(cell.model), '--data', 'demo:train', '--limit', String(opts.limit), '--epochs', String(opts.epochs), '--patience', String(opts.epochs), '--seed', String(cell.seed), ...(cell.labels ? [] : ['--distill-only']), '--eval', 'demo:test', '--out', dir, '--force'],
             join(dir, 'finetune.log'),
           );
         }

@@ -94,7 +94,8 @@ function cliArgs(spec: RunSpec, out: string): string[] {
     ...(spec.calibration > 0 ? ['--refit', '--calibration', String(spec.calibration)] : ['--no-refit']),
     '--reward-images', String(spec.rewardImages),
     '--seed', String(spec.seed),
-    '--out', out,
+    // The suite owns its run folders: a search it runs again (--fresh, or settings changed) replaces the last one's model.
+    '--out', out, '--force',
   ];
 }
 
