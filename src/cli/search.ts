@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { CHANNELS, generateDataset, IMAGE_SIZE, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
-import { pruneReport } from '../core/export/report';
+import { pruneReport, searchReport } from '../core/export/report';
 import { recoverPolicy, type RecoveredPolicy } from '../core/finetune/after-search';
 import { DEMO_AUGMENT } from '../core/finetune/config';
 import type { FinetuneData } from '../core/finetune/distiller';
@@ -196,20 +196,20 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const report = {
     ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: calibration > 0 }),
     refit: candidate.refit,
-    search: {
+    search: searchReport({
       config,
       data: `demo:${split}`,
       rewardImages,
       calibration,
       backend: backend.name,
       seconds: (performance.now() - t0) / 1000,
-      best: { episode: best.episode, phase: best.phase, reward: best.reward, score: best.score, resourceRatio: best.resourceRatio, keep: best.keep },
-      uniform: { ratio: uniform.ratio, resourceRatio: uniform.resourceRatio, score: uniform.score, keep: uniform.keep },
+      log: search.log,
+      best,
+      uniform,
       test,
-      latency: latency ? { table: { ...latency.table, layers: latency.table.layers.length }, calibration: latency.points, measured } : undefined,
+      latency: latency ? { saved: latency, measured } : undefined,
       finetune,
-      log: search.log.map((e) => ({ episode: e.episode, phase: e.phase, reward: e.reward, error: e.score.error, resourceRatio: e.resourceRatio, predictedRatio: e.predictedRatio, latencyMs: e.score.latencyMs, macs: e.macs, params: e.params, sigma: e.sigma, keep: e.keep, ms: e.timings })),
-    },
+    }),
   };
   const files = exportFiles(candidate.model);
   writeOutputs(outDir, [[MODEL_FILE, files.modelJson], [WEIGHTS_FILE, new Uint8Array(files.weights)], [REPORT_FILE, JSON.stringify(report, null, 2) + '\n']]);
