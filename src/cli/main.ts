@@ -2,10 +2,10 @@
  * The command line over the same core as the app: `npm run -s amc -- <command> ...`.
  * A bad input exits non-zero with one line naming the file, the problem and the fix.
  */
-import { ModelError } from '../core/model/errors';
 import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../core/prune/config';
 import { defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS } from '../core/search/config';
-import { ArgumentError, checkArgs, parseArgs, UsageError, type CommandSpec, type ParsedArgs } from './args';
+import { checkArgs, closestFlag, parseArgs, type CommandSpec, type ParsedArgs } from './args';
+import { line, report } from './failure';
 import { runEval } from './eval';
 import { runFinetune } from './finetune';
 import { runInspect } from './inspect';
@@ -96,11 +96,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    console.error(`amc: unknown command '${command}'. Commands: ${Object.keys(COMMANDS).join(', ')}. See 'npm run -s amc -- help'.`);
+  if (!Object.hasOwn(COMMANDS, command)) {
+    const near = closestFlag(command, Object.keys(COMMANDS));
+    console.error(line(`amc: unknown command '${command}'${near ? `; did you mean ${near}?` : '.'} Commands: ${Object.keys(COMMANDS).join(', ')}. See 'npm run -s amc -- help'.`));
     return 2;
   }
+  const run = COMMANDS[command];
   let args: ParsedArgs | undefined;
   try {
     args = parseArgs(rest);
@@ -112,44 +113,14 @@ async function main(argv: string[]): Promise<number> {
     await run(args);
     return 0;
   } catch (err) {
-    return report(command, err, args?.positional[0]);
+    return report(command, err, args?.positional[0], USAGE);
   }
-}
-
-/** One line on stderr, with control characters (from a binary file's bytes) shown as escapes. */
-function line(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => (c === '\n' || c === '\r' || c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-}
-
-/** The exit code for an error, after printing it: 1 a refusal, 2 a usage mistake, 70 a bug (one line; AMC_DEBUG=1 for the stack). */
-function report(command: string, err: unknown, input: string | undefined): number {
-  if (err instanceof ModelError || err instanceof ArgumentError) {
-    console.error(line(`amc ${command}: ${err.message}`));
-    return 1;
-  }
-  if (err instanceof UsageError) {
-    console.error(`${line(`amc ${command}: ${err.message}`)}\n${USAGE}`);
-    return 2;
-  }
-  // A file-system failure outside the model loader (an image folder, a policy, --reference): the path and what to do.
-  const sys = err as NodeJS.ErrnoException;
-  if (sys && typeof sys.code === 'string' && typeof sys.path === 'string') {
-    const problem: Record<string, string> = { ENOENT: 'does not exist', EACCES: 'cannot be read or written (permission denied)', EPERM: 'cannot be read or written (permission denied)', EISDIR: 'is a folder where a file was expected', ENOTDIR: 'is not a folder', ELOOP: 'is a link that leads back to itself', ENOSPC: 'cannot be written: the disk is full' };
-    console.error(line(`amc ${command}: ${sys.path}: ${problem[sys.code] ?? `failed (${sys.code})`}. Check the path and its permissions.`));
-    return 1;
-  }
-  if (process.env.AMC_DEBUG) console.error((err as Error)?.stack ?? err);
-  const what = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
-  console.error(
-    line(`amc ${command}: unexpected error${input ? ` on ${input}` : ''}: ${what.length > 300 ? `${what.slice(0, 300)}...` : what}. This is a bug in amc; set AMC_DEBUG=1 to print the stack trace, and please report it with the file.`),
-  );
-  return 70;
 }
 
 // Errors no await catches (a rejected promise a library leaves behind): the same one line, never a stack trace.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (err: unknown) => {
-    process.exit(report(process.argv[2] ?? '', err, process.argv.slice(3).find((a) => !a.startsWith('--'))));
+    process.exit(report(process.argv[2] ?? '', err, process.argv.slice(3).find((a) => !a.startsWith('--')), USAGE));
   });
 }
 

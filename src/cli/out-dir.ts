@@ -167,9 +167,11 @@ export function writeOutputs(target: OutFolder, files: [name: string, data: stri
         closeSync(fd);
       }
     }
+    // Nothing is replaced unless every file can be: a folder in the way of one is found before any rename.
+    const blocked = temps.find(([, final]) => statOrUndefined(final)?.isDirectory());
+    if (blocked) throw new ModelError(blocked[1], 'is a folder, so the file cannot be written there.', 'Move that folder away, or give --out another folder.');
     const binFirst = [...temps.filter(([, f]) => f.endsWith('.bin')), ...temps.filter(([, f]) => !f.endsWith('.bin'))];
     for (const [tmp, final] of binFirst) {
-      if (statOrUndefined(final)?.isDirectory()) throw new ModelError(final, 'is a folder, so the file cannot be written there.', 'Move that folder away, or give --out another folder.');
       renameSync(tmp, final);
       target.written.add(basename(final));
     }
