@@ -4,9 +4,12 @@
  */
 import { ModelError } from './errors';
 import { isModelClass } from './keras-classes';
-import { LAYER_HANDLERS, type LayerHandler, type Shape } from './layers';
+import { layerHandler, type LayerHandler, type Shape } from './layers';
+import { prod } from './layers/handler';
 import { layerName } from './load';
 import type { KerasLayerJson, LoadedModel } from './types';
+import { checkModelCost, DEFAULT_MAX_MODEL_BYTES, firstCallNode } from './validate';
+import { elementCount } from './weights';
 
 export interface GraphLayer {
   /** Unique in the graph: the Keras name, made unique with its model's name or the call index when needed. */
@@ -57,6 +60,11 @@ export interface ModelGraph {
 export interface GraphOptions {
   /** Height and width used where the model's input has null spatial sizes. Default 224. */
   inputSize?: number;
+  /**
+   * The most bytes (activations of one input, float32, plus weights) a model may need; over it the
+   * graph is refused before anything allocates. Default DEFAULT_MAX_MODEL_BYTES (2 GiB).
+   */
+  maxBytes?: number;
 }
 
 export const DEFAULT_INPUT_SIZE = 224;
@@ -120,7 +128,7 @@ class GraphBuilder {
     const call = this.callCount.get(name) ?? 0;
     this.callCount.set(name, call + 1);
     const id = this.uniqueId(name, path, call);
-    const handler = LAYER_HANDLERS[layer.class_name];
+    const handler = layerHandler(layer.class_name);
     const inputShapes = inputShapesOverride ?? inputs.map((t) => this.tensors.get(t)!.shape);
     const config = layer.config as Record<string, unknown>;
     let outputShape: Shape;
@@ -130,18 +138,9 @@ class GraphBuilder {
       outputShape = [...inputShapes[0]];
       this.assumptions.push(`layer '${name}' (${layer.class_name}): output shape assumed equal to its input`);
     }
+    this.checkOutputShape(layer, inputShapes, outputShape);
     const weights = handler ? handler.weights(config, inputShapes).map((w) => `${name}/${w}`) : this.weightsByPrefix(name);
-    if (handler && call === 0) {
-      for (const w of weights) {
-        if (!this.model.byName.has(w)) {
-          throw new ModelError(
-            this.model.source,
-            `layer '${name}' (${layer.class_name}) needs the weight '${w}', which the weightsManifest does not have.`,
-            'model.json and its weights come from different exports: export both again together.',
-          );
-        }
-      }
-    }
+    if (handler && call === 0) this.checkWeights(layer, handler, inputShapes, outputShape, weights);
     const output = `${id}:0`;
     this.tensors.set(output, { id: output, shape: outputShape, producer: id });
     this.layers.push({
@@ -155,11 +154,66 @@ class GraphBuilder {
       inputShapes,
       outputShape,
       weights,
-      storedParams: weights.reduce((n, w) => n + (this.model.byName.get(w)?.values.length ?? 0), 0),
+      storedParams: weights.reduce((n, w) => n + elementCount(this.model.byName.get(w)?.shape ?? [0]), 0),
       call,
       path,
     });
     return output;
+  }
+
+  /** Every size of an output must be a positive integer: a kernel larger than its input, or a Reshape that does not divide, is refused here. */
+  private checkOutputShape(layer: KerasLayerJson, inputs: Shape[], output: Shape): void {
+    if (output.every((d, i) => (i === 0 && d === null) || (Number.isInteger(d) && (d as number) > 0) || (i > 0 && d === null))) return;
+    const shape = (s: Shape) => `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]`;
+    throw new ModelError(
+      this.model.source,
+      `layer '${layerName(layer)}' (${layer.class_name}) would turn its input ${inputs.map(shape).join(' and ')} into ${shape(output)}, which is not a shape.`,
+      'Its kernel, strides, padding or target shape do not fit its input: correct them in model.json, or export the model again.',
+    );
+  }
+
+  /** The weights in the manifest must be the ones this layer's config makes tfjs create: names, shapes, dtypes. */
+  private checkWeights(layer: KerasLayerJson, handler: LayerHandler, inputs: Shape[], output: Shape, weights: string[]): void {
+    const name = layerName(layer);
+    const source = this.model.source;
+    const label = `layer '${name}' (${layer.class_name})`;
+    const shape = (s: readonly (number | null)[]) => `[${s.join(', ')}]`;
+    for (const w of weights) {
+      if (!this.model.byName.has(w)) {
+        throw new ModelError(source, `${label} needs the weight '${w}', which the weightsManifest does not have.`, 'model.json and its weights come from different exports: export both again together.');
+      }
+    }
+    const extra = this.model.weights.filter((w) => w.name.startsWith(`${name}/`) && !weights.includes(w.name) && !w.name.slice(name.length + 1).includes('/'));
+    if (extra.length) {
+      throw new ModelError(
+        source,
+        `${label} has the weight '${extra[0].name}' in the weightsManifest, which its config does not create (it creates ${weights.map((w) => `'${w}'`).join(', ') || 'none'}).`,
+        'The config (e.g. use_bias) and the weights disagree: restore model.json, or export the model again.',
+      );
+    }
+    const expected = handler.weightShapes?.(layer.config, inputs, output) ?? {};
+    for (const w of weights) {
+      const stored = this.model.byName.get(w)!;
+      const want = expected[w.slice(name.length + 1)];
+      if (want && want.every((d) => d !== null) && (want.length !== stored.shape.length || want.some((d, i) => d !== stored.shape[i]))) {
+        const widths = ['filters', 'units', 'kernel_size', 'depth_multiplier', 'input_dim', 'output_dim']
+          .filter((k) => Object.hasOwn(layer.config, k))
+          .map((k) => `${k} ${JSON.stringify(layer.config[k])}`);
+        const why = [...widths, `input ${shape(inputs[0] ?? []).replace(/null/g, '?')}`].join(', ');
+        throw new ModelError(
+          source,
+          `${label} makes a weight '${w}' of shape ${shape(want)} from its config (${why}), but the weightsManifest gives ${shape(stored.shape)}.`,
+          'The layer config and its weights disagree: restore the original model.json, or export the model again.',
+        );
+      }
+      if (stored.dtype !== 'float32') {
+        throw new ModelError(
+          source,
+          `${label} holds float32 weights, but the weightsManifest gives '${w}' as ${stored.dtype}.`,
+          'Set the weight\'s dtype back to float32 in model.json, or export the model again.',
+        );
+      }
+    }
   }
 
   private weightsByPrefix(name: string): string[] {
@@ -204,6 +258,7 @@ class GraphBuilder {
     const produced = new Map<string, string[]>(); // `${name}|${node}` -> output tensors of that call
     const key = (name: string, node: number) => `${name}|${node}`;
     const inputRefs = (cfg.input_layers ?? []) as Ref[];
+    const calls = new Map<string, number>(); // calls made so far per layer name, numbered as tfjs numbers them
     inputRefs.forEach(([name, node], i) => {
       const layer = layers.find((l) => layerName(l) === name);
       if (!layer) throw new ModelError(this.model.source, `model '${path.at(-1)}' names input '${name}', which is not one of its layers.`, 'The model.json is inconsistent: export it again.');
@@ -214,17 +269,20 @@ class GraphBuilder {
     // Layers are usually listed in topological order; loop until every call has its inputs.
     const pending = layers
       .filter((l) => l.class_name !== 'InputLayer')
-      .flatMap((l) => (l.inbound_nodes ?? []).map((node, k) => ({ layer: l, node, k })));
+      .flatMap((l) => (l.inbound_nodes ?? []).map((node) => ({ layer: l, node })));
     let progressed = true;
     while (pending.length && progressed) {
       progressed = false;
       for (let i = 0; i < pending.length; i++) {
-        const { layer, node, k } = pending[i];
+        const { layer, node } = pending[i];
         const refs = node.map(([n, ni, ti]) => produced.get(key(n, ni))?.[ti]);
         if (refs.some((r) => r === undefined)) continue;
         const ins = refs as string[];
         const outs = isModelClass(layer.class_name) ? this.expand(layer, path, ins) : [this.addLayer(layer, path, ins)];
-        produced.set(key(layerName(layer), k), outs);
+        // tfjs numbers calls as it makes them; a nested model's node 0 is its own inner graph (validate.ts).
+        const made = calls.get(layerName(layer)) ?? 0;
+        calls.set(layerName(layer), made + 1);
+        produced.set(key(layerName(layer), firstCallNode(layer.class_name) + made), outs);
         pending.splice(i--, 1);
         progressed = true;
       }
@@ -247,5 +305,26 @@ export function buildGraph(model: LoadedModel, options: GraphOptions = {}): Mode
   const b = new GraphBuilder(model, options.inputSize ?? DEFAULT_INPUT_SIZE);
   const outputs = b.expand(root, []);
   const inputs = b.layers.filter((l) => l.className === 'InputLayer').map((l) => l.output);
+  // The ceiling, from shapes alone: the most activation bytes alive at once (batch 1, float32; a
+  // tensor lives from its layer to its last reader, outputs to the end) plus the weights.
+  const lastUse = new Map<string, number>();
+  b.layers.forEach((l, i) => l.inputs.forEach((t) => lastUse.set(t, i)));
+  for (const t of outputs) lastUse.set(t, Infinity);
+  let live = 0;
+  let activationBytes = 0;
+  let largest = { layer: '', bytes: 0 };
+  const freeAt = new Map<number, number>();
+  b.layers.forEach((l, i) => {
+    const bytes = 4 * prod(l.outputShape);
+    if (bytes > largest.bytes) largest = { layer: l.id, bytes };
+    live += bytes;
+    activationBytes = Math.max(activationBytes, live);
+    const end = lastUse.get(l.output) ?? i;
+    freeAt.set(end, (freeAt.get(end) ?? 0) + bytes);
+    live -= freeAt.get(i) ?? 0;
+  });
+  const weightBytes = model.weights.reduce((n, w) => n + 4 * elementCount(w.shape), 0);
+  const dynamic = b.assumptions.some((a) => a.startsWith('input ')) ? `, with dynamic sizes taken as ${b.inputSize}` : '';
+  checkModelCost(model.source, { activationBytes, weightBytes, largest }, options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES, dynamic);
   return { layers: b.layers, byId: new Map(b.layers.map((l) => [l.id, l])), tensors: b.tensors, inputs, outputs, assumptions: b.assumptions, inputSize: b.inputSize, declaredInputs: b.declaredInputs };
 }

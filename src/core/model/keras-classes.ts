@@ -7,10 +7,11 @@ import '@tensorflow/tfjs-layers';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
-export function isModelClass(className: string): boolean {
-  return MODEL_CLASSES.has(className);
+export function isModelClass(className: unknown): boolean {
+  return typeof className === 'string' && MODEL_CLASSES.has(className);
 }
 
+/** Own-property lookup: `constructor`, `toString` or `__proto__` are unknown classes, not prototype members. */
 export function knownLayerClass(className: string): boolean {
-  return isModelClass(className) || className in serialization.SerializationMap.getMap().classNameMap;
+  return isModelClass(className) || Object.hasOwn(serialization.SerializationMap.getMap().classNameMap, className);
 }

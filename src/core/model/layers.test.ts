@@ -71,6 +71,10 @@ describe('layer registry', () => {
           expect(h.weights(sample.config, inputs), `${className} ${JSON.stringify(sample.config)}: weight names in saved order`).toEqual(created.map((w) => w.name));
           expect(h.params(sample.config, inputs, output), `${className}: params`).toBe(layer.countParams());
           if (h.widthKey) expect(output[output.length - 1], `${className}: widthKey sets the output channels`).toBe(sample.config[h.widthKey]);
+          const shapes = h.weightShapes?.(sample.config, inputs, output);
+          if (shapes) {
+            for (const w of created) expect(shapes[w.name], `${className} ${JSON.stringify(sample.config)}: shape of '${w.name}'`).toEqual(w.shape);
+          }
           for (const w of created) {
             seen.add(w.name);
             if (!h.axes) continue;
@@ -97,6 +101,11 @@ describe('layer registry', () => {
       }
     });
   }
+
+  it('states the shape of every weight the loader checks, for every class with weights', () => {
+    const unchecked = Object.keys(SAMPLES).filter((c) => !LAYER_HANDLERS[c].weightShapes);
+    expect(unchecked).toEqual([]);
+  });
 
   it('refitted classes keep the kernel the refit solves as [..., in, out]', () => {
     const refitted = Object.entries(LAYER_HANDLERS).filter(([, h]) => h.refit?.({}));

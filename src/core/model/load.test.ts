@@ -212,8 +212,9 @@ describe('refusals that help', () => {
     const before = w.slice(0, dropped).reduce((s, x) => s + 4 * x.shape.reduce((a, b) => a * b, 1), 0);
     const data = new Uint8Array([...bytes.slice(0, before), ...bytes.slice(before + 12)]);
     w.splice(dropped, 1);
-    const loaded = await loadModel([memoryFile('model.json', json), memoryFile('weights.bin', data.buffer)]);
-    expect(() => analyzeModel(loaded)).toThrow(/needs the weight 'fc2\/bias'/);
+    // Refused by the loader itself, before the shards are read or anything is built.
+    const err = await refusal([memoryFile('model.json', json), memoryFile('weights.bin', data.buffer)]);
+    expect(err.message).toMatch(/^model\.json: layer 'fc2' \(Dense\) needs the weight 'fc2\/bias'/);
   });
 });
 

@@ -4,10 +4,22 @@
  */
 import { ModelError } from './errors';
 import { baseName, dirName, type ModelFile } from './files';
-import { isModelClass, knownLayerClass } from './keras-classes';
+import { buildGraph } from './graph';
+import { isModelClass } from './keras-classes';
 import { normalizeModelConfig } from './normalize';
 import type { KerasLayerJson, KerasTopology, LoadedModel, ProgressFn, WeightArray } from './types';
-import { decodeWeight, storedBytes, type ManifestGroup } from './weights';
+import { DEFAULT_MAX_MODEL_BYTES, finiteWarnings, show, validateJsonDepth, validateManifest, validateTopology } from './validate';
+import { decodeWeight, storedBytes } from './weights';
+
+export { DEFAULT_MAX_MODEL_BYTES };
+
+export interface LoadOptions {
+  /**
+   * The most bytes the model may need to run (activations of one input at float32 plus weights,
+   * computed from model.json before anything is read or allocated). Default DEFAULT_MAX_MODEL_BYTES.
+   */
+  maxBytes?: number;
+}
 
 const GET_LAYERS_MODEL =
   'Convert the original Keras model with `tensorflowjs_converter --input_format keras --output_format tfjs_layers_model`, or save it from tfjs with model.save().';
@@ -30,7 +42,7 @@ function parseJson(file: ModelFile, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const why = String((err as Error).message ?? err).split('\n')[0];
+    const why = show(String((err as Error).message ?? err).split('\n')[0]);
     throw new ModelError(
       file.path,
       `is not valid JSON${jsonPosition(text, err)} (${why}).`,
@@ -120,18 +132,6 @@ export function layerName(l: KerasLayerJson): string {
   return String(l.config?.name ?? l.name ?? '');
 }
 
-function refuseUnknownClasses(path: string, root: KerasLayerJson): void {
-  walkLayers(root, (l) => {
-    if (!knownLayerClass(l.class_name)) {
-      throw new ModelError(
-        path,
-        `layer '${layerName(l)}' is of class '${l.class_name}', a custom layer that TensorFlow.js does not know.`,
-        'Replace it with built-in Keras layers before converting, or remove it from the model.',
-      );
-    }
-  });
-}
-
 /** Manifest paths are relative to model.json; exports write them with or without './' and '.bin'. */
 function resolveShard(path: string, modelPath: string, files: ModelFile[]): ModelFile | undefined {
   let wanted = path.replace(/^\.\//, '');
@@ -160,18 +160,24 @@ function matchWeightName(name: string, layerNames: Set<string>): string | undefi
   return layer === undefined ? undefined : `${layer}/${weight}`;
 }
 
-export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Promise<LoadedModel> {
+/**
+ * Reads and validates a model: model.json first (JSON depth, topology, config ranges, manifest, and
+ * every layer config against its weights' shapes and a cost ceiling, all before any weight file is
+ * read or anything allocated), then the shards (sizes, decoding), then a NaN/Infinity scan.
+ */
+export async function loadModel(files: ModelFile[], onProgress?: ProgressFn, options: LoadOptions = {}): Promise<LoadedModel> {
   onProgress?.(0, 'reading model.json');
   const { model, sidecars } = await findModelJson(files);
   const path = model.file.path;
   const json = model.json;
+  validateJsonDepth(path, json);
   const topology = json.modelTopology;
   refuseGraphModel(path, json, topology);
   if (topology === undefined || topology === null) {
     throw new ModelError(path, 'has a weightsManifest but no modelTopology (weights only).', 'Select the full model.json that also describes the layers.');
   }
   const { config, changed } = normalizeModelConfig(rootConfig(path, topology));
-  refuseUnknownClasses(path, config);
+  validateTopology(path, config);
   const normalizedTopology: KerasTopology =
     typeof topology === 'object' && !Array.isArray(topology) && 'model_config' in (topology as object)
       ? { ...(topology as KerasTopology), model_config: config }
@@ -181,15 +187,35 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Pr
   const layerNames = new Set<string>();
   walkLayers(config, (l) => layerNames.add(layerName(l)));
 
-  const manifest = json.weightsManifest as ManifestGroup[] | undefined;
-  if (!Array.isArray(manifest)) {
-    throw new ModelError(path, 'has no weightsManifest, so it has no weights.', 'Export the model with its weights (model.save() or tensorflowjs_converter).');
+  const manifest = json.weightsManifest;
+  validateManifest(path, manifest);
+  // Weight names as tfjs matches them to layers, then the whole graph built from shapes alone:
+  // configs against the manifest's shapes and dtypes, and the cost ceiling, before any shard is read.
+  const canonicalNames = manifest.map((g) =>
+    g.weights.map((w) => {
+      const canonical = matchWeightName(w.name, layerNames);
+      if (canonical === undefined) throw unmatchedWeight(path, w.name, layerNames);
+      return canonical;
+    }),
+  );
+  const skeleton: WeightArray[] = manifest.flatMap((g, gi) =>
+    g.weights.map((w, wi) => ({
+      name: canonicalNames[gi][wi],
+      shape: [...w.shape],
+      dtype: w.dtype === 'int32' ? 'int32' : w.dtype === 'bool' ? 'bool' : 'float32',
+      values: new Float32Array(0),
+      storedAs: w.quantization?.dtype ?? w.dtype,
+    })),
+  );
+  const skeletonByName = new Map(skeleton.map((w) => [w.name, w]));
+  if (skeletonByName.size !== skeleton.length) {
+    const seen = new Set<string>();
+    const twice = skeleton.find((w) => (seen.has(w.name) ? true : (seen.add(w.name), false)))!;
+    throw new ModelError(path, `the weightsManifest has two weights that both belong to '${twice.name}'.`, 'model.json is damaged or merged from two exports: export the model again.');
   }
-  manifest.forEach((g, i) => {
-    if (!Array.isArray(g?.paths) || g.paths.length === 0 || !Array.isArray(g.weights)) {
-      throw new ModelError(path, `weightsManifest group ${i + 1} has no weight file paths or no weights list.`, 'The model.json is damaged: export the model again.');
-    }
-  });
+  const draft = { source: path, topology: { model_config: config }, weights: skeleton, byName: skeletonByName } as LoadedModel;
+  buildGraph(draft, { maxBytes: options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES });
+
   const shardFiles = manifest.map((g) =>
     g.paths.map((p) => {
       const f = resolveShard(p, path, files);
@@ -236,15 +262,8 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Pr
     }
     const data = concat(buffers);
     let offset = 0;
-    for (const w of group.weights) {
-      const canonical = matchWeightName(w.name, layerNames);
-      if (canonical === undefined) {
-        throw new ModelError(
-          path,
-          `weight '${w.name}' in the weightsManifest matches no layer of the model (its layers are named like ${[...layerNames].slice(1, 4).join(', ')}).`,
-          'model.json and its weights come from different models or exports: export both again together.',
-        );
-      }
+    for (const [wi, w] of group.weights.entries()) {
+      const canonical = canonicalNames[gi][wi];
       const decoded = decodeWeight(w, data, offset);
       if (canonical !== w.name) decoded.name = canonical;
       weights.push(decoded);
@@ -255,6 +274,7 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Pr
     const kinds = [...new Set(weights.filter((w) => w.storedAs !== w.dtype).map((w) => w.storedAs))];
     notes.push(`weights stored as ${kinds.join(', ')} were dequantized to float32`);
   }
+  notes.push(...finiteWarnings(weights));
   onProgress?.(1, 'loaded');
   const byName = new Map(weights.map((w) => [w.name, w]));
   const kerasVersion = (topology as KerasTopology)?.keras_version;
@@ -272,6 +292,15 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn): Pr
     notes,
     sidecars,
   };
+}
+
+function unmatchedWeight(path: string, name: string, layerNames: Set<string>): ModelError {
+  const named = [...layerNames].slice(1, 4);
+  return new ModelError(
+    path,
+    `weight '${show(name)}' in the weightsManifest matches no layer of the model${named.length ? ` (its layers are named like ${named.join(', ')})` : ''}.`,
+    'model.json and its weights come from different models or exports: export both again together.',
+  );
 }
 
 function concat(buffers: ArrayBuffer[]): ArrayBuffer {

@@ -86,7 +86,8 @@ function normalizeValue(value: Json, changed: Set<string>, key = ''): Json {
       out[k] = normalizeIoList(x, changed);
       continue;
     }
-    out[k] = normalizeValue(x, changed, k);
+    // A key from the file is data: `__proto__` becomes an own property, never the copy's prototype.
+    Object.defineProperty(out, k, { value: normalizeValue(x, changed, k), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

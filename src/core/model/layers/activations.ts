@@ -24,6 +24,10 @@ export const thresholdedRelu = passHandler<ThresholdedReLULayerConfig>();
 
 export const prelu: LayerHandler<PReLULayerConfig> = passHandler<PReLULayerConfig>({
   weights: () => ['alpha'],
+  weightShapes: (cfg, [x]) => {
+    const shared = Array.isArray(cfg.shared_axes) ? (cfg.shared_axes as number[]) : [];
+    return { alpha: x.slice(1).map((d, i) => (shared.includes(i + 1) ? 1 : d)) };
+  },
   params: (cfg, [x]) => (Array.isArray(cfg.shared_axes) ? last(x) : prod(x.slice(1))),
   freezeReason: (cfg, [x]) => {
     // alpha is per channel only when every spatial axis is shared; otherwise it is per position too.

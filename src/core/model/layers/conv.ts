@@ -12,6 +12,7 @@ export const conv2d: LayerHandler<Conv2DConfig> = {
   flow: 'produce',
   outputShape: (cfg, [x]) => [x[0], ...spatialOut(cfg, x), num(cfg.filters, 0)],
   weights: (cfg) => (useBias(cfg) ? ['kernel', 'bias'] : ['kernel']),
+  weightShapes: (cfg, [x], y) => ({ kernel: [...pair(cfg.kernel_size, 1), last(x) / num(cfg.groups, 1), last(y)], bias: [last(y)] }),
   params: (cfg, [x], y) => {
     const [kh, kw] = pair(cfg.kernel_size, 1);
     const groups = num(cfg.groups, 1);
@@ -44,6 +45,7 @@ export const conv2dTranspose: LayerHandler<Conv2DTransposeConfig> = {
     return [x[0], transposeLength(x[1], kh, sh, cfg.padding, op?.[0]), transposeLength(x[2], kw, sw, cfg.padding, op?.[1]), num(cfg.filters, 0)];
   },
   weights: conv2d.weights,
+  weightShapes: (cfg, [x], y) => ({ kernel: [...pair(cfg.kernel_size, 1), last(y), last(x)], bias: [last(y)] }),
   params: conv2d.params,
   // Every input pixel scatters a kh*kw*Cout patch.
   macs: (cfg, [x], y) => {
@@ -63,6 +65,7 @@ export const depthwiseConv2d: LayerHandler<DepthwiseConv2DLayerConfig> = {
   flow: 'pass',
   outputShape: (cfg, [x]) => [x[0], ...spatialOut(cfg, x), last(x) * num(cfg.depth_multiplier, 1)],
   weights: (cfg) => (useBias(cfg) ? ['depthwise_kernel', 'bias'] : ['depthwise_kernel']),
+  weightShapes: (cfg, [x], y) => ({ depthwise_kernel: [...pair(cfg.kernel_size, 1), last(x), num(cfg.depth_multiplier, 1)], bias: [last(y)] }),
   params: (cfg, _x, y) => {
     const [kh, kw] = pair(cfg.kernel_size, 1);
     return kh * kw * last(y) + (useBias(cfg) ? last(y) : 0);
@@ -82,6 +85,11 @@ export const separableConv2d: LayerHandler<SeparableConvLayerConfig> = {
   slicesInput: true,
   outputShape: (cfg, [x]: Shape[]) => [x[0], ...spatialOut(cfg, x), num(cfg.filters, 0)],
   weights: (cfg) => (useBias(cfg) ? ['depthwise_kernel', 'pointwise_kernel', 'bias'] : ['depthwise_kernel', 'pointwise_kernel']),
+  weightShapes: (cfg, [x], y) => ({
+    depthwise_kernel: [...pair(cfg.kernel_size, 1), last(x), num(cfg.depth_multiplier, 1)],
+    pointwise_kernel: [1, 1, last(x) * num(cfg.depth_multiplier, 1), last(y)],
+    bias: [last(y)],
+  }),
   params: (cfg, [x], y) => {
     const [kh, kw] = pair(cfg.kernel_size, 1);
     const mid = last(x) * num(cfg.depth_multiplier, 1);

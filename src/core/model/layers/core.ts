@@ -21,6 +21,7 @@ export const dense: LayerHandler<DenseLayerConfig> = {
   flow: 'produce',
   outputShape: (cfg, [x]) => [...x.slice(0, -1), num(cfg.units, 0)],
   weights: (cfg) => (useBias(cfg) ? ['kernel', 'bias'] : ['kernel']),
+  weightShapes: (_cfg, [x], y) => ({ kernel: [last(x), last(y)], bias: [last(y)] }),
   params: (cfg, [x], y) => last(x) * last(y) + (useBias(cfg) ? last(y) : 0),
   macs: (_cfg, [x], y) => last(x) * last(y) * prod(y.slice(1, -1)),
   axes: { kernel: [{ axis: 0, role: 'in' }, { axis: 1, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },

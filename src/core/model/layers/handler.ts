@@ -49,6 +49,12 @@ export interface LayerHandler<C = AnyLayerConfig> {
   /** Short weight names (`kernel`, `bias`, ...) in the order Keras saves them. */
   weights(cfg: C, inputs: Shape[]): string[];
   params(cfg: C, inputs: Shape[], output: Shape): number;
+  /**
+   * The shape of each weight tfjs creates for this config on these inputs, by short name: what the
+   * loader checks the weightsManifest against before anything is built (a config that does not
+   * match its weights is refused, naming both). Absent for classes whose weights are not checked.
+   */
+  weightShapes?(cfg: C, inputs: Shape[], output: Shape): Record<string, Shape>;
   macs(cfg: C, inputs: Shape[], output: Shape): number;
   /** A reason this layer stops channel pruning through it even though its flow would allow it. */
   freezeReason?(cfg: C, inputs: Shape[]): string | undefined;

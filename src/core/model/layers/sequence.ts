@@ -6,6 +6,7 @@ import { freezeHandler, last, num, type LayerHandler } from './handler';
 export const embedding = freezeHandler<EmbeddingLayerConfig>('Embedding', {
   outputShape: (cfg, [x]) => [...x, num(cfg.output_dim, 0)],
   weights: () => ['embeddings'],
+  weightShapes: (cfg) => ({ embeddings: [num(cfg.input_dim, 0), num(cfg.output_dim, 0)] }),
   params: (cfg) => num(cfg.input_dim, 0) * num(cfg.output_dim, 0),
 });
 
@@ -15,6 +16,10 @@ export function recurrent(cls: 'LSTM' | 'GRU' | 'SimpleRNN'): LayerHandler<Simpl
   return freezeHandler<SimpleRNNLayerConfig>(`recurrent layer (${cls})`, {
     outputShape: (cfg, [x]) => (cfg.return_sequences ? [x[0], x[1], num(cfg.units, 0)] : [x[0], num(cfg.units, 0)]),
     weights: () => ['kernel', 'recurrent_kernel', 'bias'],
+    weightShapes: (cfg, [x]) => {
+      const u = num(cfg.units, 0);
+      return { kernel: [last(x), gates * u], recurrent_kernel: [u, gates * u], bias: [gates * u] };
+    },
     params: (cfg, [x]) => {
       const u = num(cfg.units, 0);
       return gates * (last(x) * u + u * u + u);

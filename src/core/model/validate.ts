@@ -1,0 +1,525 @@
+/**
+ * Validation of a model.json before anything is built, allocated or run: what tfjs would refuse,
+ * hang on or exhaust memory with is refused here first, with a ModelError naming the file, the
+ * problem and the fix. The checks mirror tfjs-layers' own rules (how it numbers the calls of a
+ * layer, which names it accepts, which weights it expects), so what passes is what tfjs builds.
+ *
+ *  - validateJsonDepth: nesting deep enough to overflow a recursive walk
+ *  - validateTopology:  the layer graph of every (nested) model: entries, names, classes, inbound
+ *                       nodes, references, cycles, self-loops, node indices, duplicate names,
+ *                       config values in sane ranges
+ *  - validateManifest:  the weightsManifest: paths, names, shapes, dtypes, quantization fields
+ *  - finiteWarnings:    NaN/Infinity in weights (a warning naming the layer, not a refusal)
+ *  - checkModelCost:    activations + weights in bytes against a stated, raisable ceiling
+ * Config against weights (filters vs kernel, units vs kernel, dtypes) is checked while the graph is
+ * built (graph.ts), where every layer's input shape is known.
+ *
+ * Every name that comes from the file is looked up with own-property lookups or Maps: a class_name
+ * of `__proto__`, `constructor` or `toString` is an unknown class, never a walk of a prototype.
+ */
+import { ModelError } from './errors';
+import { formatBytes } from './format';
+import { isModelClass, knownLayerClass } from './keras-classes';
+import type { KerasLayerJson, WeightArray } from './types';
+import type { ManifestGroup } from './weights';
+
+/** Activations alive at once (batch 1, float32) plus weights a model may need before the loader refuses it: 2 GiB. */
+export const DEFAULT_MAX_MODEL_BYTES = 2 * 1024 ** 3;
+/** How deep the JSON of model.json may nest (real exports stay under 30). */
+export const MAX_JSON_DEPTH = 200;
+/** How deep models may nest inside models (real exports use 1 to 3). */
+export const MAX_MODEL_NESTING = 16;
+
+/** tfjs-layers' rule for layer and weight names (common.ts, isValidTensorName). */
+const TFJS_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
+const EXPORT_AGAIN = 'The model.json is damaged or was edited by hand: export the model again from Keras or TensorFlow.js.';
+const FIX_CONFIG = 'Correct the value in model.json, or export the model again.';
+
+/** Layer classes that may have more than one output tensor per call. */
+const MULTI_OUTPUT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM2D', 'StackedRNNCells']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNatural = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+
+/** A value from the file, shown in a one-line message: short, printable, quoted. */
+export function show(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  s = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The deepest nesting of arrays and objects in a parsed JSON value, counted without recursion. */
+export function jsonDepth(root: unknown, stopAt = Infinity): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > stopAt) return max;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
+export function validateJsonDepth(path: string, json: unknown): void {
+  const depth = jsonDepth(json, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new ModelError(path, `nests its JSON more than ${MAX_JSON_DEPTH} levels deep, which no Keras or TensorFlow.js export does.`, EXPORT_AGAIN);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layer graph
+
+/** The name a layer entry is referred to by (tfjs keys its layers by the entry's `name`, then the config's). */
+function entryName(l: KerasLayerJson): unknown {
+  return l.name ?? l.config?.name;
+}
+
+function layerLabel(l: KerasLayerJson): string {
+  return `layer '${show(entryName(l))}' (${show(l.class_name)})`;
+}
+
+/** Checks one layer entry of a model: an object with a known class, a config and a name tfjs accepts. */
+function checkEntry(path: string, l: unknown, where: string, index: number): asserts l is KerasLayerJson {
+  if (!isObject(l)) throw new ModelError(path, `layer ${index + 1} of ${where} is ${show(l)}, not a layer object.`, EXPORT_AGAIN);
+  if (typeof l.class_name !== 'string' || l.class_name === '') {
+    throw new ModelError(path, `layer ${index + 1} of ${where} has no class_name.`, EXPORT_AGAIN);
+  }
+  if (!isObject(l.config)) throw new ModelError(path, `layer ${index + 1} of ${where} (${show(l.class_name)}) has no config object.`, EXPORT_AGAIN);
+  const name = l.name ?? l.config.name;
+  if (typeof name !== 'string' || name === '') {
+    throw new ModelError(path, `layer ${index + 1} of ${where} (${show(l.class_name)}) has no name.`, EXPORT_AGAIN);
+  }
+  if (l.name !== undefined && l.config.name !== undefined && l.name !== l.config.name) {
+    throw new ModelError(path, `layer '${show(l.name)}' of ${where} is named '${show(l.config.name)}' in its config.`, 'Give the layer one name in both places, or export the model again.');
+  }
+  if (!TFJS_NAME.test(name)) {
+    throw new ModelError(
+      path,
+      `layer name '${show(name)}' in ${where} is not one TensorFlow.js accepts (letters, digits, '-', '.', '_' and '/', starting with a letter or digit).`,
+      'Rename the layer (in Keras before converting, or in model.json and in the weightsManifest alike).',
+    );
+  }
+  if (!knownLayerClass(l.class_name)) {
+    throw new ModelError(
+      path,
+      `layer '${name}' is of class '${show(l.class_name)}', a custom layer that TensorFlow.js does not know.`,
+      'Replace it with built-in Keras layers before converting, or remove it from the model.',
+    );
+  }
+}
+
+const POSITIVE_INTS = ['filters', 'units', 'depth_multiplier', 'input_dim', 'output_dim', 'n', 'groups'];
+const POSITIVE_TUPLES = ['kernel_size', 'strides', 'pool_size', 'dilation_rate', 'size'];
+const NATURAL_TUPLES = ['cropping'];
+
+function checkShape(path: string, l: KerasLayerJson, key: string, v: unknown, withBatch: boolean): void {
+  const bad = (what: string) =>
+    new ModelError(path, `${layerLabel(l)} has ${key} ${show(v)}: ${what}.`, FIX_CONFIG);
+  if (!Array.isArray(v)) throw bad('a shape must be a list of sizes');
+  if (v.length === 0 || (withBatch && v.length < 2)) throw bad('the shape is empty');
+  v.forEach((d, i) => {
+    if (d === null) return;
+    if (!isPositiveInt(d)) throw bad(`dimension ${i} must be a positive integer or null`);
+  });
+}
+
+/** Sizes, strides, kernels and shapes in a layer's config: positive integers where tfjs needs them. */
+function checkConfigRanges(path: string, l: KerasLayerJson): void {
+  const cfg = l.config;
+  const own = (k: string) => (Object.hasOwn(cfg, k) ? cfg[k] : undefined);
+  for (const k of POSITIVE_INTS) {
+    const v = own(k);
+    if (v !== undefined && v !== null && !isPositiveInt(v)) {
+      throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; it must be a positive integer.`, FIX_CONFIG);
+    }
+  }
+  for (const k of POSITIVE_TUPLES) {
+    const v = own(k);
+    if (v === undefined || v === null) continue;
+    const parts = Array.isArray(v) ? v : [v];
+    if (parts.length === 0 || !parts.every(isPositiveInt)) {
+      throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; sizes, strides and kernels must be positive integers.`, FIX_CONFIG);
+    }
+  }
+  for (const k of NATURAL_TUPLES) {
+    const v = own(k);
+    if (v === undefined || v === null) continue;
+    const flat = Array.isArray(v) ? v.flat() : [v];
+    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; it must be non-negative integers.`, FIX_CONFIG);
+  }
+  const padding = own('padding');
+  if (padding !== undefined && padding !== null && typeof padding !== 'string') {
+    const flat = Array.isArray(padding) ? padding.flat() : [padding];
+    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has padding ${show(padding)}; it must be non-negative integers.`, FIX_CONFIG);
+  }
+  for (const [k, withBatch] of [['batch_input_shape', true], ['input_shape', false]] as const) {
+    const v = own(k);
+    if (v !== undefined && v !== null) checkShape(path, l, k, v, withBatch);
+  }
+  const target = own('target_shape');
+  if (l.class_name === 'Reshape') {
+    if (!Array.isArray(target) || !target.every((d) => d === -1 || isPositiveInt(d)) || target.filter((d) => d === -1).length > 1) {
+      throw new ModelError(path, `${layerLabel(l)} has target_shape ${show(target)}; it must list positive sizes (at most one -1).`, FIX_CONFIG);
+    }
+  }
+  if (l.class_name === 'Permute') {
+    const dims = own('dims');
+    const ok = Array.isArray(dims) && dims.every(isPositiveInt) && [...dims].sort().every((d, i) => d === i + 1);
+    if (!ok) throw new ModelError(path, `${layerLabel(l)} has dims ${show(dims)}; it must be a permutation of 1..n.`, FIX_CONFIG);
+  }
+  const dtype = own('dtype');
+  if (dtype !== undefined && dtype !== null && typeof dtype !== 'string') {
+    throw new ModelError(path, `${layerLabel(l)} has dtype ${show(dtype)}; it must be a name such as 'float32'.`, FIX_CONFIG);
+  }
+}
+
+type Ref = [string, number, number];
+
+/** A reference to a layer's output: [layer, node index, tensor index, kwargs?] as Keras writes it. */
+function checkRef(path: string, ref: unknown, what: string): Ref {
+  const ok =
+    Array.isArray(ref) && ref.length >= 3 && ref.length <= 4 && typeof ref[0] === 'string' && isNatural(ref[1]) && isNatural(ref[2]) && (ref[3] === undefined || ref[3] === null || isObject(ref[3]));
+  if (!ok) throw new ModelError(path, `${what} is ${show(ref)}, not a [layer name, node index, tensor index] reference.`, EXPORT_AGAIN);
+  return [ref[0] as string, ref[1] as number, ref[2] as number];
+}
+
+/**
+ * tfjs numbers the calls of a layer by the order it makes them while loading (container.ts
+ * fromConfig): a plain layer's first call is node 0; a nested model (Model, Functional, Sequential)
+ * already has node 0 linking its own input to its output when it is created, so its calls in the
+ * outer model are nodes 1, 2, ... (tfjs and Keras both save them so). Node 0 of a nested model is
+ * its inner graph: an outer layer that reads it is disconnected from the outer inputs.
+ */
+export function firstCallNode(className: string): number {
+  return isModelClass(className) ? 1 : 0;
+}
+
+function outputCount(l: KerasLayerJson): number | undefined {
+  if (l.class_name === 'Sequential') return 1;
+  if (isModelClass(l.class_name)) return Array.isArray(l.config.output_layers) ? l.config.output_layers.length : undefined;
+  return MULTI_OUTPUT.has(l.class_name) ? undefined : 1;
+}
+
+function checkFunctional(path: string, model: KerasLayerJson, where: string): KerasLayerJson[] {
+  const cfg = model.config;
+  const layers = cfg.layers as unknown[];
+  const byName = new Map<string, KerasLayerJson>();
+  layers.forEach((l, i) => {
+    checkEntry(path, l, where, i);
+    const name = entryName(l) as string;
+    if (byName.has(name)) {
+      throw new ModelError(path, `${where} has two layers named '${name}' (layers ${layers.indexOf(byName.get(name)) + 1} and ${i + 1}); tfjs needs every layer name once.`, 'Rename one of them (in Keras before converting), or export the model again.');
+    }
+    byName.set(name, l);
+  });
+
+  // Every call: its inbound references, checked for form and for layers that exist.
+  const calls = new Map<string, Ref[][]>();
+  for (const l of byName.values()) {
+    const name = entryName(l) as string;
+    const nodes = l.inbound_nodes as unknown;
+    if (nodes === undefined || nodes === null) {
+      if (l.class_name === 'InputLayer') continue;
+      throw new ModelError(path, `${layerLabel(l)} of ${where} has no inbound_nodes, so nothing says what it is called on.`, EXPORT_AGAIN);
+    }
+    if (!Array.isArray(nodes)) {
+      throw new ModelError(path, `${layerLabel(l)} of ${where} has inbound_nodes ${show(nodes)}, which is not a list of calls.`, EXPORT_AGAIN);
+    }
+    if (l.class_name === 'InputLayer' && nodes.length > 0) {
+      throw new ModelError(path, `input layer '${name}' of ${where} is called on other layers' outputs; an InputLayer takes no inputs.`, EXPORT_AGAIN);
+    }
+    const parsed = nodes.map((node, k) => {
+      if (!Array.isArray(node) || node.length === 0) {
+        throw new ModelError(path, `${layerLabel(l)} of ${where}: call ${k + 1} in inbound_nodes is ${show(node)}, not a list of input references.`, EXPORT_AGAIN);
+      }
+      return node.map((ref, j) => {
+        const r = checkRef(path, ref, `${layerLabel(l)}: input ${j + 1} of call ${k + 1}`);
+        if (!byName.has(r[0])) {
+          throw new ModelError(path, `${layerLabel(l)} of ${where} takes its input from '${show(r[0])}', which is not a layer of that model (a dangling input).`, EXPORT_AGAIN);
+        }
+        return r;
+      });
+    });
+    calls.set(name, parsed);
+  }
+
+  const inputRefs = checkIoList(path, cfg.input_layers, `${where}: input_layers`);
+  const outputRefs = checkIoList(path, cfg.output_layers, `${where}: output_layers`);
+  if (outputRefs.length === 0) throw new ModelError(path, `${where} lists no output_layers.`, EXPORT_AGAIN);
+  for (const [name, node, tensor] of inputRefs) {
+    const l = byName.get(name);
+    if (!l) throw new ModelError(path, `${where} names input '${show(name)}', which is not one of its layers.`, EXPORT_AGAIN);
+    if (l.class_name !== 'InputLayer') throw new ModelError(path, `${where} names '${name}' (${l.class_name}) as an input; model inputs must be InputLayers.`, EXPORT_AGAIN);
+    if (node !== 0 || tensor !== 0) throw new ModelError(path, `${where} names input '${name}' at node ${node}, tensor ${tensor}; an InputLayer has only node 0, tensor 0.`, EXPORT_AGAIN);
+  }
+
+  // Replay tfjs's loading loop: a call is made once every layer it reads has made the node it names.
+  const made = new Map<string, number>();
+  for (const l of byName.values()) made.set(entryName(l) as string, l.class_name === 'InputLayer' ? 1 : firstCallNode(l.class_name));
+  const nodeRefs = new Map<string, Ref[]>(); // `${layer}|${node}` -> what that node read
+  const queue = new Map<string, Ref[][]>([...calls].filter(([, c]) => c.length > 0));
+  const readsInner = (r: Ref) => r[1] === 0 && isModelClass(byName.get(r[0])!.class_name);
+  for (const [name, nodes] of queue) {
+    for (const node of nodes) {
+      const inner = node.find(readsInner);
+      if (inner) throw innerNodeError(path, where, `layer '${name}'`, inner);
+    }
+  }
+  let progressed = true;
+  while (queue.size && progressed) {
+    progressed = false;
+    for (const name of byName.keys()) {
+      const pending = queue.get(name);
+      if (!pending) continue;
+      const left: Ref[][] = [];
+      for (const node of pending) {
+        if (node.every(([n, k]) => made.get(n)! > k)) {
+          const index = made.get(name)!;
+          nodeRefs.set(`${name}|${index}`, node);
+          made.set(name, index + 1);
+          progressed = true;
+        } else left.push(node);
+      }
+      if (left.length) queue.set(name, left);
+      else queue.delete(name);
+    }
+  }
+  if (queue.size) throw stuckError(path, where, byName, queue, made);
+
+  for (const [name, node, tensor] of outputRefs) {
+    const l = byName.get(name);
+    if (!l) throw new ModelError(path, `${where} names output '${show(name)}', which is not one of its layers.`, EXPORT_AGAIN);
+    if (readsInner([name, node, tensor])) throw innerNodeError(path, where, 'output_layers', [name, node, tensor]);
+    if (node >= made.get(name)!) throw nodeRangeError(path, where, 'output_layers', [name, node, tensor], l, made.get(name)!);
+  }
+  for (const [key, node] of nodeRefs) {
+    for (const r of node) {
+      const count = outputCount(byName.get(r[0])!);
+      if (count !== undefined && r[2] >= count) {
+        throw new ModelError(path, `layer '${key.split('|')[0]}' of ${where} reads output ${r[2]} of '${r[0]}', which has ${count} output${count === 1 ? '' : 's'}.`, EXPORT_AGAIN);
+      }
+    }
+  }
+  for (const [name, , tensor] of outputRefs) {
+    const count = outputCount(byName.get(name)!);
+    if (count !== undefined && tensor >= count) throw new ModelError(path, `${where} names output ${tensor} of '${name}', which has ${count} output${count === 1 ? '' : 's'}.`, EXPORT_AGAIN);
+  }
+
+  // Everything the outputs depend on must start at a listed input (tfjs: "Graph disconnected").
+  const listed = new Set(inputRefs.map((r) => r[0]));
+  const seen = new Set<string>();
+  const stack: Ref[] = [...outputRefs];
+  while (stack.length) {
+    const [name, node] = stack.pop()!;
+    const key = `${name}|${node}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const l = byName.get(name)!;
+    if (l.class_name === 'InputLayer' && !listed.has(name)) {
+      throw new ModelError(path, `${where} computes its outputs from input layer '${name}', which its input_layers do not list (a disconnected graph).`, EXPORT_AGAIN);
+    }
+    stack.push(...(nodeRefs.get(key) ?? []));
+  }
+  return [...byName.values()];
+}
+
+function checkIoList(path: string, v: unknown, what: string): Ref[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ModelError(path, `${what} is ${show(v)}, not a list of [layer name, node index, tensor index].`, EXPORT_AGAIN);
+  return v.map((r, i) => checkRef(path, r, `${what} entry ${i + 1}`));
+}
+
+function innerNodeError(path: string, where: string, who: string, [name, node]: Ref): ModelError {
+  return new ModelError(
+    path,
+    `${who} of ${where} reads node ${node} of nested model '${name}', which is that model's own inner graph; its calls in ${where} are nodes 1, 2, ... (tfjs would report a disconnected graph).`,
+    'Use node 1 for the first call of a nested model, or export the model again.',
+  );
+}
+
+function nodeRangeError(path: string, where: string, who: string, [name, node]: Ref, l: KerasLayerJson, made: number): ModelError {
+  const first = firstCallNode(l.class_name);
+  const callCount = made - first;
+  const nested = first ? ` (a nested model: its calls are nodes 1 to ${callCount})` : '';
+  return new ModelError(
+    path,
+    `${who} of ${where} reads node ${node} of '${name}', which is called ${callCount} time${callCount === 1 ? '' : 's'}${nested}: the node index is out of range.`,
+    EXPORT_AGAIN,
+  );
+}
+
+/** Why tfjs's loading loop would never finish: a self-loop, a cycle, or a node that is never made. */
+function stuckError(path: string, where: string, byName: Map<string, KerasLayerJson>, queue: Map<string, Ref[][]>, made: Map<string, number>): ModelError {
+  const blockedBy = (name: string): Ref | undefined => {
+    for (const node of queue.get(name) ?? []) {
+      const r = node.find(([n, k]) => made.get(n)! <= k);
+      if (r) return r;
+    }
+    return undefined;
+  };
+  const [start] = queue.keys();
+  const chain: string[] = [start];
+  let current = start;
+  for (;;) {
+    const r = blockedBy(current)!;
+    if (r[0] === current && chain.length === 1) {
+      return new ModelError(path, `layer '${current}' of ${where} takes its own output as its input (a self-loop), so the model can never be computed.`, EXPORT_AGAIN);
+    }
+    const at = chain.indexOf(r[0]);
+    if (at >= 0) {
+      const cycle = [...chain.slice(at), r[0]].join(' -> ');
+      return new ModelError(path, `the layers of ${where} form a cycle (${cycle}), so the model can never be computed.`, EXPORT_AGAIN);
+    }
+    if (!queue.has(r[0])) return nodeRangeError(path, where, `layer '${current}'`, r, byName.get(r[0])!, made.get(r[0])!);
+    chain.push(r[0]);
+    current = r[0];
+  }
+}
+
+function checkSequential(path: string, model: KerasLayerJson, where: string): KerasLayerJson[] {
+  const layers = model.config.layers as unknown[];
+  const names = new Map<string, number>();
+  layers.forEach((l, i) => {
+    checkEntry(path, l, where, i);
+    const name = entryName(l) as string;
+    if (names.has(name)) {
+      throw new ModelError(path, `${where} has two layers named '${name}' (layers ${names.get(name)! + 1} and ${i + 1}); tfjs needs every layer name once.`, 'Rename one of them (in Keras before converting), or export the model again.');
+    }
+    names.set(name, i);
+  });
+  return layers as KerasLayerJson[];
+}
+
+/**
+ * Checks the normalized model_config of model.json (the root and every nested model) before the
+ * graph is built: what tfjs would hang on (cycles, self-loops, dangling inputs, node indices out of
+ * range), refuse (unknown classes, bad names, duplicate names) or run out of memory with (sizes).
+ */
+export function validateTopology(path: string, root: unknown): void {
+  checkEntry(path, root, 'model.json', 0);
+  if (!isModelClass(root.class_name)) {
+    throw new ModelError(path, `has a model_config of class '${show(root.class_name)}', not a Sequential or functional Model.`, EXPORT_AGAIN);
+  }
+  const visit = (model: KerasLayerJson, depth: number, outer: string) => {
+    const name = entryName(model) as string;
+    const where = depth === 0 ? `model '${name}'` : `model '${name}' (inside ${outer})`;
+    if (depth > MAX_MODEL_NESTING) {
+      throw new ModelError(path, `nests models more than ${MAX_MODEL_NESTING} levels deep (at ${where}).`, EXPORT_AGAIN);
+    }
+    const layers = model.config.layers;
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw new ModelError(path, `${where} has ${Array.isArray(layers) ? 'no layers' : `layers ${show(layers)}, not a list of layers`}.`, EXPORT_AGAIN);
+    }
+    const entries = model.class_name === 'Sequential' ? checkSequential(path, model, where) : checkFunctional(path, model, where);
+    for (const l of entries) {
+      checkConfigRanges(path, l);
+      if (isModelClass(l.class_name)) visit(l, depth + 1, `'${name}'`);
+    }
+  };
+  checkConfigRanges(path, root);
+  visit(root, 0, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The weightsManifest
+
+const WEIGHT_DTYPES = new Set(['float32', 'int32', 'bool']);
+const QUANTIZED_DTYPES = new Set(['uint8', 'uint16', 'float16']);
+
+/** Checks every group and entry of the weightsManifest before any shard is read. */
+export function validateManifest(path: string, manifest: unknown): asserts manifest is ManifestGroup[] {
+  if (!Array.isArray(manifest)) {
+    throw new ModelError(path, 'has no weightsManifest, so it has no weights.', 'Export the model with its weights (model.save() or tensorflowjs_converter).');
+  }
+  const names = new Set<string>();
+  manifest.forEach((g, gi) => {
+    const group = `weightsManifest group ${gi + 1}`;
+    if (!isObject(g) || !Array.isArray(g.paths) || g.paths.length === 0 || !Array.isArray(g.weights)) {
+      throw new ModelError(path, `${group} has no weight file paths or no weights list.`, 'The model.json is damaged: export the model again.');
+    }
+    g.paths.forEach((p, pi) => {
+      if (typeof p !== 'string' || p.trim() === '') {
+        throw new ModelError(path, `${group} lists ${show(p)} as weight file ${pi + 1}, not a file name.`, 'The model.json is damaged: export the model again.');
+      }
+    });
+    g.weights.forEach((w, wi) => {
+      const where = `${group}, weight ${wi + 1}`;
+      if (!isObject(w)) throw new ModelError(path, `${where} is ${show(w)}, not a weight entry.`, EXPORT_AGAIN);
+      if (typeof w.name !== 'string' || w.name === '') throw new ModelError(path, `${where} has name ${show(w.name)}; every weight needs its layer/weight name.`, EXPORT_AGAIN);
+      const name = w.name;
+      if (names.has(name)) throw new ModelError(path, `the weightsManifest lists weight '${show(name)}' twice.`, EXPORT_AGAIN);
+      names.add(name);
+      if (!Array.isArray(w.shape) || !w.shape.every(isNatural)) {
+        throw new ModelError(path, `weight '${show(name)}' has shape ${show(w.shape)}; a shape must be a list of non-negative integers.`, EXPORT_AGAIN);
+      }
+      if (typeof w.dtype !== 'string' || !WEIGHT_DTYPES.has(w.dtype)) {
+        throw new ModelError(path, `weight '${show(name)}' has dtype ${show(w.dtype)}, which a LayersModel cannot hold.`, 'Re-export with float32 weights (optionally quantized to float16, uint8 or uint16).');
+      }
+      const q = w.quantization;
+      if (q === undefined || q === null) return;
+      if (!isObject(q) || typeof q.dtype !== 'string' || !QUANTIZED_DTYPES.has(q.dtype)) {
+        throw new ModelError(path, `weight '${show(name)}' has quantization ${show(q)}; tfjs reads float16, uint8 or uint16.`, 'Re-export with float32 weights, or quantize again with tensorflowjs_converter.');
+      }
+      if (q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) {
+        throw new ModelError(
+          path,
+          `weight '${show(name)}' is quantized to ${q.dtype} without a finite scale and min (scale ${show(q.scale)}, min ${show(q.min)}), so its values cannot be recovered.`,
+          'Quantize the model again with tensorflowjs_converter, or export float32 weights.',
+        );
+      }
+    });
+  });
+}
+
+/** NaN or Infinity in weights: not a refusal (tfjs runs them), a warning naming each weight. */
+export function finiteWarnings(weights: readonly WeightArray[]): string[] {
+  const out: string[] = [];
+  for (const w of weights) {
+    if (!(w.values instanceof Float32Array)) continue;
+    let bad = 0;
+    for (let i = 0; i < w.values.length; i++) if (!Number.isFinite(w.values[i])) bad++;
+    if (bad) {
+      const layer = w.name.slice(0, w.name.lastIndexOf('/')) || w.name;
+      out.push(`warning: layer '${layer}' has ${bad} NaN or infinite value${bad === 1 ? '' : 's'} in weight '${w.name}': its outputs (and the pruned model's) will be NaN; check the training run or the export`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cost ceiling
+
+export interface CostEstimate {
+  activationBytes: number;
+  weightBytes: number;
+  /** The layer with the largest output, for the message. */
+  largest?: { layer: string; bytes: number };
+}
+
+/**
+ * Refuses a model whose activations (the most layer outputs alive at once at batch 1, float32) plus weights exceed
+ * `maxBytes`: computed from the config alone, before anything allocates.
+ */
+export function checkModelCost(path: string, estimate: CostEstimate, maxBytes = DEFAULT_MAX_MODEL_BYTES, inputNote = ''): void {
+  const total = estimate.activationBytes + estimate.weightBytes;
+  if (total <= maxBytes) return;
+  const largest = estimate.largest ? `; the largest is layer '${estimate.largest.layer}' at ${bytesText(estimate.largest.bytes)}` : '';
+  throw new ModelError(
+    path,
+    `would need ${bytesText(total)} to run (activations up to ${bytesText(estimate.activationBytes)} at once for one input${inputNote}${largest}, weights ${bytesText(estimate.weightBytes)}), over the limit of ${formatBytes(maxBytes)}.`,
+    'Check the input shape and layer sizes in model.json; if the model really is this large, raise the limit (maxBytes; --max-bytes in the CLI).',
+  );
+}
+
+function bytesText(n: number): string {
+  return Number.isFinite(n) && n < 2 ** 60 ? formatBytes(n) : 'more than any device has';
+}
