@@ -93,7 +93,7 @@ export type FromWorker =
   | { type: 'error'; message: string; requestId?: number; fatal: boolean };
 
 /** The answers to requests: they carry the request's id. */
-export type SearchAnswer = Extract<FromWorker, { requestId?: number }> & { requestId: number };
+export type SearchAnswer = Extract<FromWorker, { type: 'pruned' | 'error' }> & { requestId: number };
 
 /** Worker -> page messages that answer no request. */
 export type SearchEvent = Exclude<FromWorker, { type: 'pruned' }>;

@@ -11,6 +11,7 @@ import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import type { ScoringSpec } from '../../workers/payload';
+import type { DataChoice } from '../../workers/search-store';
 import type { DataState } from '../state/data.svelte';
 
 export interface SearchData {
@@ -56,9 +57,16 @@ function choose(model: LoadedModel, analysis: ModelAnalysis, data: DataState | n
   return { kind: 'demo', count: Math.max(1, Math.min(count, SPLIT_SIZES.val)), labeled: outputClasses(analysis) === NUM_CLASSES, scaling: data?.scaling ?? 'unit', calibration };
 }
 
+/** What scores the episodes, in words: for a new search, and for a saved one from what it saved about its data. */
+export function dataChoiceLabel(d: DataChoice, analysis: ModelAnalysis | null): string {
+  if (d.kind === 'images') return `${d.count} of your images (${d.name}), ${d.labeled ? 'top-1 accuracy' : 'agreement with the original model (no labels)'}`;
+  const outputs = analysis ? outputClasses(analysis) : undefined;
+  return `${d.count} demo:val images, ${d.labeled ? 'top-1 accuracy' : `agreement with the original model (it has ${outputs ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes)`}`;
+}
+
 function labelOf(c: Choice, analysis: ModelAnalysis): string {
-  if (c.kind === 'files') return `${c.keep.length} of your images (${c.name}), ${c.labeled ? 'top-1 accuracy' : 'agreement with the original model (no labels)'}`;
-  return `${c.count} demo:val images, ${c.labeled ? 'top-1 accuracy' : `agreement with the original model (it has ${outputClasses(analysis) ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes)`}`;
+  const d: DataChoice = c.kind === 'files' ? { kind: 'images', name: c.name, count: c.keep.length, labeled: c.labeled } : { kind: 'demo', split: 'val', count: c.count, labeled: c.labeled };
+  return dataChoiceLabel(d, analysis);
 }
 
 /** What `searchData` would score on, in words (cheap: copies nothing). */

@@ -92,6 +92,8 @@ export class PruneState {
   sourceLabel = 'Prune panel';
 
   private disposed = false;
+  /** The comparison under way (see settled()). */
+  private running: Promise<void> | null = null;
   private seq = 0;
   private latencySeq = 0;
   private backendsSeq = 0;
@@ -155,8 +157,21 @@ export class PruneState {
     return this.compare(() => result, options, extra);
   }
 
-  private async compare(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
-    if (this.status.kind === 'pruning') return;
+  /** Resolves once no comparison is under way (each one awaited in turn: no polling). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private compare(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
+    if (this.status.kind === 'pruning') return Promise.resolve();
+    const run = this.compareNow(make, options, extra).finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async compareNow(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown>): Promise<void> {
     const id = ++this.seq;
     this.status = { kind: 'pruning' };
     // Let "Pruning…" paint before the synchronous work.

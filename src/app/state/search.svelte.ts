@@ -1,38 +1,48 @@
 /**
- * The search panel's state: the settings of a new search, the search on screen (its worker, its
- * episodes as they arrive, the baselines), the searches saved in this browser, and the comparison
- * of the episode the user picked.
+ * The search panel's view of a search: the search on screen (its episodes as they arrive, the
+ * baselines, the latency table), the commands that drive it, and the comparison of the episode
+ * the user picked. Its other jobs are in their own modules:
  *
- * The AMC search runs in a Web Worker (src/workers/search.worker.ts); this class only sends it
- * commands and keeps what it reports, so the page stays responsive. The worker saves after every
- * episode; this class saves the start of a search (model files, images, summary) and, after a
- * reload, offers to resume the newest unfinished one.
+ *   settings        search-settings.svelte.ts (SearchState extends it: the panel binds to them)
+ *   the worker      src/app/lib/search-client.ts: commands, prune requests answered by id, events
+ *   batching        src/app/lib/batcher.ts: episodes reach the panel at most every FLUSH_MS
+ *   saved searches  saved-searches.svelte.ts (the list, the offer, the start record, resuming)
+ *   report, log     core/export/report.ts: searchReport(), the same as `amc search`'s report.json
+ *
+ * The AMC search runs in a Web Worker (src/workers/search.worker.ts), so the page stays
+ * responsive. The worker saves after every episode; the page saves the start of a search (model
+ * files, images, summary) and, after a reload, offers to resume the newest unfinished one.
  *
  * One SearchState per app (`SearchState.of(app)`): it outlives the panel, so a model reload
  * (resuming a search on a dropped model reloads that model) does not lose the search on screen.
  */
+import { errLine } from '../../core/errors';
 import { exportFiles } from '../../core/export/files';
-import { downloadBlob } from '../lib/download';
+import { searchReport, TOOL, type PickedEntry, type SearchReportInput } from '../../core/export/report';
+import type { BackendInfo } from '../../core/measure/backends';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
-import { isBackendName, type BackendInfo } from '../../core/measure/backends';
-import { defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
-import { bestOf } from '../../core/search/best';
-import type { EpisodeRecord } from '../../core/search/search';
+import { accuracyOf, bestOf } from '../../core/search/best';
+import type { SearchConfig } from '../../core/search/config';
 import { PruningEnv } from '../../core/search/env';
-import { accuracyOf } from '../../core/search/best';
-import { briefOf, isFinished, isResumable, dataChoiceOf, type SearchMeta } from '../../workers/search-store';
-import { fromPrunedPayload, modelFilesAsInput, type ScoringSpec } from '../../workers/payload';
-import { modelFingerprint } from '../../core/hash';
-import { transferOf, type FromWorker, type SavedLatency, type StepGroup, type ToWorker, type UniformBaseline } from '../../workers/search-messages';
-import { deleteSearch, listSearches, loadSearch, saveMeta, saveSearchStart } from '../../workers/search-store';
+import type { EpisodeRecord } from '../../core/search/search';
+import { fromPrunedPayload, modelFilesAsInput, type ModelFiles } from '../../workers/payload';
+import type { FromWorker, SavedLatency, SearchCommand, SearchEvent, StepGroup, UniformBaseline } from '../../workers/search-messages';
+import { briefOf, type SearchMeta } from '../../workers/search-store';
+import { Batcher } from '../lib/batcher';
+import { downloadJson } from '../lib/download';
+import { SearchClient, defaultSearchWorker, type WorkerFactory } from '../lib/search-client';
+import { dataChoiceLabel, searchData, searchDataLabel } from '../lib/search-data';
 import { formatDuration, paretoFront, timeLeft } from '../lib/search-math';
-import { searchData, searchDataLabel } from '../lib/search-data';
 import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
-import { PruneState } from './prune.svelte';
 import { DeviceState } from './device.svelte';
-import { errLine } from '../../core/errors';
+import { PruneState } from './prune.svelte';
+import { fingerprintOf, newSearchMeta, rememberFingerprint, resumeCommand, SavedSearches, savedScoringSpec } from './saved-searches.svelte';
+import { SearchSettings } from './search-settings.svelte';
+
+export { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET, DEFAULT_REWARD_IMAGES, REFIT_IMAGES } from './search-settings.svelte';
+export type { WorkerFactory } from '../lib/search-client';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
 
@@ -67,57 +77,19 @@ export interface Pick {
 
 export type CompareStatus = { kind: 'idle' } | { kind: 'loading'; label: string } | { kind: 'error'; message: string };
 
-/** Creates the search worker (replaced in tests). */
-export type WorkerFactory = () => Worker;
-
-const defaultWorker: WorkerFactory = () => new Worker(new URL('../../workers/search.worker.ts', import.meta.url), { type: 'module', name: 'amc-search' });
+type EpisodeMessage = Extract<FromWorker, { type: 'episode' }>;
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-function newId(): string {
-  return `s${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
-/** Fingerprints are hashes over all weights: computed once per loaded model. */
-const fingerprints = new WeakMap<LoadedModel, string>();
-function fingerprintOf(model: LoadedModel): string {
-  let f = fingerprints.get(model);
-  if (!f) {
-    f = modelFingerprint(model);
-    fingerprints.set(model, f);
-  }
-  return f;
-}
 
 /** Duration of a restored episode, from its own timings (the page did not see it run). */
 const recordedMs = (e: EpisodeRecord) => (e.timings.score ?? 0) + (e.timings.agent ?? 0);
 
-/** The settings' defaults and bounds are the search's (core/search/config.ts), the same as the CLI's. */
-export const BUDGET_MIN = EPISODE_BUDGET.min;
-export const BUDGET_MAX = EPISODE_BUDGET.max;
-export const DEFAULT_BUDGET = SEARCH_DEFAULTS.episodes;
-export const DEFAULT_REWARD_IMAGES = SCORING_DEFAULTS.rewardImages;
-/** Images the refit (AMC's least-squares reconstruction of the layers after a pruned group) calibrates on, when it is on. */
-export const REFIT_IMAGES = SCORING_DEFAULTS.refitImages;
 /** Episodes reach the panel at most this often, in ms (see onMessage). */
 export const FLUSH_MS = 250;
 
 const states = new WeakMap<AppState, SearchState>();
 
-export class SearchState {
-  // ---- settings of a new search
-  protocol = $state<Protocol>(ENV_DEFAULTS.protocol);
-  resource = $state<ResourceKind>(ENV_DEFAULTS.resource);
-  target = $state(ENV_DEFAULTS.target);
-  episodes = $state(DEFAULT_BUDGET);
-  /** null: the default for the budget (defaultWarmup). */
-  warmupOverride = $state<number | null>(null);
-  seed = $state(SEARCH_DEFAULTS.seed);
-  rewardImages = $state(DEFAULT_REWARD_IMAGES);
-  randomBaseline = $state(false);
-  refit = $state(SCORING_DEFAULTS.refitImages > 0);
-  readonly warmup = $derived(Math.min(this.warmupOverride ?? defaultWarmup(this.episodes), this.episodes));
-
+export class SearchState extends SearchSettings {
   // ---- the search on screen
   phase = $state<SearchPhase>('idle');
   error = $state<string | null>(null);
@@ -147,11 +119,8 @@ export class SearchState {
   compare = $state.raw<PruneState | null>(null);
   compareStatus = $state<CompareStatus>({ kind: 'idle' });
 
-  // ---- searches saved in this browser
-  saved = $state.raw<SearchMeta[]>([]);
-  /** The unfinished search offered for resuming after a reload (null once answered). */
-  offer = $state.raw<SearchMeta | null>(null);
-  storageError = $state<string | null>(null);
+  /** Searches saved in this browser. */
+  readonly saved = new SavedSearches();
 
   readonly best = $derived(bestOf(this.log, this.config?.env));
   readonly randomBest = $derived(bestOf(this.randomLog, this.config?.env));
@@ -177,20 +146,17 @@ export class SearchState {
     return this.searchModel !== null && this.app.model === this.searchModel;
   }
 
-  private worker: Worker | null = null;
-  private waiting: Extract<FromWorker, { type: 'episode' }>[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastFlush = -Infinity;
-  private requestSeq = 0;
-  private pending = new Map<number, { resolve: (m: Extract<FromWorker, { type: 'pruned' }>) => void; reject: (e: Error) => void }>();
+  private client: SearchClient | null = null;
+  private readonly episodeBatches = new Batcher<EpisodeMessage>((batch) => this.applyEpisodes(batch), FLUSH_MS);
   private pickSeq = 0;
-  private listed = false;
 
   constructor(
     readonly app: AppState,
     readonly data: DataState | null = null,
-    private readonly createWorker: WorkerFactory = defaultWorker,
-  ) {}
+    private readonly createWorker: WorkerFactory = defaultSearchWorker,
+  ) {
+    super();
+  }
 
   /** The app's search state (one per app, made on first use). */
   static of(app: AppState, data: DataState | null = null): SearchState {
@@ -206,25 +172,6 @@ export class SearchState {
   /** Where the episodes' images come from, for the model on screen. */
   describeData(model: LoadedModel, analysis: ModelAnalysis): string {
     return searchDataLabel(model, analysis, this.data, this.rewardImages);
-  }
-
-  configFromSettings(): SearchConfig {
-    return searchConfig({
-      episodes: this.episodes,
-      seed: this.seed,
-      env: { protocol: this.protocol, resource: this.resource, target: this.target },
-      ddpg: { warmupEpisodes: this.warmup },
-    });
-  }
-
-  /** Checks the settings; the first problem, in words, or null. */
-  settingsProblem(): string | null {
-    if (!Number.isInteger(this.episodes) || this.episodes < BUDGET_MIN || this.episodes > BUDGET_MAX) return `The episode budget must be a whole number from ${BUDGET_MIN} to ${BUDGET_MAX}.`;
-    if (this.protocol === 'constrained' && !(this.target > 0 && this.target <= 1)) return `The target must be a fraction in (0, 1], e.g. 0.5 for half the ${this.resource === 'latency' ? 'latency' : this.resource === 'params' ? 'parameters' : 'MACs'}.`;
-    if (!Number.isInteger(this.seed) || this.seed < 0) return 'The seed must be a whole number, 0 or more.';
-    if (!Number.isInteger(this.rewardImages) || this.rewardImages < 1) return 'The number of reward images must be a whole number, 1 or more.';
-    if (this.warmupOverride !== null && (!Number.isInteger(this.warmupOverride) || this.warmupOverride < 0)) return 'The warm-up must be a whole number of episodes, 0 or more.';
-    return null;
   }
 
   // ------------------------------------------------------------------ commands
@@ -247,49 +194,27 @@ export class SearchState {
       this.fail(capitalize(errLine(e)));
       return;
     }
-    const { spec, label } = searchData(model, analysis, this.data, this.rewardImages, this.refit ? REFIT_IMAGES : 0);
+    const { spec, label } = searchData(model, analysis, this.data, this.rewardImages, this.calibrationImages);
     const files = exportFiles(model);
-    const source = this.app.source ?? { kind: 'files' as const, label: model.source };
-    const now = Date.now();
-    const meta: SearchMeta = {
-      id: newId(),
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      model: {
-        name: model.source,
-        source: { kind: source.kind, label: source.label, ...(source.demo ? { demo: source.demo } : {}) },
-        inputSize: this.app.inputSize,
-        fingerprint: fingerprintOf(model),
-        bytes: model.bytesOnDisk,
-        groups: analysis.groups.filter((g) => g.prunable).length,
-      },
-      data: dataChoiceOf(spec),
+    const meta = newSearchMeta({
+      model,
+      source: this.app.source ?? { kind: 'files', label: model.source },
+      inputSize: this.app.inputSize,
+      groups: analysis.groups.filter((g) => g.prunable).length,
+      data: spec,
       config,
       randomBaseline: this.randomBaseline,
-      episodes: 0,
-      randomEpisodes: 0,
-      stopped: false,
-      best: null,
-      randomBest: null,
-      uniform: null,
-      elapsedMs: 0,
-    };
+    });
     this.resetView();
     this.phase = 'starting';
     this.config = config;
     this.runRandom = this.randomBaseline;
     this.dataLabel = label;
     this.searchModel = model;
-    this.offer = null;
-    let saved: SearchMeta | null = meta;
-    try {
-      await saveSearchStart(meta, files, spec);
-    } catch (e) {
-      saved = null;
-      this.notice = `This search cannot be saved in this browser (${errLine(e)}): it runs, but a reload would lose it.`;
-    }
-    this.meta = saved;
+    this.saved.dismissOffer();
+    const unsaved = await this.saved.saveStart(meta, files, spec);
+    if (unsaved) this.notice = `This search cannot be saved in this browser (${unsaved}): it runs, but a reload would lose it.`;
+    this.meta = unsaved ? null : meta;
     this.launch({
       type: 'start',
       id: meta.id,
@@ -299,8 +224,8 @@ export class SearchState {
       config,
       randomBaseline: this.randomBaseline,
       resume: null,
-      meta: saved,
-      backend: this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined,
+      meta: this.meta,
+      backend: this.pageBackend(),
       run: true,
     });
     void this.refreshList();
@@ -309,19 +234,19 @@ export class SearchState {
   pause(): void {
     if (this.phase !== 'running') return;
     this.phase = 'pausing';
-    this.post({ type: 'pause' });
+    this.client?.send({ type: 'pause' });
   }
 
   resume(): void {
     if (this.phase !== 'paused') return;
     this.phase = 'running';
-    this.post({ type: 'resume' });
+    this.client?.send({ type: 'resume' });
   }
 
   stop(): void {
     if (this.phase !== 'running' && this.phase !== 'paused' && this.phase !== 'pausing' && this.phase !== 'starting') return;
     this.phase = 'stopping';
-    this.post({ type: 'stop' });
+    this.client?.send({ type: 'stop' });
   }
 
   /**
@@ -330,14 +255,14 @@ export class SearchState {
    */
   async open(id: string, run = true): Promise<void> {
     if (this.busy) return;
-    this.offer = null;
+    this.saved.dismissOffer();
     this.resetView();
     this.phase = 'starting';
     let saved;
     try {
-      saved = await loadSearch(id);
+      saved = await this.saved.load(id);
     } catch (e) {
-      this.fail(`Could not read the saved search: ${errLine(e)}.`);
+      this.fail(errLine(e));
       return;
     }
     if (!saved) {
@@ -355,67 +280,35 @@ export class SearchState {
     this.config = meta.config;
     this.runRandom = meta.randomBaseline;
     this.searchModel = this.app.model;
-    const spec: ScoringSpec | undefined = saved.data ?? (meta.data.kind === 'demo' ? { ...meta.data } : undefined);
+    const spec = savedScoringSpec(saved);
     if (!spec) {
       this.fail('The images this search was scored on are no longer saved, so it cannot go on. Delete it from the list.');
       return;
     }
-    this.dataLabel = meta.data.kind === 'demo' ? `${meta.data.count} demo:val images, ${meta.data.labeled ? 'top-1 accuracy' : 'agreement with the original model'}` : `${meta.data.count} of your images (${meta.data.name}), ${meta.data.labeled ? 'top-1 accuracy' : 'agreement with the original model'}`;
+    this.dataLabel = dataChoiceLabel(meta.data, this.app.analysis);
     const resumed: SearchMeta = { ...meta, stopped: false };
     this.meta = resumed;
-    // A latency search goes on with the table it started with, on the backend that table was timed on.
-    const tableBackend = saved.latency?.table.backend;
-    this.launch({
-      type: 'start',
-      id: meta.id,
-      model: saved.model,
-      inputSize: meta.model.inputSize,
-      data: spec,
-      config: meta.config,
-      randomBaseline: meta.randomBaseline,
-      resume: saved.progress ?? null,
-      meta: resumed,
-      backend: isBackendName(tableBackend) ? tableBackend : this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined,
-      run: run && !isFinished(meta),
-      latency: saved.latency ?? null,
-    });
+    this.launch(resumeCommand(saved, resumed, spec, run, this.pageBackend()));
   }
 
   dismissOffer(): void {
-    this.offer = null;
+    this.saved.dismissOffer();
   }
 
   async remove(id: string): Promise<void> {
     if (this.meta?.id === id) {
       if (this.busy) return;
-      this.closeWorker();
       this.resetView();
       this.phase = 'idle';
       this.config = null;
       this.meta = null;
     }
-    if (this.offer?.id === id) this.offer = null;
-    try {
-      await deleteSearch(id);
-    } catch (e) {
-      this.storageError = `Could not delete the search: ${errLine(e)}.`;
-    }
-    await this.refreshList();
+    await this.saved.delete(id);
   }
 
-  async refreshList(first = false): Promise<void> {
-    try {
-      const list = await listSearches();
-      this.saved = list;
-      this.storageError = null;
-      if (first && !this.listed) {
-        this.listed = true;
-        const unfinished = list.find((m) => isResumable(m));
-        if (unfinished && !this.busy && this.meta?.id !== unfinished.id) this.offer = unfinished;
-      }
-    } catch (e) {
-      this.storageError = `Saved searches cannot be read in this browser (${errLine(e)}).`;
-    }
+  /** Reads the list of saved searches again; the first time (`first`), offers the newest unfinished one for resuming. */
+  refreshList(first = false): Promise<void> {
+    return this.saved.refresh(first ? (m) => !this.busy && this.meta?.id !== m.id : undefined);
   }
 
   /** Loads the pruned model of an episode into the comparison and export view. */
@@ -423,7 +316,8 @@ export class SearchState {
     this.picked = p;
     const seq = ++this.pickSeq;
     const { model, analysis } = this.app;
-    if (!this.worker || !model || !analysis) {
+    const client = this.client;
+    if (!client || !model || !analysis) {
       this.compareStatus = { kind: 'error', message: 'No search is open: start or open one first.' };
       return;
     }
@@ -433,7 +327,7 @@ export class SearchState {
     }
     this.compareStatus = { kind: 'loading', label: p.label };
     try {
-      const reply = await this.request(p.keep);
+      const pruned = await client.prune(p.keep);
       if (seq !== this.pickSeq) return;
       if (!this.compare || this.compare.model !== model || this.compare.analysis !== analysis) {
         this.compare?.dispose();
@@ -441,10 +335,10 @@ export class SearchState {
       }
       const compare = this.compare;
       // A comparison still running finishes first; the newest pick wins.
-      while (compare.status.kind === 'pruning') await new Promise((r) => setTimeout(r, 50));
+      await compare.settled();
       if (seq !== this.pickSeq) return;
       compare.sourceLabel = `search ${p.label}`;
-      await compare.showPruned(fromPrunedPayload(reply.result), { roundTo: this.config?.env.roundTo }, { search: this.summary(p) });
+      await compare.showPruned(fromPrunedPayload(pruned), { roundTo: this.config?.env.roundTo }, { search: this.report(p) });
       if (seq !== this.pickSeq) return;
       this.compareStatus = compare.status.kind === 'error' ? { kind: 'error', message: compare.status.message } : { kind: 'idle' };
     } catch (e) {
@@ -465,74 +359,11 @@ export class SearchState {
     return this.pick({ which: 'uniform', episode: -1, keep: u.keep, label: `uniform ratio ${u.ratio.toFixed(3)}` });
   }
 
-  /** What report.json says about the search a picked model comes from. */
-  private summary(p: Pick) {
-    const e = p.which === 'amc' ? this.log[p.episode] : p.which === 'random' ? this.randomLog[p.episode] : undefined;
-    const u = this.uniform;
-    return {
-      picked: { which: p.which, episode: p.episode, label: p.label, phase: e?.phase, reward: e?.reward, score: e?.score, resourceRatio: e?.resourceRatio },
-      config: this.config,
-      data: this.dataLabel,
-      backend: this.info?.backend.name,
-      episodes: this.log.length,
-      seconds: this.elapsedMs / 1000,
-      best: this.best ? { episode: this.best.episode, phase: this.best.phase, reward: this.best.reward, score: this.best.score, resourceRatio: this.best.resourceRatio } : null,
-      uniform: u ? { ratio: u.ratio, reward: u.reward, score: u.score, resourceRatio: u.resourceRatio } : null,
-      randomSearch: this.randomBest ? { episodes: this.randomLog.length, best: { episode: this.randomBest.episode, reward: this.randomBest.reward, score: this.randomBest.score, resourceRatio: this.randomBest.resourceRatio } } : null,
-      latency: this.latencySummary(),
-    };
-  }
-
-  /** A latency search's table and the original's measured latency, for report.json and the log. */
-  private latencySummary() {
-    const t = this.latencyTable;
-    if (t.kind !== 'ready') return undefined;
-    const { layers: _layers, ...table } = t.latency.table;
-    return {
-      originalMs: this.info?.originalLatencyMs,
-      table: { ...table, layers: t.latency.table.layers.length },
-      reused: t.reused,
-      calibration: t.latency.points,
-      drift: DeviceState.of(this.app).searchDrift,
-      fallbacks: this.fallbacks,
-    };
-  }
-
-  /** The search's log and summary as JSON, for the user to keep. */
+  /** The search's log and summary as JSON (searchReport with every episode), for the user to keep. */
   downloadLog(): void {
-    const c = this.config;
-    if (!c) return;
-    const brief = (e: EpisodeRecord) => ({
-      episode: e.episode,
-      phase: e.phase,
-      reward: e.reward,
-      accuracy: accuracyOf(e.score),
-      error: e.score.error,
-      resourceRatio: e.resourceRatio,
-      predictedRatio: e.predictedRatio,
-      latencyMs: e.score.latencyMs,
-      macs: e.macs,
-      params: e.params,
-      sigma: e.sigma,
-      keep: e.keep,
-      ms: e.timings,
-    });
-    const report = {
-      tool: 'AMC Playground',
-      createdAt: new Date().toISOString(),
-      model: this.meta?.model.name ?? this.searchModel?.source,
-      data: this.dataLabel,
-      config: c,
-      backend: this.info?.backend,
-      seconds: this.elapsedMs / 1000,
-      best: this.best ? brief(this.best) : null,
-      uniform: this.uniform,
-      randomBest: this.randomBest ? brief(this.randomBest) : null,
-      log: this.log.map(brief),
-      randomLog: this.randomLog.map(brief),
-      latency: this.latencySummary(),
-    };
-    downloadBlob(new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' }), 'search-log.json');
+    const input = this.reportInput();
+    if (!input) return;
+    downloadJson({ tool: TOOL, createdAt: new Date().toISOString(), model: this.meta?.model.name ?? this.searchModel?.source, ...searchReport(input) }, 'search-log.json');
   }
 
   dismissError(): void {
@@ -545,156 +376,9 @@ export class SearchState {
     this.compare?.dispose();
   }
 
-  // ------------------------------------------------------------------ internals
-
-  private resetView(): void {
-    this.closeWorker();
-    this.error = null;
-    this.notice = null;
-    this.fallbacks = [];
-    this.latencyTable = { kind: 'none' };
-    DeviceState.of(this.app).clearSearchDrift();
-    this.info = null;
-    this.log = [];
-    this.randomLog = [];
-    this.uniform = null;
-    this.elapsedMs = 0;
-    this.tensors = null;
-    this.amcMs = [];
-    this.randomMs = [];
-    this.picked = null;
-    this.compareStatus = { kind: 'idle' };
-    this.compare?.dispose();
-    this.compare = null;
-  }
-
-  private settingsFrom(meta: SearchMeta): void {
-    const c = meta.config;
-    this.protocol = c.env.protocol;
-    this.resource = c.env.resource;
-    this.target = c.env.target;
-    this.episodes = c.episodes;
-    this.seed = c.seed;
-    this.warmupOverride = c.ddpg.warmupEpisodes === defaultWarmup(c.episodes) ? null : c.ddpg.warmupEpisodes;
-    this.randomBaseline = meta.randomBaseline;
-    this.rewardImages = meta.data.count;
-    this.refit = (meta.data.calibration ?? 0) > 0;
-  }
-
-  /** Makes the app show the model a saved search ran on (loading it from storage when needed). */
-  private async showModel(meta: SearchMeta, files: { modelJson: string; weights: ArrayBuffer }): Promise<void> {
-    const app = this.app;
-    const same = app.model !== null && fingerprintOf(app.model) === meta.model.fingerprint;
-    if (!same) {
-      // A copy: the worker takes the original buffer.
-      await app.loadFiles(modelFilesAsInput({ modelJson: files.modelJson, weights: files.weights.slice(0) }, meta.model.name));
-      if (app.load.kind === 'error') throw new Error(app.load.error.problem);
-      if (app.model) fingerprints.set(app.model, meta.model.fingerprint);
-      app.source = { ...meta.model.source };
-    }
-    if ((app.inputSize ?? null) !== meta.model.inputSize) await app.setInputSize(meta.model.inputSize);
-  }
-
-  private launch(msg: Extract<ToWorker, { type: 'start' }>): void {
-    this.closeWorker();
-    let w: Worker;
-    try {
-      w = this.createWorker();
-    } catch (e) {
-      this.fail(`Could not start the search worker: ${errLine(e)}.`);
-      return;
-    }
-    this.worker = w;
-    w.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (w === this.worker) this.onMessage(e.data);
-    };
-    w.onerror = (e: ErrorEvent) => {
-      if (w === this.worker) this.fail(`The search worker failed: ${e.message || 'unknown error'}.`);
-    };
-    w.postMessage(msg, transferOf(msg));
-  }
-
-  private post(msg: ToWorker): void {
-    this.worker?.postMessage(msg, transferOf(msg));
-  }
-
-  private closeWorker(): void {
-    this.worker?.terminate();
-    this.worker = null;
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.waiting = [];
-    for (const p of this.pending.values()) p.reject(new Error('the search worker was closed'));
-    this.pending.clear();
-  }
-
-  /**
-   * After a fatal error the saved search is not offered again on the next load: deleted when it had
-   * no episode yet (nothing is lost), else marked stopped (it stays in the list).
-   */
-  private async forgetFailed(): Promise<void> {
-    const meta = this.meta;
-    if (!meta) return;
-    try {
-      if (this.log.length === 0) {
-        await deleteSearch(meta.id);
-        if (this.meta?.id === meta.id) this.meta = null;
-      } else {
-        const stopped = { ...meta, stopped: true, episodes: this.log.length };
-        await saveMeta(stopped);
-        if (this.meta?.id === meta.id) this.meta = stopped;
-      }
-    } catch {
-      // Storage unavailable: nothing to forget.
-    }
-    await this.refreshList();
-  }
-
   /** Applies the episodes that arrived since the last flush (public for tests). */
   flush(): void {
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const batch = this.waiting;
-    if (!batch.length) return;
-    this.waiting = [];
-    this.lastFlush = performance.now();
-    const amc = batch.filter((m) => m.search === 'amc');
-    const random = batch.filter((m) => m.search === 'random');
-    if (amc.length) {
-      this.log = [...this.log, ...amc.map((m) => m.record)];
-      this.amcMs = [...this.amcMs, ...amc.map((m) => m.ms)];
-    }
-    if (random.length) {
-      this.randomLog = [...this.randomLog, ...random.map((m) => m.record)];
-      this.randomMs = [...this.randomMs, ...random.map((m) => m.ms)];
-    }
-    this.elapsedMs += batch.reduce((t, m) => t + m.ms, 0);
-    this.tensors = batch[batch.length - 1].tensors;
-    if (this.meta && batch.some((m) => m.saved)) {
-      const best = bestOf(this.log, this.config?.env);
-      const randomBest = bestOf(this.randomLog, this.config?.env);
-      this.meta = {
-        ...this.meta,
-        updatedAt: Date.now(),
-        episodes: this.log.length,
-        randomEpisodes: this.randomLog.length,
-        best: best ? briefOf(best) : null,
-        randomBest: randomBest ? briefOf(randomBest) : null,
-      };
-    }
-  }
-
-  private fail(message: string): void {
-    this.error = message;
-    this.phase = 'error';
-  }
-
-  private request(keep: Record<string, number>): Promise<Extract<FromWorker, { type: 'pruned' }>> {
-    const requestId = ++this.requestSeq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      this.post({ type: 'prune', requestId, keep });
-    });
+    this.episodeBatches.flush();
   }
 
   /**
@@ -702,12 +386,9 @@ export class SearchState {
    * most one every FLUSH_MS: however fast episodes come (tiny models, few reward images), a phone
    * redraws the panel a few times a second. Any other message applies the waiting episodes first.
    */
-  onMessage(m: FromWorker): void {
+  onMessage(m: SearchEvent): void {
     if (m.type === 'episode') {
-      this.waiting.push(m);
-      const since = performance.now() - this.lastFlush;
-      if (since >= FLUSH_MS) this.flush();
-      else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS - since);
+      this.episodeBatches.push(m);
       return;
     }
     this.flush();
@@ -752,20 +433,11 @@ export class SearchState {
       case 'backend':
         if (this.info) this.info = { ...this.info, backend: m.backend, ...(m.originalLatencyMs !== undefined ? { originalLatencyMs: m.originalLatencyMs } : {}) };
         if (this.meta) this.meta = { ...this.meta, backend: m.backend.name };
-        this.fallbacks = [...this.fallbacks, m.message.charAt(0).toUpperCase() + m.message.slice(1)];
+        this.fallbacks = [...this.fallbacks, capitalize(m.message)];
         break;
-      case 'pruned': {
-        const p = this.pending.get(m.requestId);
-        this.pending.delete(m.requestId);
-        p?.resolve(m);
-        break;
-      }
       case 'error':
-        if (m.requestId !== undefined) {
-          const p = this.pending.get(m.requestId);
-          this.pending.delete(m.requestId);
-          p?.reject(new Error(m.message));
-        } else if (m.fatal) {
+        // Errors that answer a request go to the request (SearchClient); these are the search's own.
+        if (m.fatal) {
           this.fail(capitalize(m.message));
           void this.forgetFailed();
         } else {
@@ -774,5 +446,138 @@ export class SearchState {
         break;
     }
   }
-}
 
+  // ------------------------------------------------------------------ internals
+
+  /** What searchReport needs from the search on screen (null: none). */
+  private reportInput(): SearchReportInput | null {
+    const config = this.config;
+    if (!config) return null;
+    const t = this.latencyTable;
+    return {
+      config,
+      data: this.dataLabel,
+      backend: this.info?.backend,
+      seconds: this.elapsedMs / 1000,
+      log: this.log,
+      best: this.best,
+      uniform: this.uniform,
+      ...(this.runRandom ? { randomLog: this.randomLog } : {}),
+      latency:
+        t.kind === 'ready'
+          ? { saved: t.latency, originalMs: this.info?.originalLatencyMs, reused: t.reused, drift: DeviceState.of(this.app).searchDrift, fallbacks: this.fallbacks }
+          : undefined,
+    };
+  }
+
+  /** What report.json says about the search a picked model comes from (every episode is in the log download). */
+  private report(p: Pick) {
+    const input = this.reportInput();
+    if (!input) return undefined;
+    const e = p.which === 'amc' ? this.log[p.episode] : p.which === 'random' ? this.randomLog[p.episode] : undefined;
+    const picked: PickedEntry = { which: p.which, episode: p.episode, label: p.label, phase: e?.phase, reward: e?.reward, score: e?.score, resourceRatio: e?.resourceRatio };
+    return searchReport({ ...input, picked, withLog: false });
+  }
+
+  private pageBackend() {
+    return this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined;
+  }
+
+  private resetView(): void {
+    this.closeWorker();
+    this.error = null;
+    this.notice = null;
+    this.fallbacks = [];
+    this.latencyTable = { kind: 'none' };
+    DeviceState.of(this.app).clearSearchDrift();
+    this.info = null;
+    this.log = [];
+    this.randomLog = [];
+    this.uniform = null;
+    this.elapsedMs = 0;
+    this.tensors = null;
+    this.amcMs = [];
+    this.randomMs = [];
+    this.picked = null;
+    this.compareStatus = { kind: 'idle' };
+    this.compare?.dispose();
+    this.compare = null;
+  }
+
+  /** Makes the app show the model a saved search ran on (loading it from storage when needed). */
+  private async showModel(meta: SearchMeta, files: ModelFiles): Promise<void> {
+    const app = this.app;
+    const same = app.model !== null && fingerprintOf(app.model) === meta.model.fingerprint;
+    if (!same) {
+      // A copy: the worker takes the original buffer.
+      await app.loadFiles(modelFilesAsInput({ modelJson: files.modelJson, weights: files.weights.slice(0) }, meta.model.name));
+      if (app.load.kind === 'error') throw new Error(app.load.error.problem);
+      if (app.model) rememberFingerprint(app.model, meta.model.fingerprint);
+      app.source = { ...meta.model.source };
+    }
+    if ((app.inputSize ?? null) !== meta.model.inputSize) await app.setInputSize(meta.model.inputSize);
+  }
+
+  private launch(start: Extract<SearchCommand, { type: 'start' }>): void {
+    this.closeWorker();
+    try {
+      const client: SearchClient = SearchClient.start(this.createWorker, start, {
+        onEvent: (m) => {
+          if (client === this.client) this.onMessage(m);
+        },
+        onFailure: (message) => {
+          if (client === this.client) this.fail(message);
+        },
+      });
+      this.client = client;
+    } catch (e) {
+      this.fail(errLine(e));
+    }
+  }
+
+  private closeWorker(): void {
+    this.client?.close();
+    this.client = null;
+    this.episodeBatches.clear();
+  }
+
+  /** A search that failed is not offered again on the next load (see SavedSearches.forgetFailed). */
+  private async forgetFailed(): Promise<void> {
+    const meta = this.meta;
+    if (!meta) return;
+    const now = await this.saved.forgetFailed(meta, this.log.length);
+    if (this.meta?.id === meta.id) this.meta = now;
+  }
+
+  private applyEpisodes(batch: EpisodeMessage[]): void {
+    const amc = batch.filter((m) => m.search === 'amc');
+    const random = batch.filter((m) => m.search === 'random');
+    if (amc.length) {
+      this.log = [...this.log, ...amc.map((m) => m.record)];
+      this.amcMs = [...this.amcMs, ...amc.map((m) => m.ms)];
+    }
+    if (random.length) {
+      this.randomLog = [...this.randomLog, ...random.map((m) => m.record)];
+      this.randomMs = [...this.randomMs, ...random.map((m) => m.ms)];
+    }
+    this.elapsedMs += batch.reduce((t, m) => t + m.ms, 0);
+    this.tensors = batch[batch.length - 1].tensors;
+    if (this.meta && batch.some((m) => m.saved)) {
+      const best = bestOf(this.log, this.config?.env);
+      const randomBest = bestOf(this.randomLog, this.config?.env);
+      this.meta = {
+        ...this.meta,
+        updatedAt: Date.now(),
+        episodes: this.log.length,
+        randomEpisodes: this.randomLog.length,
+        best: best ? briefOf(best) : null,
+        randomBest: randomBest ? briefOf(randomBest) : null,
+      };
+    }
+  }
+
+  private fail(message: string): void {
+    this.error = message;
+    this.phase = 'error';
+  }
+}

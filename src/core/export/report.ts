@@ -15,6 +15,9 @@ import type { SearchConfig } from '../search/config';
 import type { SavedLatency } from '../search/latency-resource';
 import type { EpisodeRecord, Score } from '../search/search';
 
+/** The `tool` every report and log names. */
+export const TOOL = 'AMC Playground';
+
 export interface ModelFigures {
   macs: number;
   params: number;
@@ -22,7 +25,7 @@ export interface ModelFigures {
 }
 
 export interface PruneReport {
-  tool: 'AMC Playground';
+  tool: typeof TOOL;
   createdAt: string;
   source: string;
   inputSize: number;
@@ -41,7 +44,7 @@ export function pruneReport(original: LoadedModel, analysis: ModelAnalysis, resu
   const o: ModelFigures = { macs: analysis.cost.totalMacs, params: analysis.cost.totalParams, bytes: original.bytesOnDisk };
   const p: ModelFigures = { macs: result.cost.totalMacs, params: result.cost.totalParams, bytes: result.model.bytesOnDisk };
   return {
-    tool: 'AMC Playground',
+    tool: TOOL,
     createdAt: new Date().toISOString(),
     source: original.source,
     inputSize: analysis.graph.inputSize,

@@ -1,0 +1,68 @@
+/**
+ * The settings of a new search, as the search panel edits them: target, budget, warm-up, seed,
+ * scoring images, baselines. Their defaults and bounds are the search's (core/search/config.ts),
+ * the same as the CLI's; `problem()` checks them before anything is saved or started.
+ */
+import { defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
+import type { SearchMeta } from '../../workers/search-store';
+
+export const BUDGET_MIN = EPISODE_BUDGET.min;
+export const BUDGET_MAX = EPISODE_BUDGET.max;
+export const DEFAULT_BUDGET = SEARCH_DEFAULTS.episodes;
+export const DEFAULT_REWARD_IMAGES = SCORING_DEFAULTS.rewardImages;
+/** Images the refit (AMC's least-squares reconstruction of the layers after a pruned group) calibrates on, when it is on. */
+export const REFIT_IMAGES = SCORING_DEFAULTS.refitImages;
+
+const RESOURCE_WORDS: Record<ResourceKind, string> = { macs: 'MACs', params: 'parameters', latency: 'latency' };
+
+export class SearchSettings {
+  protocol = $state<Protocol>(ENV_DEFAULTS.protocol);
+  resource = $state<ResourceKind>(ENV_DEFAULTS.resource);
+  target = $state(ENV_DEFAULTS.target);
+  episodes = $state(DEFAULT_BUDGET);
+  /** null: the default for the budget (defaultWarmup). */
+  warmupOverride = $state<number | null>(null);
+  seed = $state(SEARCH_DEFAULTS.seed);
+  rewardImages = $state(DEFAULT_REWARD_IMAGES);
+  randomBaseline = $state(false);
+  refit = $state(REFIT_IMAGES > 0);
+  readonly warmup = $derived(Math.min(this.warmupOverride ?? defaultWarmup(this.episodes), this.episodes));
+
+  /** Refit calibration images (0: no refit). */
+  get calibrationImages(): number {
+    return this.refit ? REFIT_IMAGES : 0;
+  }
+
+  configFromSettings(): SearchConfig {
+    return searchConfig({
+      episodes: this.episodes,
+      seed: this.seed,
+      env: { protocol: this.protocol, resource: this.resource, target: this.target },
+      ddpg: { warmupEpisodes: this.warmup },
+    });
+  }
+
+  /** Checks the settings; the first problem, in words, or null. */
+  settingsProblem(): string | null {
+    if (!Number.isInteger(this.episodes) || this.episodes < BUDGET_MIN || this.episodes > BUDGET_MAX) return `The episode budget must be a whole number from ${BUDGET_MIN} to ${BUDGET_MAX}.`;
+    if (this.protocol === 'constrained' && !(this.target > 0 && this.target <= 1)) return `The target must be a fraction in (0, 1], e.g. 0.5 for half the ${RESOURCE_WORDS[this.resource]}.`;
+    if (!Number.isInteger(this.seed) || this.seed < 0) return 'The seed must be a whole number, 0 or more.';
+    if (!Number.isInteger(this.rewardImages) || this.rewardImages < 1) return 'The number of reward images must be a whole number, 1 or more.';
+    if (this.warmupOverride !== null && (!Number.isInteger(this.warmupOverride) || this.warmupOverride < 0)) return 'The warm-up must be a whole number of episodes, 0 or more.';
+    return null;
+  }
+
+  /** The settings a saved search ran with (shown while it is open, and the start of the next one). */
+  settingsFrom(meta: SearchMeta): void {
+    const c = meta.config;
+    this.protocol = c.env.protocol;
+    this.resource = c.env.resource;
+    this.target = c.env.target;
+    this.episodes = c.episodes;
+    this.seed = c.seed;
+    this.warmupOverride = c.ddpg.warmupEpisodes === defaultWarmup(c.episodes) ? null : c.ddpg.warmupEpisodes;
+    this.randomBaseline = meta.randomBaseline;
+    this.rewardImages = meta.data.count;
+    this.refit = (meta.data.calibration ?? 0) > 0;
+  }
+}
