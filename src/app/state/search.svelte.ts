@@ -19,7 +19,6 @@
 import { errLine } from '../../core/errors';
 import { exportFiles } from '../../core/export/files';
 import { searchReport, TOOL, type PickedEntry, type SearchReportInput } from '../../core/export/report';
-import type { BackendInfo } from '../../core/measure/backends';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import { accuracyOf, bestOf } from '../../core/search/best';
@@ -27,7 +26,7 @@ import type { SearchConfig } from '../../core/search/config';
 import { PruningEnv } from '../../core/search/env';
 import type { EpisodeRecord } from '../../core/search/search';
 import { fromPrunedPayload, modelFilesAsInput, type ModelFiles } from '../../workers/payload';
-import type { FromWorker, SavedLatency, SearchCommand, SearchEvent, StepGroup, UniformBaseline } from '../../workers/search-messages';
+import type { FromWorker, SavedLatency, SearchCommand, SearchEvent, UniformBaseline } from '../../workers/search-messages';
 import { briefOf, type SearchMeta } from '../../workers/search-store';
 import { Batcher } from '../lib/batcher';
 import { downloadJson } from '../lib/download';
@@ -46,20 +45,8 @@ export type { WorkerFactory } from '../lib/search-client';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';
 
-/** What the worker said about the model and data once it was ready. */
-export interface SearchInfo {
-  backend: BackendInfo;
-  groups: StepGroup[];
-  originalResource: number;
-  originalMacs: number;
-  originalParams: number;
-  budget: number;
-  floor: number;
-  labeled: boolean;
-  images: number;
-  /** Latency searches: the original model's measured latency, ms, in the worker. */
-  originalLatencyMs?: number;
-}
+/** What the worker said about the model and data once it was ready (its backend updated after a fallback). */
+export type SearchInfo = Omit<Extract<SearchEvent, { type: 'ready' }>, 'type'>;
 
 /** A latency search's table: being timed (progress), or in use (measured now or reused from the saved search). */
 export type LatencyTableState =
