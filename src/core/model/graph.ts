@@ -177,7 +177,7 @@ class GraphBuilder {
     const name = layerName(layer);
     const source = this.model.source;
     const label = `layer '${name}' (${layer.class_name})`;
-    const shape = (s: readonly (number | null)[]) => `[${s.join(', ')}]`;
+    const shape = (s: readonly (number | null)[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
     for (const w of weights) {
       if (!this.model.byName.has(w)) {
         throw new ModelError(source, `${label} needs the weight '${w}', which the weightsManifest does not have.`, 'model.json and its weights come from different exports: export both again together.');
@@ -199,7 +199,7 @@ class GraphBuilder {
         const widths = ['filters', 'units', 'kernel_size', 'depth_multiplier', 'input_dim', 'output_dim']
           .filter((k) => Object.hasOwn(layer.config, k))
           .map((k) => `${k} ${JSON.stringify(layer.config[k])}`);
-        const why = [...widths, `input ${shape(inputs[0] ?? []).replace(/null/g, '?')}`].join(', ');
+        const why = [...widths, `input ${shape(inputs[0] ?? [])}`].join(', ');
         throw new ModelError(
           source,
           `${label} makes a weight '${w}' of shape ${shape(want)} from its config (${why}), but the weightsManifest gives ${shape(stored.shape)}.`,

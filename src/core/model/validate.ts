@@ -54,6 +54,17 @@ export function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** A value from the file as JSON writes it (strings quoted), for messages about values rather than names. */
+export function showValue(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  return show(s ?? String(v));
+}
+
 /** The deepest nesting of arrays and objects in a parsed JSON value, counted without recursion. */
 export function jsonDepth(root: unknown, stopAt = Infinity): number {
   let max = 0;
@@ -88,13 +99,15 @@ function layerLabel(l: KerasLayerJson): string {
 }
 
 /** Checks one layer entry of a model: an object with a known class, a config and a name tfjs accepts. */
-function checkEntry(path: string, l: unknown, where: string, index: number): asserts l is KerasLayerJson {
-  if (!isObject(l)) throw new ModelError(path, `layer ${index + 1} of ${where} is ${show(l)}, not a layer object.`, EXPORT_AGAIN);
+function checkEntry(path: string, l: unknown, where: string, index: number, isRoot = false): asserts l is KerasLayerJson {
+  if (!isObject(l)) throw new ModelError(path, `layer ${index + 1} of ${where} is ${showValue(l)}, not a layer object.`, EXPORT_AGAIN);
   if (typeof l.class_name !== 'string' || l.class_name === '') {
     throw new ModelError(path, `layer ${index + 1} of ${where} has no class_name.`, EXPORT_AGAIN);
   }
   if (!isObject(l.config)) throw new ModelError(path, `layer ${index + 1} of ${where} (${show(l.class_name)}) has no config object.`, EXPORT_AGAIN);
   const name = l.name ?? l.config.name;
+  // The outermost model makes no tensors of its own: tfjs needs no name for it, nor checks one.
+  if (isRoot && (name === undefined || (typeof name === 'string' && !TFJS_NAME.test(name)))) return checkClass(path, l as unknown as KerasLayerJson, String(name ?? 'model'));
   if (typeof name !== 'string' || name === '') {
     throw new ModelError(path, `layer ${index + 1} of ${where} (${show(l.class_name)}) has no name.`, EXPORT_AGAIN);
   }
@@ -108,10 +121,14 @@ function checkEntry(path: string, l: unknown, where: string, index: number): ass
       'Rename the layer (in Keras before converting, or in model.json and in the weightsManifest alike).',
     );
   }
+  checkClass(path, l as unknown as KerasLayerJson, name);
+}
+
+function checkClass(path: string, l: KerasLayerJson, name: string): void {
   if (!knownLayerClass(l.class_name)) {
     throw new ModelError(
       path,
-      `layer '${name}' is of class '${show(l.class_name)}', a custom layer that TensorFlow.js does not know.`,
+      `layer '${show(name)}' is of class '${show(l.class_name)}', a custom layer that TensorFlow.js does not know.`,
       'Replace it with built-in Keras layers before converting, or remove it from the model.',
     );
   }
@@ -123,7 +140,7 @@ const NATURAL_TUPLES = ['cropping'];
 
 function checkShape(path: string, l: KerasLayerJson, key: string, v: unknown, withBatch: boolean): void {
   const bad = (what: string) =>
-    new ModelError(path, `${layerLabel(l)} has ${key} ${show(v)}: ${what}.`, FIX_CONFIG);
+    new ModelError(path, `${layerLabel(l)} has ${key} ${showValue(v)}: ${what}.`, FIX_CONFIG);
   if (!Array.isArray(v)) throw bad('a shape must be a list of sizes');
   if (v.length === 0 || (withBatch && v.length < 2)) throw bad('the shape is empty');
   v.forEach((d, i) => {
@@ -139,7 +156,7 @@ function checkConfigRanges(path: string, l: KerasLayerJson): void {
   for (const k of POSITIVE_INTS) {
     const v = own(k);
     if (v !== undefined && v !== null && !isPositiveInt(v)) {
-      throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; it must be a positive integer.`, FIX_CONFIG);
+      throw new ModelError(path, `${layerLabel(l)} has ${k} ${showValue(v)}; it must be a positive integer.`, FIX_CONFIG);
     }
   }
   for (const k of POSITIVE_TUPLES) {
@@ -147,19 +164,19 @@ function checkConfigRanges(path: string, l: KerasLayerJson): void {
     if (v === undefined || v === null) continue;
     const parts = Array.isArray(v) ? v : [v];
     if (parts.length === 0 || !parts.every(isPositiveInt)) {
-      throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; sizes, strides and kernels must be positive integers.`, FIX_CONFIG);
+      throw new ModelError(path, `${layerLabel(l)} has ${k} ${showValue(v)}; sizes, strides and kernels must be positive integers.`, FIX_CONFIG);
     }
   }
   for (const k of NATURAL_TUPLES) {
     const v = own(k);
     if (v === undefined || v === null) continue;
     const flat = Array.isArray(v) ? v.flat() : [v];
-    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has ${k} ${show(v)}; it must be non-negative integers.`, FIX_CONFIG);
+    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has ${k} ${showValue(v)}; it must be non-negative integers.`, FIX_CONFIG);
   }
   const padding = own('padding');
   if (padding !== undefined && padding !== null && typeof padding !== 'string') {
     const flat = Array.isArray(padding) ? padding.flat() : [padding];
-    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has padding ${show(padding)}; it must be non-negative integers.`, FIX_CONFIG);
+    if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has padding ${showValue(padding)}; it must be non-negative integers.`, FIX_CONFIG);
   }
   for (const [k, withBatch] of [['batch_input_shape', true], ['input_shape', false]] as const) {
     const v = own(k);
@@ -168,17 +185,17 @@ function checkConfigRanges(path: string, l: KerasLayerJson): void {
   const target = own('target_shape');
   if (l.class_name === 'Reshape') {
     if (!Array.isArray(target) || !target.every((d) => d === -1 || isPositiveInt(d)) || target.filter((d) => d === -1).length > 1) {
-      throw new ModelError(path, `${layerLabel(l)} has target_shape ${show(target)}; it must list positive sizes (at most one -1).`, FIX_CONFIG);
+      throw new ModelError(path, `${layerLabel(l)} has target_shape ${showValue(target)}; it must list positive sizes (at most one -1).`, FIX_CONFIG);
     }
   }
   if (l.class_name === 'Permute') {
     const dims = own('dims');
     const ok = Array.isArray(dims) && dims.every(isPositiveInt) && [...dims].sort().every((d, i) => d === i + 1);
-    if (!ok) throw new ModelError(path, `${layerLabel(l)} has dims ${show(dims)}; it must be a permutation of 1..n.`, FIX_CONFIG);
+    if (!ok) throw new ModelError(path, `${layerLabel(l)} has dims ${showValue(dims)}; it must be a permutation of 1..n.`, FIX_CONFIG);
   }
   const dtype = own('dtype');
   if (dtype !== undefined && dtype !== null && typeof dtype !== 'string') {
-    throw new ModelError(path, `${layerLabel(l)} has dtype ${show(dtype)}; it must be a name such as 'float32'.`, FIX_CONFIG);
+    throw new ModelError(path, `${layerLabel(l)} has dtype ${showValue(dtype)}; it must be a name such as 'float32'.`, FIX_CONFIG);
   }
 }
 
@@ -188,7 +205,7 @@ type Ref = [string, number, number];
 function checkRef(path: string, ref: unknown, what: string): Ref {
   const ok =
     Array.isArray(ref) && ref.length >= 3 && ref.length <= 4 && typeof ref[0] === 'string' && isNatural(ref[1]) && isNatural(ref[2]) && (ref[3] === undefined || ref[3] === null || isObject(ref[3]));
-  if (!ok) throw new ModelError(path, `${what} is ${show(ref)}, not a [layer name, node index, tensor index] reference.`, EXPORT_AGAIN);
+  if (!ok) throw new ModelError(path, `${what} is ${showValue(ref)}, not a [layer name, node index, tensor index] reference.`, EXPORT_AGAIN);
   return [ref[0] as string, ref[1] as number, ref[2] as number];
 }
 
@@ -232,14 +249,14 @@ function checkFunctional(path: string, model: KerasLayerJson, where: string): Ke
       throw new ModelError(path, `${layerLabel(l)} of ${where} has no inbound_nodes, so nothing says what it is called on.`, EXPORT_AGAIN);
     }
     if (!Array.isArray(nodes)) {
-      throw new ModelError(path, `${layerLabel(l)} of ${where} has inbound_nodes ${show(nodes)}, which is not a list of calls.`, EXPORT_AGAIN);
+      throw new ModelError(path, `${layerLabel(l)} of ${where} has inbound_nodes ${showValue(nodes)}, which is not a list of calls.`, EXPORT_AGAIN);
     }
     if (l.class_name === 'InputLayer' && nodes.length > 0) {
       throw new ModelError(path, `input layer '${name}' of ${where} is called on other layers' outputs; an InputLayer takes no inputs.`, EXPORT_AGAIN);
     }
     const parsed = nodes.map((node, k) => {
       if (!Array.isArray(node) || node.length === 0) {
-        throw new ModelError(path, `${layerLabel(l)} of ${where}: call ${k + 1} in inbound_nodes is ${show(node)}, not a list of input references.`, EXPORT_AGAIN);
+        throw new ModelError(path, `${layerLabel(l)} of ${where}: call ${k + 1} in inbound_nodes is ${showValue(node)}, not a list of input references.`, EXPORT_AGAIN);
       }
       return node.map((ref, j) => {
         const r = checkRef(path, ref, `${layerLabel(l)}: input ${j + 1} of call ${k + 1}`);
@@ -334,7 +351,7 @@ function checkFunctional(path: string, model: KerasLayerJson, where: string): Ke
 
 function checkIoList(path: string, v: unknown, what: string): Ref[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ModelError(path, `${what} is ${show(v)}, not a list of [layer name, node index, tensor index].`, EXPORT_AGAIN);
+  if (!Array.isArray(v)) throw new ModelError(path, `${what} is ${showValue(v)}, not a list of [layer name, node index, tensor index].`, EXPORT_AGAIN);
   return v.map((r, i) => checkRef(path, r, `${what} entry ${i + 1}`));
 }
 
@@ -395,6 +412,13 @@ function checkSequential(path: string, model: KerasLayerJson, where: string): Ke
       throw new ModelError(path, `${where} has two layers named '${name}' (layers ${names.get(name)! + 1} and ${i + 1}); tfjs needs every layer name once.`, 'Rename one of them (in Keras before converting), or export the model again.');
     }
     names.set(name, i);
+    if (isModelClass(l.class_name) && l.class_name !== 'Sequential') {
+      const ins = Array.isArray(l.config.input_layers) ? l.config.input_layers.length : 0;
+      const outs = outputCount(l);
+      if (ins !== 1 || outs !== 1) {
+        throw new ModelError(path, `${where} is a Sequential model holding '${name}', a model with ${ins} inputs and ${outs ?? 0} outputs; a Sequential model passes one tensor from layer to layer.`, 'Wrap it in a functional Model instead, or export the model again.');
+      }
+    }
   });
   return layers as KerasLayerJson[];
 }
@@ -405,19 +429,19 @@ function checkSequential(path: string, model: KerasLayerJson, where: string): Ke
  * range), refuse (unknown classes, bad names, duplicate names) or run out of memory with (sizes).
  */
 export function validateTopology(path: string, root: unknown): void {
-  checkEntry(path, root, 'model.json', 0);
+  checkEntry(path, root, 'model.json', 0, true);
   if (!isModelClass(root.class_name)) {
     throw new ModelError(path, `has a model_config of class '${show(root.class_name)}', not a Sequential or functional Model.`, EXPORT_AGAIN);
   }
   const visit = (model: KerasLayerJson, depth: number, outer: string) => {
-    const name = entryName(model) as string;
+    const name = show(entryName(model) ?? 'model');
     const where = depth === 0 ? `model '${name}'` : `model '${name}' (inside ${outer})`;
     if (depth > MAX_MODEL_NESTING) {
       throw new ModelError(path, `nests models more than ${MAX_MODEL_NESTING} levels deep (at ${where}).`, EXPORT_AGAIN);
     }
     const layers = model.config.layers;
     if (!Array.isArray(layers) || layers.length === 0) {
-      throw new ModelError(path, `${where} has ${Array.isArray(layers) ? 'no layers' : `layers ${show(layers)}, not a list of layers`}.`, EXPORT_AGAIN);
+      throw new ModelError(path, `${where} has ${Array.isArray(layers) ? 'no layers' : `layers ${showValue(layers)}, not a list of layers`}.`, EXPORT_AGAIN);
     }
     const entries = model.class_name === 'Sequential' ? checkSequential(path, model, where) : checkFunctional(path, model, where);
     for (const l of entries) {
@@ -448,31 +472,31 @@ export function validateManifest(path: string, manifest: unknown): asserts manif
     }
     g.paths.forEach((p, pi) => {
       if (typeof p !== 'string' || p.trim() === '') {
-        throw new ModelError(path, `${group} lists ${show(p)} as weight file ${pi + 1}, not a file name.`, 'The model.json is damaged: export the model again.');
+        throw new ModelError(path, `${group} lists ${showValue(p)} as weight file ${pi + 1}, not a file name.`, 'The model.json is damaged: export the model again.');
       }
     });
     g.weights.forEach((w, wi) => {
       const where = `${group}, weight ${wi + 1}`;
-      if (!isObject(w)) throw new ModelError(path, `${where} is ${show(w)}, not a weight entry.`, EXPORT_AGAIN);
-      if (typeof w.name !== 'string' || w.name === '') throw new ModelError(path, `${where} has name ${show(w.name)}; every weight needs its layer/weight name.`, EXPORT_AGAIN);
+      if (!isObject(w)) throw new ModelError(path, `${where} is ${showValue(w)}, not a weight entry.`, EXPORT_AGAIN);
+      if (typeof w.name !== 'string' || w.name === '') throw new ModelError(path, `${where} has name ${showValue(w.name)}; every weight needs its layer/weight name.`, EXPORT_AGAIN);
       const name = w.name;
       if (names.has(name)) throw new ModelError(path, `the weightsManifest lists weight '${show(name)}' twice.`, EXPORT_AGAIN);
       names.add(name);
       if (!Array.isArray(w.shape) || !w.shape.every(isNatural)) {
-        throw new ModelError(path, `weight '${show(name)}' has shape ${show(w.shape)}; a shape must be a list of non-negative integers.`, EXPORT_AGAIN);
+        throw new ModelError(path, `weight '${show(name)}' has shape ${showValue(w.shape)}; a shape must be a list of non-negative integers.`, EXPORT_AGAIN);
       }
       if (typeof w.dtype !== 'string' || !WEIGHT_DTYPES.has(w.dtype)) {
-        throw new ModelError(path, `weight '${show(name)}' has dtype ${show(w.dtype)}, which a LayersModel cannot hold.`, 'Re-export with float32 weights (optionally quantized to float16, uint8 or uint16).');
+        throw new ModelError(path, `weight '${show(name)}' has dtype ${showValue(w.dtype)}, which a LayersModel cannot hold.`, 'Re-export with float32 weights (optionally quantized to float16, uint8 or uint16).');
       }
       const q = w.quantization;
       if (q === undefined || q === null) return;
       if (!isObject(q) || typeof q.dtype !== 'string' || !QUANTIZED_DTYPES.has(q.dtype)) {
-        throw new ModelError(path, `weight '${show(name)}' has quantization ${show(q)}; tfjs reads float16, uint8 or uint16.`, 'Re-export with float32 weights, or quantize again with tensorflowjs_converter.');
+        throw new ModelError(path, `weight '${show(name)}' has quantization ${showValue(q)}; tfjs reads float16, uint8 or uint16.`, 'Re-export with float32 weights, or quantize again with tensorflowjs_converter.');
       }
       if (q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) {
         throw new ModelError(
           path,
-          `weight '${show(name)}' is quantized to ${q.dtype} without a finite scale and min (scale ${show(q.scale)}, min ${show(q.min)}), so its values cannot be recovered.`,
+          `weight '${show(name)}' is quantized to ${q.dtype} without a finite scale and min (scale ${showValue(q.scale)}, min ${showValue(q.min)}), so its values cannot be recovered.`,
           'Quantize the model again with tensorflowjs_converter, or export float32 weights.',
         );
       }
@@ -512,14 +536,14 @@ export interface CostEstimate {
 export function checkModelCost(path: string, estimate: CostEstimate, maxBytes = DEFAULT_MAX_MODEL_BYTES, inputNote = ''): void {
   const total = estimate.activationBytes + estimate.weightBytes;
   if (total <= maxBytes) return;
-  const largest = estimate.largest ? `; the largest is layer '${estimate.largest.layer}' at ${bytesText(estimate.largest.bytes)}` : '';
+  const largest = estimate.largest ? `, the largest output '${estimate.largest.layer}' ${bytesText(estimate.largest.bytes)}` : '';
   throw new ModelError(
     path,
-    `would need ${bytesText(total)} to run (activations up to ${bytesText(estimate.activationBytes)} at once for one input${inputNote}${largest}, weights ${bytesText(estimate.weightBytes)}), over the limit of ${formatBytes(maxBytes)}.`,
+    `would need ${bytesText(total)} to run (weights ${bytesText(estimate.weightBytes)}; activations of one input${inputNote} up to ${bytesText(estimate.activationBytes)} at once${largest}), over the limit of ${formatBytes(maxBytes)}.`,
     'Check the input shape and layer sizes in model.json; if the model really is this large, raise the limit (maxBytes; --max-bytes in the CLI).',
   );
 }
 
 function bytesText(n: number): string {
-  return Number.isFinite(n) && n < 2 ** 60 ? formatBytes(n) : 'more than any device has';
+  return Number.isFinite(n) && n < 2 ** 60 ? formatBytes(n) : 'over 1 EiB';
 }
