@@ -29,6 +29,7 @@ import type { FinetuneDataSpec, FinetuneMeta, FinetuneStatus, FromFinetune, ToFi
 import { modelFilesAsInput, toModelPayload } from './payload';
 import { backendLabel, canFallBack } from '../core/measure/backends';
 import { errLine } from '../core/errors';
+import { RunControl } from './run-control';
 
 export interface FinetuneHostDeps {
   post(msg: FromFinetune, transfer?: ArrayBuffer[]): void;
@@ -72,12 +73,9 @@ interface Run {
 
 export class FinetuneHost {
   private run: Run | null = null;
-  private starting: Promise<void> | null = null;
-  private looping = false;
-  private pauseRequested = false;
-  private stopRequested = false;
   private ended = false;
-  private wake: (() => void) | null = null;
+  /** Pause, resume and stop (run-control.ts); the fine-tune loop is this host's. */
+  private readonly control = new RunControl({ hasRun: () => this.run !== null, loop: () => this.loop(), finishStop: () => this.finishStop(), postStatus: () => this.postStatus() });
   private readonly yieldNow: () => Promise<void>;
 
   constructor(private readonly deps: FinetuneHostDeps) {
@@ -85,40 +83,14 @@ export class FinetuneHost {
   }
 
   handle(msg: ToFinetune): Promise<void> {
-    switch (msg.type) {
-      case 'start':
-        if (this.starting) {
-          this.deps.post({ type: 'error', message: 'this worker already runs a fine-tune; start another worker for a new one.', fatal: false });
-          return Promise.resolve();
-        }
-        this.pauseRequested = !msg.run;
-        this.starting = this.start(msg);
-        return this.starting;
-      case 'pause':
-        this.pauseRequested = true;
-        if (!this.looping && this.run) this.postStatus();
-        return Promise.resolve();
-      case 'resume':
-        this.pauseRequested = false;
-        this.wakeUp();
-        return this.loop();
-      case 'stop':
-        this.stopRequested = true;
-        this.wakeUp();
-        if (this.starting && !this.run) return Promise.resolve();
-        return this.looping ? Promise.resolve() : this.finishStop();
-    }
+    if (msg.type !== 'start') return this.control.command(msg.type);
+    const refuse = () => this.deps.post({ type: 'error', message: 'this worker already runs a fine-tune; start another worker for a new one.', fatal: false });
+    return this.control.start(msg.run, () => this.start(msg), refuse);
   }
 
   get status(): FinetuneStatus {
     if (this.ended || this.run?.distiller.finished) return 'done';
-    return this.looping && !this.pauseRequested ? 'running' : 'paused';
-  }
-
-  private wakeUp(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    return this.control.activity;
   }
 
   private async start(msg: Extract<ToFinetune, { type: 'start' }>): Promise<void> {
@@ -174,9 +146,9 @@ export class FinetuneHost {
       post({ type: 'error', message: errLine(e), fatal: true });
       return;
     }
-    if (this.stopRequested) return this.finishStop();
+    if (this.control.stopRequested) return this.finishStop();
     if (this.run.distiller.finished) return this.finishDone();
-    if (!this.pauseRequested) {
+    if (!this.control.pauseRequested) {
       void this.loop();
       return;
     }
@@ -202,12 +174,12 @@ export class FinetuneHost {
   /** Trains epochs until the planned count, an early stop, a pause or a stop. */
   private async loop(): Promise<void> {
     const r = this.run;
-    if (!r || this.looping || this.ended || r.distiller.finished) return;
-    this.looping = true;
+    if (!r || this.control.looping || this.ended || r.distiller.finished) return;
+    this.control.looping = true;
     this.postStatus();
     let fatal: unknown = null;
     try {
-      while (!r.distiller.finished && !this.stopRequested && !this.pauseRequested) {
+      while (!r.distiller.finished && this.control.go) {
         let log: EpochLog | null;
         try {
           log = await this.epoch(r);
@@ -222,14 +194,14 @@ export class FinetuneHost {
     } catch (e) {
       fatal = e;
     } finally {
-      this.looping = false;
+      this.control.looping = false;
     }
     if (fatal) {
       this.ended = true;
       this.deps.post({ type: 'error', message: errLine(fatal), fatal: true });
       return;
     }
-    if (this.stopRequested) return this.finishStop();
+    if (this.control.stopRequested) return this.finishStop();
     if (r.distiller.finished) return this.finishDone();
     this.postStatus();
   }
@@ -247,14 +219,14 @@ export class FinetuneHost {
         r.elapsedMs += now - t;
         this.deps.post({ type: 'step', epoch, done, total, loss, epochMs });
         await this.yieldNow();
-        if (this.pauseRequested && !this.stopRequested) {
+        if (this.control.pauseRequested && !this.control.stopRequested) {
           this.postStatus();
-          while (this.pauseRequested && !this.stopRequested) await new Promise<void>((w) => (this.wake = w));
-          if (!this.stopRequested) this.postStatus();
+          await this.control.whilePaused();
+          if (!this.control.stopRequested) this.postStatus();
         }
         t = performance.now();
       },
-      shouldStop: () => this.stopRequested,
+      shouldStop: () => this.control.stopRequested,
     });
     if (log) r.elapsedMs += performance.now() - t;
     return log;

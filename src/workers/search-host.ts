@@ -41,6 +41,7 @@ import type { FromWorker, SavedLatency, ToWorker, WorkerStatus } from './search-
 import { briefOf, type SearchMeta, type SearchProgress, type SearchStore } from './search-store';
 import { backendLabel, canFallBack } from '../core/measure/backends';
 import { errLine } from '../core/errors';
+import { RunControl } from './run-control';
 
 export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
@@ -85,11 +86,9 @@ type SessionBase = Pick<SessionOptions, 'model' | 'analysis' | 'config' | 'data'
 
 export class SearchHost {
   private session: Session | null = null;
-  private starting: Promise<void> | null = null;
-  private looping = false;
-  private pauseRequested = false;
-  private stopRequested = false;
   private stopped = false;
+  /** Pause, resume and stop (run-control.ts); the search loop is this host's. */
+  private readonly control = new RunControl({ hasRun: () => this.session !== null, loop: () => this.loop(), finishStop: () => this.finishStop(), postStatus: () => this.postStatus() });
   /** Why the backend died between episodes (set by backendLost), handled before the next episode. */
   private lost: string | null = null;
   private readonly yieldNow: () => Promise<void>;
@@ -99,37 +98,17 @@ export class SearchHost {
   }
 
   handle(msg: ToWorker): Promise<void> {
-    switch (msg.type) {
-      case 'start':
-        if (this.starting) {
-          this.deps.post({ type: 'error', message: 'this worker already runs a search; start another worker for a new one.', fatal: false });
-          return Promise.resolve();
-        }
-        this.pauseRequested = !msg.run;
-        this.starting = this.start(msg);
-        return this.starting;
-      case 'pause':
-        this.pauseRequested = true;
-        if (!this.looping && this.session) this.postStatus();
-        return Promise.resolve();
-      case 'resume':
-        this.pauseRequested = false;
-        return this.loop();
-      case 'stop':
-        this.stopRequested = true;
-        // While the search is still being set up, start() sees the request and stops it once there is a session to stop.
-        if (this.starting && !this.session) return Promise.resolve();
-        return this.looping ? Promise.resolve() : this.finishStop();
-      case 'prune':
-        return this.prune(msg.requestId, msg.keep);
-    }
+    if (msg.type === 'prune') return this.prune(msg.requestId, msg.keep);
+    if (msg.type !== 'start') return this.control.command(msg.type);
+    const refuse = () => this.deps.post({ type: 'error', message: 'this worker already runs a search; start another worker for a new one.', fatal: false });
+    return this.control.start(msg.run, () => this.start(msg), refuse);
   }
 
   get status(): WorkerStatus {
     const s = this.session;
     if (this.stopped) return 'stopped';
     if (s && this.done(s)) return 'done';
-    return this.looping && !this.pauseRequested ? 'running' : 'paused';
+    return this.control.activity;
   }
 
   private done(s: Session): boolean {
@@ -170,8 +149,8 @@ export class SearchHost {
       post({ type: 'error', message: errLine(e), fatal: true });
       return;
     }
-    if (this.stopRequested) return this.finishStop();
-    if (!this.pauseRequested && !this.done(session)) {
+    if (this.control.stopRequested) return this.finishStop();
+    if (!this.control.pauseRequested && !this.done(session)) {
       void this.loop();
       return;
     }
@@ -320,11 +299,11 @@ export class SearchHost {
 
   private async loop(): Promise<void> {
     const s = this.session;
-    if (!s || this.looping || this.stopped) return;
-    this.looping = true;
+    if (!s || this.control.looping || this.stopped) return;
+    this.control.looping = true;
     try {
-      if (!this.pauseRequested && !this.stopRequested) this.postStatus();
-      while (!this.pauseRequested && !this.stopRequested) {
+      if (this.control.go) this.postStatus();
+      while (this.control.go) {
         const lost = this.lost;
         if (lost !== null && !(await this.fallBack(s, lost))) throw new Error(lost);
         const turn = s.search.nextTurn();
@@ -346,12 +325,12 @@ export class SearchHost {
         await this.yieldNow();
       }
     } catch (e) {
-      this.looping = false;
+      this.control.looping = false;
       this.deps.post({ type: 'error', message: `the search stopped: ${errLine(e)}`, fatal: true });
       return;
     }
-    this.looping = false;
-    if (this.stopRequested) return this.finishStop();
+    this.control.looping = false;
+    if (this.control.stopRequested) return this.finishStop();
     this.postStatus();
   }
 
@@ -407,7 +386,7 @@ export class SearchHost {
   }
 
   private async prune(requestId: number, keep: Record<string, number>): Promise<void> {
-    if (this.starting) await this.starting;
+    await this.control.setUp();
     const s = this.session;
     if (!s) {
       this.deps.post({ type: 'error', message: 'the search has not started, so there is no model to prune.', requestId, fatal: false });
