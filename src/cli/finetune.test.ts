@@ -51,12 +51,12 @@ describe('amc finetune', () => {
     const over = amc('finetune', join(dir, 'pruned', 'model.json'), '--teacher', join(dir, 'original', 'model.json'), '--data', join(dir, 'images'), '--out', join(dir, 'original'));
     expect(over.code).toBe(1);
     expect(over.stderr).toHaveLength(1);
-    expect(over.stderr[0]).toMatch(/original: is the folder of the input model .*original.*model\.json: writing there would replace model\.json, weights\.bin\. Give --out a new folder.* or add --force/);
+    expect(over.stderr[0]).toMatch(/original: is the folder of the input model .*original.*model\.json \(it holds model\.json, weights\.bin\): writing there would replace that model\. Give --out a new folder.* or add --force/);
     expect(JSON.parse(readFileSync(join(dir, 'original', 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['weights.bin']);
     // The model given as its folder, and --out naming that folder: still refused.
     const asFolder = amc('finetune', join(dir, 'pruned'), '--teacher', join(dir, 'original', 'model.json'), '--data', join(dir, 'images'), '--out', join(dir, 'pruned'));
     expect(asFolder.code).toBe(1);
-    expect(asFolder.stderr[0]).toMatch(/is the folder of the input model .*pruned: writing there would replace model\.json, model\.weights\.bin, report\.json/);
+    expect(asFolder.stderr[0]).toMatch(/is the folder of the input model .*pruned \(it holds model\.json, model\.weights\.bin, report\.json\): writing there would replace that model/);
     const noTeacher = amc('finetune', join(dir, 'pruned', 'model.json'), '--out', join(dir, 'x'));
     expect(noTeacher.code).toBe(2);
     expect(noTeacher.stderr[0]).toMatch(/--teacher/);

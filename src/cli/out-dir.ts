@@ -120,14 +120,14 @@ export function outFolder(out: string | true | undefined, command: string, input
       const held = modelFilesIn(out);
       throw new ModelError(
         out,
-        `is the folder of the input model ${p}: writing there would replace ${held.length ? held.join(', ') : 'its files'}.`,
-        `Give --out a new folder, e.g. --out ${shown(suggestion)}, or add --force to replace them.`,
+        `is the folder of the input model ${p}${held.length ? ` (it holds ${held.join(', ')})` : ''}: writing there would replace that model.`,
+        `Give --out a new folder, e.g. --out ${shown(suggestion)}, or add --force to write there anyway.`,
       );
     }
   }
   const held = modelFilesIn(out);
   if (held.length) {
-    throw new ModelError(out, `already holds ${held.join(', ')}: writing there would replace ${held.length === 1 ? 'it' : 'them'}.`, `Give --out a new or empty folder, e.g. --out ${shown(suggestion)}, or add --force to replace them.`);
+    throw new ModelError(out, `already holds ${held.join(', ')}: a model written there would replace or mix with ${held.length === 1 ? 'it' : 'them'}.`, `Give --out a new or empty folder, e.g. --out ${shown(suggestion)}, or add --force to write there anyway.`);
   }
   return target;
 }

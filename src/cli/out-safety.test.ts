@@ -64,7 +64,7 @@ describe('amc --out never replaces the input model', () => {
       const r = amc(args, cwd);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toHaveLength(1);
-      expect(r.stderr[0]).toMatch(/^amc prune: .+: is the folder of the input model .+: writing there would replace model\.json, weights\.bin\. Give --out a new folder, e\.g\. --out .*model-pruned, or add --force to replace them\.$/);
+      expect(r.stderr[0]).toMatch(/^amc prune: .+: is the folder of the input model .+ \(it holds model\.json, weights\.bin\): writing there would replace that model\. Give --out a new folder, e\.g\. --out .*model-pruned, or add --force to write there anyway\.$/);
       expectUntouched();
     }
   }, 120_000);
@@ -92,7 +92,7 @@ describe('amc --out never replaces the input model', () => {
     const refused = amc(PRUNE(out));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toHaveLength(1);
-    expect(refused.stderr[0]).toMatch(/earlier: already holds model\.json, shard1\.bin: writing there would replace them\. Give --out a new or empty folder.* or add --force/);
+    expect(refused.stderr[0]).toMatch(/earlier: already holds model\.json, shard1\.bin: a model written there would replace or mix with them\. Give --out a new or empty folder.* or add --force to write there anyway\.$/);
     expect(readFileSync(join(out, 'model.json'), 'utf8')).toBe('{"mine": true}');
     const forced = amc(PRUNE(out, '--force'));
     expect(forced.code).toBe(0);
