@@ -2,6 +2,7 @@
  * The page's side of the timing worker (src/workers/latency.worker.ts): one worker per app, made on
  * the first request and made again if it dies; each request is a promise, with progress on the way.
  */
+import { errLine } from '../../core/errors';
 import type { BackendInfo, BackendName } from '../../core/measure/backends';
 import type { LoadedModel } from '../../core/model/types';
 import type { CompareRow, FromLatencyWorker, ModelsTiming, ReferenceTiming, TimingOptions, ToLatencyWorker } from '../../workers/latency-messages';
@@ -95,7 +96,7 @@ export class LatencyClient {
       try {
         w = this.ensure();
       } catch (e) {
-        reject(new Error(`could not start the timing worker: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
+        reject(new Error(`could not start the timing worker: ${errLine(e)}`));
         return;
       }
       this.pending.set(id, { resolve, reject, onProgress });

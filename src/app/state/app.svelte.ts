@@ -93,7 +93,7 @@ export function toErrorView(
     return { file: e.file, problem: e.problem, fix: e.fix, message: e.message };
   }
   const message = e instanceof Error ? e.message : String(e);
-  const firstLine = message.split('\n')[0];
+  const firstLine = errLine(e);
   return {
     file: fallbackFile,
     problem: firstLine || 'Unknown error.',
