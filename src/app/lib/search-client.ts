@@ -1,8 +1,9 @@
 /**
  * The page's side of the search worker (src/workers/search.worker.ts), typed by its protocol
- * (src/workers/search-messages.ts). One client per search on screen, made with its start command:
+ * (src/workers/search-messages.ts). One client (one worker) per search on screen:
  *
- *   commands  send(pause | resume | stop): no answer; the worker reports their effect as events
+ *   commands  start(...) once, then send(pause | resume | stop): no answer; the worker reports
+ *             their effect as events
  *   requests  prune(keep): a promise; the request carries an id, the worker answers with the same
  *             id, and the promise settles on that answer (never by polling)
  *   events    everything else the worker posts, handed to `onEvent` in order
@@ -46,17 +47,20 @@ export class SearchClient {
     };
   }
 
-  /** Makes a worker and sends it `start`; throws, in words, when no worker can be made. */
-  static start(factory: WorkerFactory, start: Extract<SearchCommand, { type: 'start' }>, handlers: SearchClientHandlers): SearchClient {
+  /** Makes a worker; throws, in words, when none can be made. */
+  static open(factory: WorkerFactory, handlers: SearchClientHandlers): SearchClient {
     let w: Worker;
     try {
       w = factory();
     } catch (e) {
       throw new Error(`Could not start the search worker: ${errLine(e)}.`);
     }
-    const client = new SearchClient(w, handlers);
-    client.post(start);
-    return client;
+    return new SearchClient(w, handlers);
+  }
+
+  /** Starts (or resumes) the search this worker runs. */
+  start(command: Extract<SearchCommand, { type: 'start' }>): void {
+    this.post(command);
   }
 
   send(command: Exclude<SearchCommand, { type: 'start' }>): void {

@@ -507,8 +507,9 @@ export class SearchState extends SearchSettings {
 
   private launch(start: Extract<SearchCommand, { type: 'start' }>): void {
     this.closeWorker();
+    let client: SearchClient;
     try {
-      const client: SearchClient = SearchClient.start(this.createWorker, start, {
+      client = SearchClient.open(this.createWorker, {
         onEvent: (m) => {
           if (client === this.client) this.onMessage(m);
         },
@@ -516,10 +517,12 @@ export class SearchState extends SearchSettings {
           if (client === this.client) this.fail(message);
         },
       });
-      this.client = client;
     } catch (e) {
       this.fail(errLine(e));
+      return;
     }
+    this.client = client;
+    client.start(start);
   }
 
   private closeWorker(): void {
