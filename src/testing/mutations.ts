@@ -480,6 +480,49 @@ export function mutationsOf(fixture: string, e: ExportedFiles): FuzzCase[] {
       'null': (d) => void (d.text = 'null'),
       'a list': (d) => void (d.text = '[]'),
     }, 'refused'),
+    ...cases(fixture, e, 'configs only tfjs knows to refuse', {
+      'padding "bogus"': (d) => {
+        if (!conv(d)) return false;
+        conv(d).config.padding = 'bogus';
+      },
+      'activation "bogus"': (d) => {
+        if (!dense(d)) return false;
+        dense(d).config.activation = 'bogus';
+      },
+      'BatchNormalization axis 7': (d) => {
+        const bn = firstOf(d.json, 'BatchNormalization');
+        if (!bn) return false;
+        bn.config.axis = 7;
+      },
+      'kernel_initializer "bogus"': (d) => {
+        if (!conv(d)) return false;
+        conv(d).config.kernel_initializer = { class_name: 'Bogus', config: {} };
+      },
+    }, 'refused'),
+    ...cases(fixture, e, 'disconnected graph', {
+      'a layer reads an InputLayer the model does not list': (d) => {
+        const ls = fn(d);
+        if (!ls.length) return false;
+        const input = clone(ls[0]);
+        input.name = input.config.name = 'extra_input';
+        ls.unshift(input);
+        ls[3].inbound_nodes[0][0] = ['extra_input', 0, 0, {}];
+      },
+    }, 'refused', /disconnected/),
+    ...cases(fixture, e, 'Keras 3 inbound nodes', {
+      'an {args} call on a missing layer': (d) => {
+        if (!fn(d)[2]) return false;
+        fn(d)[2].inbound_nodes = [{ args: [{ class_name: '__keras_tensor__', config: { keras_history: ['ghost_layer', 0, 0] } }], kwargs: {} }];
+      },
+      'an {args} call with a null history': (d) => {
+        if (!fn(d)[2]) return false;
+        fn(d)[2].inbound_nodes = [{ args: [{ class_name: '__keras_tensor__', config: { keras_history: [null, 0, 0] } }], kwargs: {} }];
+      },
+      'an {args} call with no tensors': (d) => {
+        if (!fn(d)[2]) return false;
+        fn(d)[2].inbound_nodes = [{ args: [1, 'x'], kwargs: {} }];
+      },
+    }, 'refused'),
     ...cases(fixture, e, 'wrong shard size', {
       '.bin cut short': (d) => void (d.shards['weights.bin'] = d.shards['weights.bin'].slice(0, d.shards['weights.bin'].byteLength - 8)),
       '.bin with extra bytes': (d) => {

@@ -149,6 +149,7 @@ describe('fuzz: mutated fixture models end as a clear refusal or a model tfjs lo
       'malformed inbound nodes',
       'very deep nesting',
       'nested-model node rule',
+      'configs only tfjs knows to refuse',
     ];
     expect([...byClass.keys()]).toEqual(expect.arrayContaining(required));
   });

@@ -7,6 +7,7 @@ import { baseName, dirName, type ModelFile } from './files';
 import { buildGraph } from './graph';
 import { isModelClass } from './keras-classes';
 import { normalizeModelConfig } from './normalize';
+import { disposeModel, instantiate } from './tfjs-model';
 import type { KerasLayerJson, KerasTopology, LoadedModel, ProgressFn, WeightArray } from './types';
 import { DEFAULT_MAX_MODEL_BYTES, finiteWarnings, show, validateJsonDepth, validateManifest, validateTopology } from './validate';
 import { decodeWeight, storedBytes } from './weights';
@@ -19,6 +20,14 @@ export interface LoadOptions {
    * computed from model.json before anything is read or allocated). Default DEFAULT_MAX_MODEL_BYTES.
    */
   maxBytes?: number;
+  /**
+   * Build the validated model once with tfjs (and dispose it at once), so that what loads is what
+   * tfjs builds: a config tfjs refuses for a reason the checks above do not know (an unknown
+   * activation, a layer class the pruner has no handler for whose weights do not fit) is refused
+   * here as a ModelError, not later by whatever builds it. Safe after validation: no cycle can hang
+   * it and the cost ceiling bounds what it allocates. Default true.
+   */
+  build?: boolean;
 }
 
 const GET_LAYERS_MODEL =
@@ -275,6 +284,10 @@ export async function loadModel(files: ModelFile[], onProgress?: ProgressFn, opt
     notes.push(`weights stored as ${kinds.join(', ')} were dequantized to float32`);
   }
   notes.push(...finiteWarnings(weights));
+  if (options.build !== false) {
+    onProgress?.(1, 'checking that TensorFlow.js builds it');
+    disposeModel(await instantiate({ source: path, topology: normalizedTopology, weights }));
+  }
   onProgress?.(1, 'loaded');
   const byName = new Map(weights.map((w) => [w.name, w]));
   const kerasVersion = (topology as KerasTopology)?.keras_version;

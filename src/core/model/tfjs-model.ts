@@ -62,7 +62,7 @@ async function build(model: Pick<LoadedModel, 'topology' | 'weights'> & { source
     for (const [name, v] of Object.entries(engine.state.registeredVariables)) {
       if (!variablesBefore.has(name)) v.dispose();
     }
-    const why = show(String((err as Error)?.message ?? err).split('\n')[0]);
+    const why = show(String((err as Error)?.message ?? err).split('\n')[0].replace(/\s*This may be due to.*$/, ''), 240);
     throw new ModelError(
       model.source ?? 'model.json',
       `describes a model TensorFlow.js cannot build (${why}).`,

@@ -43,7 +43,7 @@ const isNatural = (v: unknown): v is number => Number.isInteger(v) && (v as numb
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
 /** A value from the file, shown in a one-line message: short, printable, quoted. */
-export function show(v: unknown): string {
+export function show(v: unknown, max = 60): string {
   let s: string;
   try {
     s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
@@ -51,7 +51,7 @@ export function show(v: unknown): string {
     s = String(v);
   }
   s = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
 /** A value from the file as JSON writes it (strings quoted), for messages about values rather than names. */
@@ -174,6 +174,9 @@ function checkConfigRanges(path: string, l: KerasLayerJson): void {
     if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has ${k} ${showValue(v)}; it must be non-negative integers.`, FIX_CONFIG);
   }
   const padding = own('padding');
+  if (typeof padding === 'string' && !['valid', 'same', 'causal'].includes(padding)) {
+    throw new ModelError(path, `${layerLabel(l)} has padding ${showValue(padding)}; TensorFlow.js knows 'valid', 'same' and 'causal'.`, FIX_CONFIG);
+  }
   if (padding !== undefined && padding !== null && typeof padding !== 'string') {
     const flat = Array.isArray(padding) ? padding.flat() : [padding];
     if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has padding ${showValue(padding)}; it must be non-negative integers.`, FIX_CONFIG);
