@@ -85,6 +85,26 @@ describe('amc CLI argument mistakes', () => {
     expect(report.policy).toEqual(report.search.best.keep);
   }, 240_000);
 
+  it('search --evaluate bn scores with BatchNorm statistics recomputed and writes them into the best model', async () => {
+    const out = join(dir, 'searched-bn');
+    const r = amc('search', 'models/mobilenet-like/model.json', '--episodes', '2', '--warmup', '1', '--reward-images', '40', '--evaluate', 'bn', '--calibration', '32', '--round-to', '1', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stderr.some((l) => /BatchNorm statistics recomputed on 32 demo:train images/.test(l))).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.search.config.evaluator).toBe('bn');
+    expect(report.refit).toBeUndefined();
+    expect(report.batchNorm.layers).toBeGreaterThan(0);
+    // The written model carries statistics of its own, not the original's sliced.
+    const original = await loadModel(filesFromPath('models/mobilenet-like/model.json'));
+    const written = await loadModel(filesFromPath(join(out, 'model.json')));
+    const name = written.weights.find((w) => w.name.endsWith('/moving_mean'))!.name;
+    const kept: number[] = Array.from(written.byName.get(name)!.values);
+    const before: number[] = Array.from(original.byName.get(name)!.values);
+    expect(kept.every((v) => before.some((b) => Math.abs(b - v) < 1e-7))).toBe(false);
+    const bogus = amc('search', 'models/mobilenet-like/model.json', '--evaluate', 'bnn', '--out', join(dir, 'y'));
+    expect(bogus.stderr[0]).toMatch(/--evaluate must be one of slice, bn, refit, refit\+bn/);
+  }, 240_000);
+
   it('search refuses an impossible target and a malformed one with one line', () => {
     const tiny = amc('search', 'models/resnet-like/model.json', '--target', 'macs:0.01', '--out', join(dir, 'x'));
     expect(tiny.code).toBe(1);

@@ -3,7 +3,8 @@
  * A bad input exits non-zero with one line naming the file, the problem and the fix.
  */
 import { DEFAULT_ROUND_TO, REFIT_DEFAULTS } from '../core/prune/config';
-import { defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS } from '../core/search/config';
+import { EVALUATORS } from '../core/prune/config';
+import { calibrationImages, defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS } from '../core/search/config';
 import { checkArgs, closestFlag, parseArgs, type CommandSpec, type ParsedArgs } from './args';
 import { line, report } from './failure';
 import { runEval } from './eval';
@@ -29,10 +30,11 @@ commands:
       to --reference), on WASM
   search <model.json> --out DIR [--force] [--data demo:val] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
-        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--calibration ${SCORING_DEFAULTS.refitImages} | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--json]
+        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
-      the AMC search (DDPG agent) on WASM, with the app's defaults: each episode refitted on
-      ${SCORING_DEFAULTS.refitImages} demo:train images (--no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
+      the AMC search (DDPG agent) on WASM, with the app's defaults: each episode made ready by the
+      ${SCORING_DEFAULTS.evaluator} evaluator on ${calibrationImages(SCORING_DEFAULTS.evaluator)} demo:train images (bn: BatchNorm statistics recomputed, on
+      ${calibrationImages('bn')}; --no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
       third of the budget, at most ${defaultWarmup(Infinity)}; writes the best policy's model and report.json with
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
       --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
@@ -70,7 +72,7 @@ const COMMAND_SPECS: Record<string, CommandSpec> = {
   eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size'] },
   search: {
     ...ONE_MODEL,
-    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size'],
+    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size'],
   },
   finetune: {
     positional: 1,

@@ -23,7 +23,8 @@ import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
-import { defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { EVALUATORS, evaluatorText, type Evaluator } from '../core/prune/config';
+import { calibrationImages, defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
 import { EpisodeScorer } from '../core/search/scorer';
@@ -51,11 +52,22 @@ function choice<T extends string>(args: ParsedArgs, flag: string, values: readon
 /** The final comparison of original, best and uniform: paired-ratio CoV under 4% on the demo models (bench/repeatability.ts). */
 const FINAL_LATENCY = SEARCH_TIMING.final;
 
-/** Calibration images of the refit: on by default (the app's), --no-refit turns it off; --refit is accepted and changes nothing. */
-function refitImages(args: ParsedArgs): number {
-  if (!args.flags.has('no-refit')) return intFlag(args, 'calibration') ?? SCORING_DEFAULTS.refitImages;
-  if (args.flags.has('refit') || args.flags.has('calibration')) throw new UsageError('--no-refit cannot go with --refit or --calibration.');
-  return 0;
+/**
+ * The evaluator and its calibration images: --evaluate (default SCORING_DEFAULTS.evaluator), with
+ * --calibration N images (default calibrationImages(evaluator)); --no-refit is `--evaluate slice`,
+ * and --refit is accepted and changes nothing.
+ */
+function scoringChoice(args: ParsedArgs): { evaluator: Evaluator; calibration: number } {
+  if (args.flags.has('no-refit')) {
+    if (args.flags.has('refit') || args.flags.has('calibration') || args.flags.has('evaluate')) throw new UsageError('--no-refit cannot go with --refit, --calibration or --evaluate (it means --evaluate slice).');
+    return { evaluator: 'slice', calibration: 0 };
+  }
+  const evaluator = choice<Evaluator>(args, 'evaluate', EVALUATORS, SCORING_DEFAULTS.evaluator);
+  if (evaluator === 'slice') {
+    if (args.flags.has('calibration')) throw new UsageError('--evaluate slice uses no calibration images: drop --calibration.');
+    return { evaluator, calibration: 0 };
+  }
+  return { evaluator, calibration: intFlag(args, 'calibration') ?? calibrationImages(evaluator) };
 }
 
 const pct = (r: number | undefined, digits = 2) => (r === undefined ? '-' : `${(r * 100).toFixed(digits)}%`);
@@ -75,10 +87,11 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
   const agent = choice(args, 'agent', ['ddpg', 'random'] as const, SEARCH_DEFAULTS.agent);
   const rewardImages = Math.min(intFlag(args, 'reward-images') ?? SCORING_DEFAULTS.rewardImages, SPLIT_SIZES[split]);
-  const calibration = refitImages(args);
+  const { evaluator, calibration } = scoringChoice(args);
   const episodes = intFlag(args, 'episodes') ?? SEARCH_DEFAULTS.episodes;
   const overrides = {
     episodes,
+    evaluator,
     seed: intFlag(args, 'seed') ?? SEARCH_DEFAULTS.seed,
     agent,
     env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? ENV_DEFAULTS.roundTo },
@@ -124,8 +137,9 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const { scorer, latency } = session;
   log(
     `search     ${path}: ${session.env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
-      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${calibration ? `refit on ${calibration} demo:train images` : 'no refit'}, ${backend.name}`,
+      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${evaluatorText(scorer.evaluator, calibration, 'demo:train')}, ${backend.name}`,
   );
+  if (scorer.evaluatorNote) log(`evaluate   ${scorer.evaluatorNote}`);
 
   // Scored under the anchored wall, the one the episodes meet.
   const uniform = await session.uniformBaseline();
@@ -154,7 +168,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   // The paper's table scores policies on the test split, without fine-tuning.
   let test: { images: number; best: Score; uniform: Score } | undefined;
   if (split === 'val') {
-    const testScorer = await EpisodeScorer.create(model, analysis, demoScoringData('test', SPLIT_SIZES.test, { calibration }), { seed: config.seed, roundTo: config.env.roundTo });
+    const testScorer = await EpisodeScorer.create(model, analysis, demoScoringData('test', SPLIT_SIZES.test, { calibration }), { seed: config.seed, roundTo: config.env.roundTo, evaluator });
     test = { images: SPLIT_SIZES.test, best: await testScorer.score(new Map(Object.entries(best.keep))), uniform: await testScorer.score(uniformKeep) };
     log(`test       demo:test (${SPLIT_SIZES.test} images): ${agent} best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)}`);
   }
@@ -194,8 +208,9 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   }
   session.dispose();
   const report = {
-    ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: calibration > 0 }),
+    ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: candidate.refit !== undefined }),
     refit: candidate.refit,
+    batchNorm: candidate.batchNorm,
     search: searchReport({
       config,
       data: `demo:${split}`,

@@ -19,7 +19,7 @@ async function prunedHalf(build: () => tf.LayersModel): Promise<{ model: LoadedM
 }
 
 function calibrationBatch(shape: number[], n: number, seed: number): tf.Tensor4D {
-  return tf.randomUniform([n, ...shape], 0, 1, 'float32', seed) as tf.Tensor4D;
+  return tf.randomUniform([n, ...shape] as [number, number, number, number], 0, 1, 'float32', seed) as tf.Tensor4D;
 }
 
 /** Each BatchNorm's input in `model`, computed directly, and the statistics the model stores for it. */

@@ -42,3 +42,12 @@ export const usesRefit = (e: Evaluator): boolean => e === 'refit' || e === 'refi
 export const usesBatchNorm = (e: Evaluator): boolean => e === 'bn' || e === 'refit+bn';
 /** What an evaluator does on a model it cannot recalibrate (no BatchNorm): the rest of it. */
 export const withoutBatchNorm = (e: Evaluator): Evaluator => (e === 'refit+bn' ? 'refit' : e === 'bn' ? 'slice' : e);
+
+/** An evaluator in words, for logs and the page: "BatchNorm statistics recomputed on 256 demo:train images". */
+export function evaluatorText(e: Evaluator, calibration: number, source: string): string {
+  const on = `on ${calibration} ${source} images`;
+  if (e === 'slice') return 'sliced (no refit, BatchNorm statistics as the original)';
+  if (e === 'bn') return `BatchNorm statistics recomputed ${on}`;
+  if (e === 'refit') return `refit ${on}`;
+  return `refit, then BatchNorm statistics recomputed, ${on}`;
+}

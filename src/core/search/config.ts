@@ -121,19 +121,33 @@ export const EPISODE_BUDGET: Readonly<{ min: number; max: number }> = Object.fre
 
 /**
  * How episodes are scored, the same in the CLI (`amc search`), the search worker and the page: the
- * reward on `rewardImages` images (clipped to the data there is), each pruned model refitted
- * (least squares, AMC's reconstruction) on `refitImages` calibration images before it is scored.
- * 0 refit images turns the refit off (the CLI's --no-refit, the page's unticked box).
+ * reward on `rewardImages` images (clipped to the data there is), each pruned model made ready by
+ * `evaluator` (core/prune/config.ts) on calibration images from the training data, as many as
+ * calibrationImages() says for that evaluator. `refitImages` is the refit's share (the CLI's
+ * --no-refit and the page's unticked box score policies sliced).
  */
 export interface ScoringDefaults {
   rewardImages: number;
   refitImages: number;
+  evaluator: Evaluator;
 }
 
 export const SCORING_DEFAULTS: Readonly<ScoringDefaults> = Object.freeze({
   rewardImages: 500,
   refitImages: REFIT_DEFAULTS.images,
+  evaluator: 'refit',
 });
+
+/**
+ * Calibration images an evaluator is given by default: the refit's 64 (REFIT_DEFAULTS.images; its
+ * solve grows with them), 256 for BatchNorm statistics alone (the count the evaluator study and
+ * EagleEye's measurements used), none for slicing.
+ */
+export function calibrationImages(evaluator: Evaluator): number {
+  if (evaluator === 'slice') return 0;
+  return evaluator === 'bn' ? BATCHNORM_IMAGES : SCORING_DEFAULTS.refitImages;
+}
+export const BATCHNORM_IMAGES = 256;
 
 /** Timing presets of a search (the measure step's are in core/measure/config.ts). */
 export const SEARCH_TIMING: Readonly<{
