@@ -15,7 +15,7 @@ const MiB = 1024 ** 2;
 /** sequentialCnn with a 256x256 input: about 2.5 MiB of activations at once. */
 async function widerCnn() {
   const e = await exportModel(sequentialCnn());
-  const topology = e.modelJson.modelTopology as { config: { layers: { config: { batch_input_shape?: number[] } }[] } };
+  const topology = e.modelJson.modelTopology as { config: { layers: { config: { batch_input_shape?: (number | null)[] } }[] } };
   topology.config.layers[0].config.batch_input_shape = [null, 256, 256, 3];
   // The Dense after Flatten reads 127*127*6 features: its kernel must match, so drop the head.
   topology.config.layers.splice(5);

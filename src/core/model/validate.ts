@@ -138,11 +138,11 @@ const POSITIVE_INTS = ['filters', 'units', 'depth_multiplier', 'input_dim', 'out
 const POSITIVE_TUPLES = ['kernel_size', 'strides', 'pool_size', 'dilation_rate', 'size'];
 const NATURAL_TUPLES = ['cropping'];
 
-function checkShape(path: string, l: KerasLayerJson, key: string, v: unknown, withBatch: boolean): void {
+function checkShape(path: string, l: KerasLayerJson, key: string, v: unknown): void {
   const bad = (what: string) =>
     new ModelError(path, `${layerLabel(l)} has ${key} ${showValue(v)}: ${what}.`, FIX_CONFIG);
   if (!Array.isArray(v)) throw bad('a shape must be a list of sizes');
-  if (v.length === 0 || (withBatch && v.length < 2)) throw bad('the shape is empty');
+  if (v.length === 0) throw bad('the shape is empty');
   v.forEach((d, i) => {
     if (d === null) return;
     if (!isPositiveInt(d)) throw bad(`dimension ${i} must be a positive integer or null`);
@@ -181,9 +181,9 @@ function checkConfigRanges(path: string, l: KerasLayerJson): void {
     const flat = Array.isArray(padding) ? padding.flat() : [padding];
     if (!flat.every(isNatural)) throw new ModelError(path, `${layerLabel(l)} has padding ${showValue(padding)}; it must be non-negative integers.`, FIX_CONFIG);
   }
-  for (const [k, withBatch] of [['batch_input_shape', true], ['input_shape', false]] as const) {
+  for (const k of ['batch_input_shape', 'input_shape']) {
     const v = own(k);
-    if (v !== undefined && v !== null) checkShape(path, l, k, v, withBatch);
+    if (v !== undefined && v !== null) checkShape(path, l, k, v);
   }
   const target = own('target_shape');
   if (l.class_name === 'Reshape') {
