@@ -374,6 +374,12 @@ export function mutationsOf(fixture: string, e: ExportedFiles): FuzzCase[] {
       'dots and dashes': (d) => rename(d.json, nameOf(first(d)), 'block.1-a_v2'),
       'leading digit': (d) => rename(d.json, nameOf(first(d)), '1st_layer'),
     }, 'loaded'),
+    // tfjs loads these in a Sequential model but not in a functional one (its loader keys a plain object by layer name).
+    ...cases(fixture, e, 'prototype layer names', {
+      'named constructor': (d) => rename(d.json, nameOf(first(d)), 'constructor'),
+      'named toString': (d) => rename(d.json, nameOf(first(d)), 'toString'),
+      'named valueOf': (d) => rename(d.json, nameOf(first(d)), 'valueOf'),
+    }),
     ...cases(fixture, e, 'prototype class names', Object.fromEntries(
       ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'].map((c) => [c, (d: Draft) => void (first(d).class_name = c)]),
     ), 'refused', /class/),

@@ -28,7 +28,8 @@ export type KeepMap = ReadonlyMap<string, number> | Readonly<Record<string, numb
 
 function keptOf(keep: KeepMap | undefined, group: string, all: number): number {
   if (!keep) return all;
-  const v = keep instanceof Map ? keep.get(group) : (keep as Record<string, number>)[group];
+  // Group ids come from layer names in the file: a layer may be called `constructor`.
+  const v = keep instanceof Map ? keep.get(group) : Object.hasOwn(keep, group) ? (keep as Record<string, number>)[group] : undefined;
   return v ?? all;
 }
 

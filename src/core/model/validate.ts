@@ -236,6 +236,13 @@ function checkFunctional(path: string, model: KerasLayerJson, where: string): Ke
   layers.forEach((l, i) => {
     checkEntry(path, l, where, i);
     const name = entryName(l) as string;
+    if (name in Object.prototype) {
+      throw new ModelError(
+        path,
+        `layer '${name}' of ${where} has a name TensorFlow.js cannot load in a functional model (it clashes with a JavaScript built-in).`,
+        'Rename the layer (in Keras before converting, or in model.json and in the weightsManifest alike).',
+      );
+    }
     if (byName.has(name)) {
       throw new ModelError(path, `${where} has two layers named '${name}' (layers ${layers.indexOf(byName.get(name)) + 1} and ${i + 1}); tfjs needs every layer name once.`, 'Rename one of them (in Keras before converting), or export the model again.');
     }

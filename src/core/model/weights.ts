@@ -24,7 +24,8 @@ export function elementCount(shape: readonly number[]): number {
 
 /** Bytes one manifest entry occupies in its shard, or undefined for a dtype we cannot read. */
 export function storedBytes(w: ManifestWeight): number | undefined {
-  const per = BYTES_PER_ELEMENT[w.quantization?.dtype ?? w.dtype];
+  const dtype = w.quantization?.dtype ?? w.dtype;
+  const per = Object.hasOwn(BYTES_PER_ELEMENT, dtype) ? BYTES_PER_ELEMENT[dtype] : undefined;
   return per === undefined ? undefined : per * elementCount(w.shape);
 }
 
