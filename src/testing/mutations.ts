@@ -221,6 +221,14 @@ export function mutationsOf(fixture: string, e: ExportedFiles): FuzzCase[] {
         if (b.layer.name) b.layer.name = name;
       },
     }, 'refused', /two layers named/),
+    ...cases(fixture, e, 'one name in two nested models', {
+      'a head layer named like a base layer': (d) => {
+        const nestedModels = allLayers(d.json).filter(({ layer }) => isModel(layer)).map(({ layer }) => layer);
+        const [a, b] = nestedModels.map((m) => m.config.layers.find((l: Json) => weightsOf(d.json).some((w: Json) => w.name.startsWith(`${nameOf(l)}/`))));
+        if (!a || !b || nestedModels.length < 2) return false;
+        rename(d.json, nameOf(b), nameOf(a));
+      },
+    }),
     ...cases(fixture, e, 'huge shapes', {
       'input 20000x20000': (d) => {
         const s = inputOf(d).config.batch_input_shape;
@@ -246,6 +254,12 @@ export function mutationsOf(fixture: string, e: ExportedFiles): FuzzCase[] {
       'Dense units 1e9': (d) => {
         if (!dense(d)) return false;
         dense(d).config.units = 1e9;
+      },
+      'Conv2D filters 1e8 in the config and in the manifest': (d) => {
+        const c = conv(d);
+        if (!c) return false;
+        c.config.filters = 1e8;
+        for (const w of weightsOf(d.json)) if (w.name.startsWith(`${nameOf(c)}/`)) w.shape[w.shape.length - 1] = 1e8;
       },
       'Conv2D kernel 3x1e9': (d) => {
         if (!conv(d)) return false;
