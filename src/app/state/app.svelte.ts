@@ -21,6 +21,7 @@ import { dynamicInputs } from '../lib/model-info';
 import { isImageData } from '../lib/drop';
 import type { PruneState } from './prune.svelte';
 import { errLine } from '../../core/errors';
+import { fitClassNames, modelClassNames, modelDisplayName, type ClassNames } from '../../core/model/identity';
 
 /**
  * The bundled model the app opens on: models/<name>/ (trained on the demo dataset, with a card).
@@ -72,6 +73,25 @@ export interface SourceInfo {
   label: string;
   /** The bundled model's name (models/<demo>/), for kind 'builtin'. */
   demo?: string;
+  /** The model's name for people (core/model/identity.ts): its folder, Teachable Machine name or URL. */
+  name?: string;
+}
+
+/** What the loaded model is called, and what its classes are called, from the files that came with it. */
+export interface ModelIdentity {
+  model: LoadedModel;
+  name: string;
+  /** From metadata.json `labels`, labels.txt or class_names.txt beside model.json, when their count fits the outputs. */
+  classNames?: ClassNames;
+  /** Why class names that came with the model are not used. */
+  classNamesProblem?: string;
+}
+
+/** Number of classes of a classifier's first output ([batch, classes]), if that is its shape. */
+export function outputsOf(analysis: ModelAnalysis | null | undefined): number | undefined {
+  const g = analysis?.graph;
+  const shape = g ? g.tensors.get(g.outputs[0])?.shape : undefined;
+  return shape && shape.length === 2 && typeof shape[1] === 'number' ? shape[1] : undefined;
 }
 
 /** The latest pruned version of a model, set by the prune panel, for evaluation. */
@@ -113,6 +133,8 @@ export class AppState {
   /** Spatial size used for null height/width; null = the analyzer's default. */
   inputSize = $state<number | null>(null);
   run = $state<RunState>({ kind: 'idle' });
+  /** The loaded model's name and class names (set with `model`). */
+  identity = $state.raw<ModelIdentity | null>(null);
   /** The pruned version of `model` made last (null when none, or when it belongs to another model). */
   pruned = $state.raw<PrunedModel | null>(null);
   /** The fine-tune panel's best model so far, and the pruned model it was trained from. */
@@ -120,6 +142,11 @@ export class AppState {
 
   /** Where dropped or picked image data goes (the data panel), instead of the model loader. */
   dataSink: ((files: ModelFile[]) => void) | null = null;
+
+  /** The model's name for people, wherever it is shown (card, saved searches, exports, reports). */
+  get modelName(): string {
+    return this.source?.name ?? (this.identity && this.identity.model === this.model ? this.identity.name : undefined) ?? this.model?.source ?? '';
+  }
 
   /** True when the model has unknown spatial dimensions, so an input size is assumed. */
   readonly isDynamic = $derived(this.model ? dynamicInputs(this.model) : false);
@@ -258,12 +285,23 @@ export class AppState {
       return;
     }
     if (gen !== this.generation) return;
+    // Class names beside model.json (labels.txt, class_names.txt) are read before the model shows,
+    // so the data panel plans the user's folders with them.
+    const names = await modelClassNames(files, model.source, model.sidecars).catch(() => ({}) as Awaited<ReturnType<typeof modelClassNames>>);
+    if (gen !== this.generation) return;
+    // The loader found model.json by content: the name comes from its path, metadata or URL.
+    const name = modelDisplayName({ kind: source.kind, path: source.kind === 'files' ? model.source : source.kind === 'url' ? source.label : model.source, sidecars: model.sidecars, demo: source.demo });
     this.model = model;
-    // The loader found model.json by content: name the model after it.
-    this.source = source.kind === 'files' ? { kind: 'files', label: model.source } : source;
+    this.source = source.kind === 'files' ? { kind: 'files', label: model.source, name } : { ...source, name };
+    this.identity = { model, name, ...names };
     this.inputSize = null;
     this.load = { kind: 'loaded' };
     this.analyze(model);
+    // Names whose count differs from the outputs would put the wrong name on a class.
+    if (this.identity.classNames) {
+      const fit = fitClassNames(this.identity.classNames, outputsOf(this.analysis));
+      if (fit.problem) this.identity = { model, name, classNamesProblem: fit.problem };
+    }
     await this.runCheck();
   }
 

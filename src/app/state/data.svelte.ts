@@ -23,8 +23,10 @@ import type { LoadedModel } from '../../core/model/types';
 import { decodeBrowserImage, nextFrame } from '../lib/browser-images';
 import { declaredInputShapes } from '../lib/model-info';
 import { parseCardAccuracy, type CardAccuracy, type DemoSplit } from '../lib/model-card';
-import { toErrorView, type AppState, type ErrorView, type PrunedModel } from './app.svelte';
+import { outputsOf, toErrorView, type AppState, type ErrorView, type PrunedModel } from './app.svelte';
 import { errLine } from '../../core/errors';
+import { demoLabelsApply, type DemoLabels } from '../../core/data/demo-labels';
+import { fingerprintOf } from './saved-searches.svelte';
 
 export { DEMO_SPLITS, type DemoSplit } from '../lib/model-card';
 
@@ -67,6 +69,17 @@ export interface EvalResult {
   backend: string;
   tensorsBefore: number;
   tensorsAfter: number;
+}
+
+/**
+ * Whether the demo dataset's labels are `model`'s own (core/data/demo-labels.ts): the one question
+ * every panel asks before scoring a model on the demo images with labels. Only a 10-output model
+ * is hashed (its fingerprint names the bundled demo models); the user's opt-in is the Data panel's,
+ * for the model it was given for.
+ */
+export function demoLabelsFor(model: LoadedModel, outputs: number | undefined, data?: DataState | null): DemoLabels {
+  const optIn = !!data && data.demoOptInFor === model;
+  return demoLabelsApply(outputs, outputs === NUM_CLASSES ? fingerprintOf(model) : undefined, optIn);
 }
 
 export type EvalStatus =
@@ -121,6 +134,8 @@ export class DataState {
   status = $state<EvalStatus>({ kind: 'idle' });
   result = $state.raw<EvalResult | null>(null);
   card = $state<CardAccuracy | null>(null);
+  /** The model the user said was trained on the demo dataset's classes (the Data panel's opt-in). */
+  demoOptInFor = $state.raw<LoadedModel | null>(null);
 
   private model: LoadedModel | null = null;
   private analysis: ModelAnalysis | null = null;
@@ -160,6 +175,21 @@ export class DataState {
       void this.loadCard();
     }
     void this.prepare(this.source, false);
+  }
+
+  /** Whether the demo labels are the current model's, and why (null: no model analyzed yet). */
+  get demoLabels(): DemoLabels | null {
+    const model = this.app.model;
+    if (!model || !this.app.analysis) return null;
+    return demoLabelsFor(model, outputsOf(this.app.analysis), this);
+  }
+
+  /** The user says (or unsays) that the model on screen was trained on the demo dataset's classes, in its order. */
+  setDemoOptIn(on: boolean): Promise<void> {
+    const model = this.app.model;
+    if (!model) return Promise.resolve();
+    this.demoOptInFor = on ? model : null;
+    return this.prepare(this.source, false);
   }
 
   setScaling(s: ScalingName): void {
@@ -269,7 +299,8 @@ export class DataState {
         }
       }
     }
-    const labeled = outputs === NUM_CLASSES;
+    const demo = demoLabelsFor(model, outputs, this);
+    const labeled = demo.apply;
     const set: ImageSet = {
       images,
       n: keep.length,
@@ -291,9 +322,7 @@ export class DataState {
       kind: labeled ? 'labeled' : 'unlabeled',
       classNames: labeled ? [...CLASS_NAMES] : [],
       counts: labeled ? counts : [],
-      labelText: labeled
-        ? "the demo dataset's 10 classes, in the demo models' output order"
-        : `the model has ${outputs ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes: the images serve as unlabeled data (fidelity of the pruned model)`,
+      labelText: demo.text,
     };
   }
 
@@ -305,7 +334,15 @@ export class DataState {
     progress: (f: number, what: string) => void,
     cancelled: () => boolean,
   ): Promise<PreparedData> {
-    const plan = await planImageFiles(source.files, { modelLabels: labelsOf(model.sidecars['metadata.json']), numOutputs: outputs });
+    const identity = this.app.identity?.model === model ? this.app.identity : null;
+    const modelLabels = identity?.classNames?.names ?? labelsOf(model.sidecars['metadata.json']);
+    const plan = await planImageFiles(source.files, {
+      modelLabels,
+      modelLabelsFile: identity?.classNames?.from,
+      numOutputs: outputs,
+      // Folders named after the demo's classes take its order only when its labels are the model's.
+      demoClasses: demoLabelsFor(model, outputs, this).apply,
+    });
     const { set, total } = await decodePlan(plan, spec, decodeBrowserImage, { onProgress: progress, pause: nextFrame, cancelled });
     const counts = plan.kind === 'labeled' ? new Array<number>(plan.classNames.length).fill(0) : [];
     if (set.labels) for (const l of set.labels) counts[l]++;

@@ -12,7 +12,7 @@
 import { analyzeModel } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
-import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
+import { SPLIT_SIZES } from '../../core/data/procedural';
 import type { EpochLog, StopReason } from '../../core/finetune/distiller';
 import { isBackendName, type BackendName } from '../../core/measure/backends';
 import { exportFiles } from '../../core/export/files';
@@ -23,7 +23,7 @@ import { fromModelPayload, modelFilesAsInput } from '../../workers/payload';
 import { modelFingerprint } from '../../core/hash';
 import { formatDuration } from '../lib/search-math';
 import type { AppState } from './app.svelte';
-import type { DataState } from './data.svelte';
+import { demoLabelsFor, type DataState } from './data.svelte';
 import { dataName, FinetuneResult } from './finetune-result.svelte';
 import type { PruneState } from './prune.svelte';
 
@@ -127,7 +127,7 @@ export class FinetuneState {
     return !!c && !!this.running && c.student !== this.running.student;
   }
 
-  /** The training images offered: labels when the model has the demo's 10 outputs. */
+  /** The teacher's class count (its first output's width), when it is a classifier. */
   get outputs(): number | undefined {
     const m = this.subject?.teacher;
     if (!m) return undefined;
@@ -140,8 +140,10 @@ export class FinetuneState {
     }
   }
 
+  /** Whether the demo images carry labels for this teacher (a bundled demo model, or the user's opt-in). */
   get demoLabeled(): boolean {
-    return this.outputs === NUM_CLASSES;
+    const m = this.subject?.teacher;
+    return !!m && demoLabelsFor(m, this.outputs, this.data).apply;
   }
 
   /** The Data panel's images, when they are prepared for the original model. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ModelError } from '../model/errors';
 import type { ModelFile } from '../model/files';
-import { naturalCompare, planImageFiles, type DataPlan } from './folders';
+import { labelSourceText, naturalCompare, planImageFiles, type DataPlan } from './folders';
 import { CLASS_NAMES } from './procedural';
 
 function file(path: string, content: string | Uint8Array = new Uint8Array([1])): ModelFile {
@@ -103,6 +103,19 @@ describe('planImageFiles', () => {
     expect(plan.labelSource).toBe('demo classes');
     expect(plan.classNames).toEqual([...CLASS_NAMES]);
     for (const im of plan.images) expect(im.file.path).toContain(CLASS_NAMES[im.label].replace(' ', '_'));
+  });
+
+  test("a model whose labels are not the demo's (demoClasses false) gets the folders' sorted order, not the demo's", async () => {
+    const names = [...CLASS_NAMES].reverse();
+    const plan = await planImageFiles(files(...names.map((n) => `demo/${n.replace(' ', '_')}/0.png`)), { numOutputs: 10, demoClasses: false });
+    expect(plan.labelSource).toBe('folder names');
+    expect(plan.classNames).toEqual(names.map((n) => n.replace(' ', '_')).sort());
+  });
+
+  test('labels from a labels.txt beside the model name their file', async () => {
+    const plan = await planImageFiles(files('d/b/1.png', 'd/a/1.png'), { modelLabels: ['b', 'a'], modelLabelsFile: 'labels.txt', numOutputs: 2 });
+    expect(plan).toMatchObject({ labelSource: 'model metadata.json', labelFile: 'labels.txt', classNames: ['b', 'a'] });
+    expect(labelSourceText(plan)).toBe("class order from the model's labels.txt");
   });
 
   test('clear refusals: nothing, no images, an empty class folder, no folder matching a label, class count mismatch', async () => {

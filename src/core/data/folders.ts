@@ -11,7 +11,8 @@
  * Class index, first rule that applies:
  * 1. a Teachable Machine `metadata.json` (`{"labels": [...]}`) or `labels.txt` among the files;
  * 2. labels that came with the model (its metadata.json);
- * 3. the demo dataset's class names, when every folder is named after one and the model has 10 outputs;
+ * 3. the demo dataset's class names, when every folder is named after one, the model has 10 outputs
+ *    and the demo's labels are the model's own (`demoClasses`: a bundled demo model, or the user says so);
  * 4. folder names sorted by code point, as Keras (image_dataset_from_directory) and PyTorch
  *    (ImageFolder) order classes when they train, so "class 10" comes before "class 2".
  * With labels (1-3), folders are matched to labels by name (case, spaces, "_" and "-" ignored);
@@ -57,6 +58,13 @@ export interface PlanOptions {
   root?: string;
   /** Class labels that came with the model, in output order. */
   modelLabels?: string[];
+  /** The file beside the model they came from (default metadata.json). */
+  modelLabelsFile?: string;
+  /**
+   * Whether the demo dataset's classes are the model's own (core/data/demo-labels.ts), so folders
+   * named after them take the demo's order (default true: the CLI, where the user names the model).
+   */
+  demoClasses?: boolean;
   /** Number of classes the model outputs, when known. */
   numOutputs?: number;
 }
@@ -194,6 +202,7 @@ export async function planImageFiles(files: ModelFile[], opts: PlanOptions = {})
   if (!labels && opts.modelLabels?.length) {
     labels = opts.modelLabels;
     labelSource = 'model metadata.json';
+    if (opts.modelLabelsFile) labelFile = opts.modelLabelsFile;
   }
   if (labels && opts.numOutputs !== undefined && labels.length !== opts.numOutputs) {
     throw new ModelError(
@@ -202,7 +211,7 @@ export async function planImageFiles(files: ModelFile[], opts: PlanOptions = {})
       'Use the metadata.json exported with this model, or remove it to map folders to outputs in sorted order.',
     );
   }
-  if (!labels) {
+  if (!labels && opts.demoClasses !== false) {
     const demo = CLASS_NAMES.map(norm);
     if ((opts.numOutputs === undefined || opts.numOutputs === CLASS_NAMES.length) && folders.every((f) => demo.includes(norm(f)))) {
       labels = [...CLASS_NAMES];
@@ -259,7 +268,7 @@ export function labelSourceText(plan: DataPlan): string {
     case 'data labels.txt':
       return `class order from ${plan.labelFile}`;
     case 'model metadata.json':
-      return "class order from the model's metadata.json";
+      return `class order from the model's ${plan.labelFile ?? 'metadata.json'}`;
     case 'demo classes':
       return "folders named after the demo dataset's classes: its class order";
     case 'folder names':

@@ -37,6 +37,7 @@ describe('noise of a score on n images', () => {
     expect(w).toContain('steps of 25 points');
     expect(w).toContain('about 400 images');
     expect(w).toContain('about 10,000');
+    expect(rewardSetWarning(1, 0.5, 'image')).toMatch(/^Only 1 image: a score on them moves in steps of 100 points/);
     expect(rewardSetWarning(SMALL_REWARD_SET)).toBeNull();
     expect(rewardSetWarning(500)).toBeNull();
   });

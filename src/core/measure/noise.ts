@@ -62,12 +62,12 @@ export function compareScores(a: number, b: number, n: number, what: string): Di
 }
 
 /** A warning, with its reason, when n reward images are too few to separate policies; null when they are enough. */
-export function rewardSetWarning(n: number, p = 0.5): string | null {
+export function rewardSetWarning(n: number, p = 0.5, what = 'reward image'): string | null {
   if (!(n >= 1) || n >= SMALL_REWARD_SET) return null;
   const m = noiseMargin(n, p);
   const step = 100 / n;
   return (
-    `Only ${n} reward image${n === 1 ? '' : 's'}: a score on them moves in steps of ${step.toFixed(step < 10 ? 1 : 0)} points and differences under about ` +
+    `Only ${n} ${what}${n === 1 ? '' : 's'}: a score on them moves in steps of ${step.toFixed(step < 10 ? 1 : 0)} points and differences under about ` +
     `${(m * 100).toFixed(0)} points are noise, so the search cannot tell close policies apart. ` +
     `For a 5-point difference to be outside noise it takes about ${imagesToSeparate(0.05, p).toLocaleString('en-US')} images, for 1 point about ${imagesToSeparate(0.01, p).toLocaleString('en-US')}.`
   );

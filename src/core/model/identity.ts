@@ -98,6 +98,11 @@ export async function modelClassNames(
       }
     }
   }
+  return fitClassNames(found, outputs);
+}
+
+/** Class names are used only when there is one per output (`outputs` unknown: kept). */
+export function fitClassNames(found: ClassNames | undefined, outputs?: number): { classNames?: ClassNames; problem?: string } {
   if (!found) return {};
   if (outputs !== undefined && found.names.length !== outputs) {
     return { problem: `${found.from} lists ${found.names.length} class name${found.names.length === 1 ? '' : 's'} but the model has ${outputs} outputs: not used.` };
