@@ -5,7 +5,7 @@ import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import type { DataState } from '../state/data.svelte';
-import { outputClasses, searchData, searchDataLabel } from './search-data';
+import { outputClasses, searchData, searchDataLabel, searchDataWarnings } from './search-data';
 
 let model: LoadedModel;
 let analysis: ModelAnalysis;
@@ -43,6 +43,28 @@ describe('search data', () => {
     expect(d.spec).toEqual({ kind: 'demo', split: 'val', count: 500, labeled: false, scaling: 'unit' });
     expect(d.label).toMatch(/500 demo:val images, agreement with the original model/);
     expect(searchData(model, analysis, null, 99_999).spec).toMatchObject({ count: 2000 });
+  });
+
+  it('labels the demo images only for a demo model: a 10-class model of its own is scored by agreement', async () => {
+    const ten = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [8, 8, 3] }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+    const m10 = await loadModel(asFiles(await exportModel(ten, 3)));
+    const a10 = analyzeModel(m10);
+    expect(outputClasses(a10)).toBe(10);
+    const d = searchData(m10, a10, null, 100);
+    expect(d.spec).toMatchObject({ kind: 'demo', labeled: false });
+    expect(d.label).toMatch(/agreement with the original model \(it is not a bundled demo model/);
+    // The user's opt-in in the Data panel, for this very model, labels them.
+    const optedIn = { ...dataWith(false, false), demoOptInFor: m10 } as unknown as DataState;
+    expect(searchData(m10, a10, optedIn, 100).spec).toMatchObject({ kind: 'demo', labeled: true });
+    expect(searchData(model, analysis, optedIn, 100).spec).toMatchObject({ labeled: false });
+  });
+
+  it('warns when the reward or calibration set is too small to separate policies', () => {
+    expect(searchDataWarnings(model, analysis, null, 500, 64)).toEqual([]);
+    const [w] = searchDataWarnings(model, analysis, dataWith(true, true), 4);
+    expect(w).toMatch(/Only 4 reward images: a score on them moves in steps of 25 points/);
+    // 10 images, 5 scoring: too few left for calibration, so it takes all 10 (shared with the reward).
+    expect(searchDataWarnings(model, analysis, dataWith(true, true), 5, 64).join(' ')).toMatch(/Only 10 calibration images/);
   });
 
   it("uses the user's prepared images for this model, evenly subsampled, with their labels and scaling", () => {

@@ -4,7 +4,8 @@
  * The user's own images, when the data panel prepared them for the model on screen (labeled:
  * accuracy; unlabeled: agreement with the original model), evenly subsampled to the reward-image
  * count. Otherwise the demo dataset's val split (the split kept for search rewards; test stays for
- * the final comparison), labeled when the model has the demo's 10 outputs, else scored by fidelity.
+ * the final comparison), labeled only when its labels are the model's own (a bundled demo model, or
+ * the user said so in the Data panel: core/data/demo-labels.ts), else scored by fidelity.
  */
 import { evenSubsample } from '../../core/data/decode';
 import { NUM_CLASSES, SPLIT_SIZES } from '../../core/data/procedural';
@@ -12,7 +13,8 @@ import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import type { ScoringSpec } from '../../workers/payload';
 import type { DataChoice } from '../../workers/search-store';
-import type { DataState } from '../state/data.svelte';
+import { demoLabelsFor, type DataState } from '../state/data.svelte';
+import { calibrationWarning, rewardSetWarning } from '../../core/measure/noise';
 
 export interface SearchData {
   spec: ScoringSpec;
@@ -32,7 +34,7 @@ function batchSizeFor(h: number, w: number, c: number): number {
 }
 
 type Choice =
-  | { kind: 'files'; prepared: NonNullable<DataState['prepared']>; keep: number[]; labeled: boolean; name: string; scaling: DataState['scaling']; calibration: number[] }
+  | { kind: 'files'; prepared: NonNullable<DataState['prepared']>; keep: number[]; labeled: boolean; name: string; scaling: DataState['scaling']; calibration: number[]; shared: boolean }
   | { kind: 'demo'; count: number; labeled: boolean; scaling: DataState['scaling']; calibration: number };
 
 /** Which images, without copying any. */
@@ -48,20 +50,35 @@ function choose(model: LoadedModel, analysis: ModelAnalysis, data: DataState | n
       kind: 'files',
       prepared,
       calibration: calibration ? evenSubsample(pool.length, Math.min(calibration, pool.length)).map((i) => pool[i]) : [],
+      shared: calibration > 0 && pool.length === prepared.set.n,
       keep,
       labeled: prepared.kind === 'labeled' && prepared.set.labels !== undefined,
       name: prepared.plan?.root || prepared.source.label,
       scaling: data.scaling,
     };
   }
-  return { kind: 'demo', count: Math.max(1, Math.min(count, SPLIT_SIZES.val)), labeled: outputClasses(analysis) === NUM_CLASSES, scaling: data?.scaling ?? 'unit', calibration };
+  const labeled = demoLabelsFor(model, outputClasses(analysis), data).apply;
+  return { kind: 'demo', count: Math.max(1, Math.min(count, SPLIT_SIZES.val)), labeled, scaling: data?.scaling ?? 'unit', calibration };
 }
 
 /** What scores the episodes, in words: for a new search, and for a saved one from what it saved about its data. */
 export function dataChoiceLabel(d: DataChoice, analysis: ModelAnalysis | null): string {
   if (d.kind === 'images') return `${d.count} of your images (${d.name}), ${d.labeled ? 'top-1 accuracy' : 'agreement with the original model (no labels)'}`;
   const outputs = analysis ? outputClasses(analysis) : undefined;
-  return `${d.count} demo:val images, ${d.labeled ? 'top-1 accuracy' : `agreement with the original model (it has ${outputs ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes)`}`;
+  if (d.labeled) return `${d.count} demo:val images, top-1 accuracy`;
+  const why = outputs === NUM_CLASSES ? "it is not a bundled demo model, so the demo's labels are not its classes" : `it has ${outputs ?? 'unknown'} outputs, not the demo's ${NUM_CLASSES} classes`;
+  return `${d.count} demo:val images, agreement with the original model (${why}; your own images in the Data panel measure it on its data)`;
+}
+
+/**
+ * Why the reward or calibration set may be too small to separate policies (core/measure/noise.ts),
+ * for the search settings; empty when nothing needs saying.
+ */
+export function searchDataWarnings(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration = 0): string[] {
+  const c = choose(model, analysis, data, count, calibration);
+  const n = c.kind === 'files' ? c.keep.length : c.count;
+  const calib = c.kind === 'files' ? c.calibration.length : c.calibration;
+  return [rewardSetWarning(n), calibrationWarning(calib, c.kind === 'files' && c.shared)].filter((w): w is string => w !== null);
 }
 
 function labelOf(c: Choice, analysis: ModelAnalysis): string {
