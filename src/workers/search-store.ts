@@ -59,6 +59,8 @@ export interface SourceRecord {
   kind: 'builtin' | 'url' | 'files';
   label: string;
   demo?: string;
+  /** The model's name for people (its folder, Teachable Machine name or URL); absent in searches saved before names. */
+  name?: string;
 }
 
 /** What the saved search says about its data (the bytes of user images are kept apart). */

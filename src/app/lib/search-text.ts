@@ -1,5 +1,6 @@
 /** How the search panel names saved searches: the model, the target, the state. */
 import { baseName } from '../../core/model/files';
+import { modelDisplayName } from '../../core/model/identity';
 import { isFinished, type SearchMeta } from '../../workers/search-store';
 
 export const pct = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
@@ -10,9 +11,11 @@ export function resourceName(kind: string): string {
   return RESOURCE[kind] ?? kind;
 }
 
+/** The model's name (core/model/identity.ts), not "model.json": searches saved before names are named from their path or URL. */
 export function modelName(m: SearchMeta): string {
   const s = m.model.source;
-  return s.kind === 'builtin' ? (s.demo ?? s.label) : baseName(s.label) || m.model.name;
+  if (s.kind === 'builtin') return s.demo ?? s.label;
+  return s.name ?? (modelDisplayName({ kind: s.kind, path: s.kind === 'url' ? s.label : m.model.name }) || baseName(s.label));
 }
 
 export function targetText(m: Pick<SearchMeta, 'config'>): string {

@@ -46,13 +46,13 @@ export function newSearchMeta(o: {
   randomBaseline: boolean;
 }): SearchMeta {
   const now = Date.now();
-  const { kind, label, demo } = o.source;
+  const { kind, label, demo, name } = o.source;
   return {
     id: newId(),
     version: 1,
     createdAt: now,
     updatedAt: now,
-    model: { name: o.model.source, source: { kind, label, ...(demo ? { demo } : {}) }, inputSize: o.inputSize, fingerprint: fingerprintOf(o.model), bytes: o.model.bytesOnDisk, groups: o.groups },
+    model: { name: o.model.source, source: { kind, label, ...(demo ? { demo } : {}), ...(name ? { name } : {}) }, inputSize: o.inputSize, fingerprint: fingerprintOf(o.model), bytes: o.model.bytesOnDisk, groups: o.groups },
     data: dataChoiceOf(o.data),
     config: o.config,
     randomBaseline: o.randomBaseline,
