@@ -226,6 +226,7 @@ export class FinetuneResult {
         tool: 'AMC Playground',
         createdAt: new Date().toISOString(),
         source: s.teacher.source,
+        ...(this.app.model === s.teacher && this.app.modelName ? { name: this.app.modelName } : {}),
         ...(f ? { original: f.original, pruned: f.pruned, ratios: { macs: f.pruned.macs / f.original.macs, params: f.pruned.params / f.original.params, bytes: f.pruned.bytes / f.original.bytes } } : {}),
       } as unknown as PruneReport);
     return { ...report, finetune } as PruneReport;

@@ -107,7 +107,8 @@ export class PruneState {
     this.analysis = analysis;
     this.prunable = analysis.groups.filter((g) => g.prunable);
     this.keep = Object.fromEntries(this.prunable.map((g) => [g.id, g.channels]));
-    this.storageName = storageName(app.source?.kind === 'builtin' ? (app.source.demo ?? 'builtin') : model.source);
+    // indexeddb://amc-<the model's name>-pruned, not amc-model-pruned for every model.json.
+    this.storageName = storageName(app.source?.kind === 'builtin' ? (app.source.demo ?? 'builtin') : app.model === model && app.modelName ? app.modelName : model.source);
   }
 
   /** Every prunable group at `ratio`, rounded as the pruner rounds. */
@@ -180,7 +181,7 @@ export class PruneState {
     try {
       const t0 = performance.now();
       const result = make();
-      const report: PruneReport = { ...pruneReport(this.model, this.analysis, result, options), ...extra };
+      const report: PruneReport = { ...pruneReport(this.model, this.analysis, result, options, this.app.model === this.model ? this.app.modelName : undefined), ...extra };
       const compared = await this.app.withTfModel(this.model, async (original, inputShapes) => {
         const pruned = await instantiate(result.model);
         try {

@@ -56,6 +56,9 @@ describe('pruneReport', () => {
     expect(r.pruned.bytes).toBe(result.model.bytesOnDisk);
     expect(r.ratios.bytes).toBe(r.pruned.bytes / r.original.bytes);
     expect(r.policy).toEqual(r.channels);
+    // The model's name joins its source when the page knows it.
+    expect(r.name).toBeUndefined();
+    expect(pruneReport(model, analysis, result, { roundTo: 1 }, 'khmer-digits')).toMatchObject({ name: 'khmer-digits', source: model.source });
   });
 });
 

@@ -27,7 +27,10 @@ export interface ModelFigures {
 export interface PruneReport {
   tool: typeof TOOL;
   createdAt: string;
+  /** Where the model came from: its path or URL. */
   source: string;
+  /** Its name for people (its folder, Teachable Machine name or URL: core/model/identity.ts), when known. */
+  name?: string;
   inputSize: number;
   original: ModelFigures;
   pruned: ModelFigures;
@@ -39,7 +42,7 @@ export interface PruneReport {
   options: PruneOptions & { refit: boolean };
 }
 
-export function pruneReport(original: LoadedModel, analysis: ModelAnalysis, result: PruneResult, options: PruneOptions & { refit?: boolean }): PruneReport {
+export function pruneReport(original: LoadedModel, analysis: ModelAnalysis, result: PruneResult, options: PruneOptions & { refit?: boolean }, name?: string): PruneReport {
   const prunable = analysis.groups.filter((g) => g.prunable);
   const o: ModelFigures = { macs: analysis.cost.totalMacs, params: analysis.cost.totalParams, bytes: original.bytesOnDisk };
   const p: ModelFigures = { macs: result.cost.totalMacs, params: result.cost.totalParams, bytes: result.model.bytesOnDisk };
@@ -47,6 +50,7 @@ export function pruneReport(original: LoadedModel, analysis: ModelAnalysis, resu
     tool: TOOL,
     createdAt: new Date().toISOString(),
     source: original.source,
+    ...(name ? { name } : {}),
     inputSize: analysis.graph.inputSize,
     original: o,
     pruned: p,
