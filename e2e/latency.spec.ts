@@ -147,7 +147,7 @@ test('a latency-target search measures a table, shows measured latency ratios, a
   await panel.getByText('More settings').click();
   await panel.getByTestId('search-warmup').fill('2');
   await panel.getByTestId('search-images').fill('40');
-  await panel.getByTestId('search-refit').uncheck();
+  await panel.getByTestId('search-evaluator').selectOption('slice');
   await panel.getByTestId('search-start').click();
 
   // The table first (progress, then its summary), then episodes with measured latency.

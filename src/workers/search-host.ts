@@ -180,6 +180,8 @@ export class SearchHost {
         floor: env.floor,
         labeled: data.labels !== undefined,
         images: data.images.length / bytesPerImage(data.eval),
+        evaluator: scorer.evaluator,
+        ...(scorer.evaluatorNote ? { evaluatorNote: scorer.evaluatorNote } : {}),
         ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),
       });
       if (msg.resume) {

@@ -9,6 +9,7 @@
  * What the messages carry is plain data (payload.ts); the saved search's records they carry (its
  * summary, its progress) are the store's schema (search-store.ts).
  */
+import type { Evaluator } from '../core/prune/config';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
 import type { SearchConfig } from '../core/search/config';
 import type { EpisodeRecord } from '../core/search/search';
@@ -73,6 +74,9 @@ export type FromWorker =
       floor: number;
       labeled: boolean;
       images: number;
+      /** The evaluator the scorer runs, and why it is not the one asked for (a model without BatchNorm). */
+      evaluator: Evaluator;
+      evaluatorNote?: string;
       /** Latency searches: the unpruned model's measured latency, ms, on the worker's backend. */
       originalLatencyMs?: number;
     }

@@ -1,9 +1,10 @@
 /**
  * The settings of a new search, as the search panel edits them: target, budget, warm-up, seed,
- * scoring images, baselines. Their defaults and bounds are the search's (core/search/config.ts),
+ * scoring images and evaluator, baselines. Their defaults and bounds are the search's (core/search/config.ts),
  * the same as the CLI's; `problem()` checks them before anything is saved or started.
  */
-import { defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
+import type { Evaluator } from '../../core/prune/config';
+import { calibrationImages, defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
 import type { SearchMeta } from '../../workers/search-store';
 
 export const BUDGET_MIN = EPISODE_BUDGET.min;
@@ -12,6 +13,14 @@ export const DEFAULT_BUDGET = SEARCH_DEFAULTS.episodes;
 export const DEFAULT_REWARD_IMAGES = SCORING_DEFAULTS.rewardImages;
 /** Images the refit (AMC's least-squares reconstruction of the layers after a pruned group) calibrates on, when it is on. */
 export const REFIT_IMAGES = SCORING_DEFAULTS.refitImages;
+
+/** The evaluators as the search panel offers them: what each does and what it costs. */
+export const EVALUATOR_CHOICES: readonly { value: Evaluator; label: string }[] = [
+  { value: 'refit', label: `Refit by least squares (${calibrationImages('refit')} images; AMC's reconstruction)` },
+  { value: 'refit+bn', label: `Refit, then recompute BatchNorm statistics (${calibrationImages('refit+bn')} images)` },
+  { value: 'bn', label: `Recompute BatchNorm statistics only (${calibrationImages('bn')} images; adaptive BN, faster)` },
+  { value: 'slice', label: 'Slice only (fastest; near chance before fine-tuning on most models)' },
+];
 
 const RESOURCE_WORDS: Record<ResourceKind, string> = { macs: 'MACs', params: 'parameters', latency: 'latency' };
 
@@ -25,17 +34,18 @@ export class SearchSettings {
   seed = $state(SEARCH_DEFAULTS.seed);
   rewardImages = $state(DEFAULT_REWARD_IMAGES);
   randomBaseline = $state(false);
-  refit = $state(REFIT_IMAGES > 0);
+  evaluator = $state<Evaluator>(SCORING_DEFAULTS.evaluator);
   readonly warmup = $derived(Math.min(this.warmupOverride ?? defaultWarmup(this.episodes), this.episodes));
 
-  /** Refit calibration images (0: no refit). */
+  /** Calibration images of the evaluator (0: sliced only). */
   get calibrationImages(): number {
-    return this.refit ? REFIT_IMAGES : 0;
+    return calibrationImages(this.evaluator);
   }
 
   configFromSettings(): SearchConfig {
     return searchConfig({
       episodes: this.episodes,
+      evaluator: this.evaluator,
       seed: this.seed,
       env: { protocol: this.protocol, resource: this.resource, target: this.target },
       ddpg: { warmupEpisodes: this.warmup },
@@ -63,6 +73,7 @@ export class SearchSettings {
     this.warmupOverride = c.ddpg.warmupEpisodes === defaultWarmup(c.episodes) ? null : c.ddpg.warmupEpisodes;
     this.randomBaseline = meta.randomBaseline;
     this.rewardImages = meta.data.count;
-    this.refit = (meta.data.calibration ?? 0) > 0;
+    // Searches saved before evaluators existed ran the refit when they had calibration images.
+    this.evaluator = c.evaluator ?? ((meta.data.calibration ?? 0) > 0 ? 'refit' : 'slice');
   }
 }

@@ -110,7 +110,7 @@ describe('SearchState', () => {
     state.randomBaseline = true;
     await state.start();
     const w = workers[0];
-    w.send({ type: 'ready', backend: { name: 'wasm', reason: '' }, groups: [{ id: 'a', channels: 16 }], originalResource: 100, originalMacs: 100, originalParams: 10, budget: 50, floor: 20, labeled: true, images: 50 });
+    w.send({ type: 'ready', backend: { name: 'wasm', reason: '' }, groups: [{ id: 'a', channels: 16 }], originalResource: 100, originalMacs: 100, originalParams: 10, budget: 50, floor: 20, labeled: true, images: 50, evaluator: 'refit' });
     w.send({ type: 'baseline', uniform });
     w.send({ type: 'status', status: 'running', episodes: 0, randomEpisodes: 0, elapsedMs: 0 });
     expect(state.phase).toBe('running');
@@ -219,7 +219,7 @@ describe('SearchState', () => {
     const table = { layers: [], scale: 1, offset: 0, overheadMs: 0.1, backend: 'webgpu', seconds: 3, calibrationError: 0.05 };
     w.send({ type: 'latency-table', latency: { table, points: [] }, reused: false });
     expect(state.latencyTable).toMatchObject({ kind: 'ready', reused: false, latency: { table: { backend: 'webgpu' } } });
-    w.send({ type: 'ready', backend: { name: 'webgpu', reason: '' }, groups: [{ id: 'a', channels: 16 }], originalResource: 5, originalMacs: 100, originalParams: 10, budget: 2.5, floor: 1, labeled: true, images: 50, originalLatencyMs: 5 });
+    w.send({ type: 'ready', backend: { name: 'webgpu', reason: '' }, groups: [{ id: 'a', channels: 16 }], originalResource: 5, originalMacs: 100, originalParams: 10, budget: 2.5, floor: 1, labeled: true, images: 50, evaluator: 'refit', originalLatencyMs: 5 });
     expect(state.info?.originalLatencyMs).toBe(5);
     w.send({ type: 'drift', episode: 0, medianMs: 2, drift: 0, backend: 'webgpu' });
     w.send({ type: 'drift', episode: 10, medianMs: 2.2, drift: 0.1, backend: 'webgpu' });

@@ -40,7 +40,7 @@ import { PruneState } from './prune.svelte';
 import { fingerprintOf, newSearchMeta, rememberFingerprint, resumeCommand, SavedSearches, savedScoringSpec } from './saved-searches.svelte';
 import { SearchSettings } from './search-settings.svelte';
 
-export { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET, DEFAULT_REWARD_IMAGES, REFIT_IMAGES } from './search-settings.svelte';
+export { BUDGET_MAX, BUDGET_MIN, DEFAULT_BUDGET, DEFAULT_REWARD_IMAGES, EVALUATOR_CHOICES, REFIT_IMAGES } from './search-settings.svelte';
 export type { WorkerFactory } from '../lib/search-client';
 
 export type SearchPhase = 'idle' | 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'done' | 'error';

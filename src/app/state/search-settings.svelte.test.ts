@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { calibrationImages, searchConfig } from '../../core/search/config';
+import type { SearchMeta } from '../../workers/search-store';
+import { SearchSettings } from './search-settings.svelte';
+
+const meta = (config: SearchMeta['config'], calibration?: number) => ({ config, randomBaseline: false, data: { kind: 'demo', count: 40, labeled: true, ...(calibration !== undefined ? { calibration } : {}) } }) as unknown as SearchMeta;
+
+describe('search settings: the evaluator', () => {
+  it('goes into the config the worker runs, with its calibration images', () => {
+    const s = new SearchSettings();
+    s.evaluator = 'bn';
+    expect(s.configFromSettings().evaluator).toBe('bn');
+    expect(s.calibrationImages).toBe(calibrationImages('bn'));
+    s.evaluator = 'slice';
+    expect(s.calibrationImages).toBe(0);
+  });
+
+  it('comes back from a saved search, and a search saved before evaluators existed reads as what it ran', () => {
+    const s = new SearchSettings();
+    s.settingsFrom(meta(searchConfig({ evaluator: 'refit+bn' }), 64));
+    expect(s.evaluator).toBe('refit+bn');
+    s.settingsFrom(meta(searchConfig(), 64));
+    expect(s.evaluator).toBe('refit');
+    s.settingsFrom(meta(searchConfig()));
+    expect(s.evaluator).toBe('slice');
+  });
+});
