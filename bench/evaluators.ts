@@ -12,7 +12,7 @@
  *
  * Every finished policy is saved in bench/runs/evaluators/<model>/<i>.json and reused by a rerun with
  * the same plan, so a run stopped half-way goes on where it stopped. The table goes into
- * bench/results.json (`evaluators`) and BENCHMARKS.md (section 8) via bench/evaluators-section.ts.
+ * bench/results.json (`evaluators`) and BENCHMARKS.md (section 8, bench/evaluators-section.ts) with `--publish`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,7 +29,9 @@ import { pruneModel } from '../src/core/prune/prune';
 import { Rng } from '../src/core/random';
 import { demoScoringData } from '../src/core/search/demo-data';
 import { EpisodeScorer } from '../src/core/search/scorer';
+import { markdown } from './markdown';
 import { correlations, type Correlation } from './rank';
+import type { Results } from './results';
 import { argValue, DEMO_MODELS, logger, modelPath } from './util';
 
 export interface StudyPlan {
@@ -174,7 +176,14 @@ async function main() {
   }
   study.load.end = loadavg();
   writeFileSync(join('bench', 'runs', 'evaluators', 'study.json'), JSON.stringify(study, null, 1));
-  log('wrote bench/runs/evaluators/study.json');
+  if (argv.includes('--publish')) {
+    // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
+    const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
+    results.evaluators = study;
+    writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+    writeFileSync('BENCHMARKS.md', markdown(results));
+    log('wrote bench/results.json and BENCHMARKS.md section 8');
+  } else log('wrote bench/runs/evaluators/study.json (--publish also writes bench/results.json and BENCHMARKS.md)');
 }
 
 if (process.argv[1]?.endsWith('evaluators.ts')) void main();

@@ -6,6 +6,7 @@ import type { DeviceSearchResult } from './browser/device-search';
 import type { MemoryResult } from './memory';
 import type { PolicyRow } from './policy';
 import type { RecoveryResult } from './recovery';
+import type { EvaluatorStudy } from './evaluators';
 import type { RepeatRow } from './repeatability';
 import type { SearchSettings } from './runs';
 import type { ScaleRow } from './scale';
@@ -64,5 +65,7 @@ export interface Results {
   responsivenessError?: string;
   /** Fine-tuning by distillation (bench/recovery.ts), written into results.json by that script or a full run. */
   recovery?: RecoveryResult;
+  /** Which evaluator ranks policies as fine-tuning does (bench/evaluators.ts), written by that script. */
+  evaluators?: EvaluatorStudy;
   notes: string[];
 }
