@@ -54,7 +54,8 @@ export function resolvePolicy(groups: readonly ChannelGroup[], policy: Policy, o
   }
   const keep = new Map<string, number>();
   for (const g of groups) {
-    const v = policy[g.id];
+    // A group named like an Object.prototype member (`constructor`) must not read the prototype's.
+    const v = Object.hasOwn(policy, g.id) ? policy[g.id] : undefined;
     if (!g.prunable || v === undefined) keep.set(g.id, g.channels);
     else keep.set(g.id, roundChannels(v < 1 ? v * g.channels : v, g.channels, roundTo));
   }

@@ -4,6 +4,7 @@ import { asFiles, exportModel, TOPOLOGY_FIXTURES } from '../../testing/fixtures'
 import { analyzeModel, type ModelAnalysis } from '../model/analyze';
 import { loadModel } from '../model/load';
 import { instantiate } from '../model/tfjs-model';
+import type { ChannelGroup } from '../model/groups';
 import type { LoadedModel } from '../model/types';
 import { PolicyError, resolvePolicy, roundChannels, uniformPolicy } from './policy';
 import { analyzePruned, pruneModel } from './prune';
@@ -94,5 +95,13 @@ describe('policy', () => {
     expect(keep.get('conv1')).toBe(2);
     expect(keep.get('conv2')).toBe(3);
     expect(keep.get('fc2')).toBe(3);
+  });
+
+  it('reads a group named like an Object.prototype member as its own entry (constructor, toString)', () => {
+    const group = (id: string): ChannelGroup => ({ id, channels: 8, prunable: true, producers: [id], passThrough: [], consumers: [] });
+    const groups = [group('constructor'), group('toString'), group('conv1')];
+    const keep = resolvePolicy(groups, { conv1: 0.5 }, { roundTo: 1 });
+    expect(Object.fromEntries(keep)).toEqual({ constructor: 8, toString: 8, conv1: 4 });
+    expect(resolvePolicy(groups, { constructor: 2 }, { roundTo: 1 }).get('constructor')).toBe(2);
   });
 });
