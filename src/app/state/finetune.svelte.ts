@@ -140,6 +140,13 @@ export class FinetuneState {
     }
   }
 
+  /** The original's name for people (its folder, Teachable Machine name or URL), else its path. */
+  get teacherName(): string {
+    const t = this.subject?.teacher;
+    if (!t) return '';
+    return this.app.model === t && this.app.modelName ? this.app.modelName : t.source;
+  }
+
   /** Whether the demo images carry labels for this teacher (a bundled demo model, or the user's opt-in). */
   get demoLabeled(): boolean {
     const m = this.subject?.teacher;
