@@ -4,6 +4,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
 import { resolve, join, normalize, sep, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cspHeader, cspMeta } from './scripts/csp.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const modelsDir = resolve(root, 'models');
@@ -61,8 +62,33 @@ function bundledModels(): Plugin {
   };
 }
 
+/**
+ * The Content-Security-Policy (scripts/csp.ts says what each source is for): a <meta> in the built
+ * index.html (build only, so the dev server's HMR keeps working), and the same policy as a header
+ * on every `vite preview` response, so the workers' scripts (which a <meta> does not reach) get it.
+ */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'amc-csp',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        if (ctx.server) return [];
+        return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: cspMeta() }, injectTo: 'head-prepend' }];
+      },
+    },
+    configurePreviewServer(server) {
+      const header = cspHeader();
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Content-Security-Policy', header);
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), bundledModels()],
+  plugins: [svelte(), bundledModels(), contentSecurityPolicy()],
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
