@@ -40,6 +40,24 @@ export function intFlag(args: ParsedArgs, name: string): number | undefined {
   return n;
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/**
+ * A size in bytes: a whole number, or a number with a unit as the refusals write sizes
+ * ("4GiB", "4 GiB", "512M"; K, M, G are powers of 1024).
+ */
+export function bytesFlag(args: ParsedArgs, name: string): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  const m = v === true ? null : /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit !== undefined && Object.hasOwn(BYTE_UNITS, m[2].toLowerCase()) ? Math.round(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${name} needs a size in bytes, such as 4294967296 or 4GiB, got '${v === true ? '' : v}'.`);
+  }
+  return n;
+}
+
 /** What a command accepts: its flags (without --) and how many positional arguments (paths) it takes. */
 export interface CommandSpec {
   flags: readonly string[];

@@ -18,7 +18,7 @@ import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
-import { intFlag, UsageError, type ParsedArgs } from './args';
+import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 
 const DATA_VALUES = SPLITS.map((s) => `demo:${s}`);
 
@@ -47,8 +47,8 @@ export function parseScalingFlag(v: string | true | undefined): ScalingName | un
   return v;
 }
 
-async function runnable(path: string): Promise<{ loaded: LoadedModel; model: tf.LayersModel }> {
-  const loaded = await loadModel(filesFromPath(path));
+async function runnable(path: string, maxBytes: number | undefined): Promise<{ loaded: LoadedModel; model: tf.LayersModel }> {
+  const loaded = await loadModel(filesFromPath(path), undefined, { maxBytes });
   try {
     return { loaded, model: await instantiate(loaded) };
   } catch (e) {
@@ -124,12 +124,13 @@ export async function runEval(args: ParsedArgs): Promise<void> {
   const limit = intFlag(args, 'limit');
   const batchSize = intFlag(args, 'batch') ?? 100;
   const inputSize = intFlag(args, 'input-size');
+  const maxBytes = bytesFlag(args, 'max-bytes');
   const scalingFlag = parseScalingFlag(args.flags.get('scaling'));
   const referencePath = args.flags.get('reference');
   if (referencePath === true) throw new UsageError('--reference needs the path of the original model.json.');
 
   const backend = await initBackend('wasm');
-  const { loaded, model } = await runnable(path);
+  const { loaded, model } = await runnable(path, maxBytes);
   let data: Prepared;
   try {
     data = await prepareData(source, path, loaded, model, limit, inputSize);
@@ -155,7 +156,7 @@ export async function runEval(args: ParsedArgs): Promise<void> {
   try {
     if (labeled) accuracy = await evaluateAccuracy(model, set.images, set.labels!, opts);
     if (typeof referencePath === 'string') {
-      const reference = await runnable(referencePath);
+      const reference = await runnable(referencePath, maxBytes);
       try {
         fidelity = await evaluateFidelity(reference.model, model, set.images, opts);
       } finally {

@@ -24,7 +24,7 @@ import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
-import { intFlag, UsageError, type ParsedArgs } from './args';
+import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataSource } from './eval';
 import { outFolder, writeOutputs } from './out-dir';
 
@@ -118,8 +118,9 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   const json = args.flags.has('json');
 
   const backend = await initBackend('wasm');
-  const student = await loadModel(filesFromPath(path));
-  const teacher = await loadModel(filesFromPath(teacherPath));
+  const maxBytes = bytesFlag(args, 'max-bytes');
+  const student = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const teacher = await loadModel(filesFromPath(teacherPath), undefined, { maxBytes });
   const teacherModel = await instantiate(teacher);
   const outShape = teacherModel.outputs[0].shape;
   const inputShape = teacherModel.inputs[0].shape;
@@ -170,7 +171,7 @@ export async function runFinetune(args: ParsedArgs): Promise<void> {
   // The quantized model as written, read back through the loader: the figure is the file's, not the float model's.
   let quantized: { dtype: Quantization; bytes: number; demoTop1?: number; heldOutAgreementWithFloat?: number } | undefined;
   if (quantize) {
-    const written = await loadModel(filesFromPath(join(out, MODEL_FILE)));
+    const written = await loadModel(filesFromPath(join(out, MODEL_FILE)), undefined, { maxBytes });
     const [fm, qm] = [await instantiate(best), await instantiate(written)];
     const per = data.layout.height * data.layout.width * data.layout.channels;
     const bytes = gatherImages(data.images, splitHeldOut(data.images.length / per, recovery.config).heldOut, data.layout);

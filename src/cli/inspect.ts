@@ -6,7 +6,7 @@ import { formatBytes, formatCount, formatShape } from '../core/model/format';
 import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import type { LoadedModel } from '../core/model/types';
-import { intFlag, UsageError, type ParsedArgs } from './args';
+import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 
 export function inspectionJson(model: LoadedModel, a: ModelAnalysis) {
   return {
@@ -32,8 +32,9 @@ export async function runInspect(args: ParsedArgs): Promise<void> {
   const path = args.positional[0];
   if (!path) throw new UsageError('inspect needs the path of a model.json.');
   const inputSize = intFlag(args, 'input-size');
-  const model = await loadModel(filesFromPath(path));
-  const a = analyzeModel(model, { inputSize });
+  const maxBytes = bytesFlag(args, 'max-bytes');
+  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const a = analyzeModel(model, { inputSize, maxBytes });
   if (args.flags.has('json')) {
     process.stdout.write(JSON.stringify(inspectionJson(model, a), null, 2) + '\n');
     return;

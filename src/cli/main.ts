@@ -18,19 +18,19 @@ const T = ENV_DEFAULTS.target;
 const USAGE = `usage: npm run -s amc -- <command> [options]
 
 commands:
-  inspect <model.json|folder> [--json] [--input-size N]
+  inspect <model.json|folder> [--json] [--input-size N] [--max-bytes N]
       layers, channel groups (prunable or frozen with the reason), MACs and parameters
   prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR [--force]
-        [--criterion l1|l2|producer-l1] [--round-to ${DEFAULT_ROUND_TO}] [--input-size N] [--json]
+        [--criterion l1|l2|producer-l1] [--round-to ${DEFAULT_ROUND_TO}] [--input-size N] [--max-bytes N] [--json]
         [--refit --data demo:train [--calibration ${REFIT_DEFAULTS.images}] [--seed ${SEARCH_DEFAULTS.seed}]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train|DIR [--scaling unit|signed|raw] [--reference original.json]
-       [--limit N] [--batch N] [--input-size N] [--json]
+       [--limit N] [--batch N] [--input-size N] [--max-bytes N] [--json]
       top-1/top-5 on the demo dataset or a folder of PNGs in class subfolders (loose images: fidelity
       to --reference), on WASM
   search <model.json> --out DIR [--force] [--data demo:val] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
-        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--json]
+        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
       the AMC search (DDPG agent) on WASM, with the app's defaults: each episode made ready by the
       ${SCORING_DEFAULTS.evaluator} evaluator on ${calibrationImages(SCORING_DEFAULTS.evaluator)} demo:train images (bn: BatchNorm statistics recomputed, on
@@ -40,7 +40,7 @@ commands:
       --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
   finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--force] [--data demo:train|DIR] [--epochs 5]
         [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]
-        [--lr 0.001] [--batch 32] [--patience 3] [--json]
+        [--lr 0.001] [--batch 32] [--patience 3] [--max-bytes N] [--json]
       recovers a pruned model by distillation from the original (labels added when the data has
       them) on WASM; writes the best epoch's model and report.json with the epoch log
   bench [--quick] [--jobs N] [--import DIR] [--models a,b] [--no-browser]
@@ -50,6 +50,8 @@ commands:
 --out DIR must be a new folder or one without model files: the input model's own folder, or one
 that already holds model.json, report.json or *.bin, is refused unless --force (then they are replaced;
 each file is written to a temporary name and renamed into place).
+--max-bytes N (e.g. 4GiB): the most a model may need to run (its weights plus the activations of one
+input, computed from model.json before anything is read); a model over it (2 GiB by default) is refused.
 exit codes: 0 done, 1 refused (a bad file, flag or folder: the line says which and what to do),
 2 a command line that misses what the command needs (usage printed), 70 a bug in amc (one line;
 AMC_DEBUG=1 prints the stack trace).`;
@@ -67,17 +69,17 @@ async function runBench(): Promise<void> {
  */
 const ONE_MODEL = { positional: 1, positionalText: 'the path of one model.json (or its folder)' };
 const COMMAND_SPECS: Record<string, CommandSpec> = {
-  inspect: { ...ONE_MODEL, flags: ['help', 'json', 'input-size'] },
-  prune: { ...ONE_MODEL, flags: ['help', 'json', 'out', 'force', 'policy', 'policy-file', 'criterion', 'round-to', 'input-size', 'refit', 'data', 'calibration', 'seed'] },
-  eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size'] },
+  inspect: { ...ONE_MODEL, flags: ['help', 'json', 'input-size', 'max-bytes'] },
+  prune: { ...ONE_MODEL, flags: ['help', 'json', 'out', 'force', 'policy', 'policy-file', 'criterion', 'round-to', 'input-size', 'refit', 'data', 'calibration', 'seed', 'max-bytes'] },
+  eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size', 'max-bytes'] },
   search: {
     ...ONE_MODEL,
-    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size'],
+    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size', 'max-bytes'],
   },
   finetune: {
     positional: 1,
     positionalText: 'the path of the pruned model.json (the original goes in --teacher)',
-    flags: ['help', 'json', 'out', 'force', 'teacher', 'data', 'limit', 'distill-only', 'quantize', 'eval', 'epochs', 'seed', 'batch', 'lr', 'patience'],
+    flags: ['help', 'json', 'out', 'force', 'teacher', 'data', 'limit', 'distill-only', 'quantize', 'eval', 'epochs', 'seed', 'batch', 'lr', 'patience', 'max-bytes'],
   },
   // bench/run.ts reads these from the raw command line.
   bench: { positional: 0, positionalText: 'no paths', flags: ['help', 'quick', 'fresh', 'no-browser', 'reuse-only', 'jobs', 'import', 'models', 'episodes', 'seeds'] },

@@ -13,7 +13,7 @@ import { pruneReport } from '../core/export/report';
 import { IMPORTANCE_CRITERIA, type ImportanceCriterion } from '../core/prune/importance';
 import { PolicyError, uniformPolicy, type Policy } from '../core/prune/policy';
 import { pruneModel } from '../core/prune/prune';
-import { intFlag, UsageError, type ParsedArgs } from './args';
+import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
 import { outFolder, writeOutputs } from './out-dir';
 import { CHANNELS, datasetToTensor, generateDataset, IMAGE_SIZE, SPLIT_SIZES } from '../core/data/procedural';
@@ -72,8 +72,9 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   const criterion = (args.flags.get('criterion') ?? 'l1') as ImportanceCriterion;
   if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
   const roundTo = intFlag(args, 'round-to') ?? DEFAULT_ROUND_TO;
-  const model = await loadModel(filesFromPath(path));
-  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
+  const maxBytes = bytesFlag(args, 'max-bytes');
+  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
   let policy: Policy;
   if (typeof policyArg === 'string') {
     const m = /^uniform:(\d*\.?\d+)$/.exec(policyArg);

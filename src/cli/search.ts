@@ -30,7 +30,7 @@ import { SearchError } from '../core/search/env';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord, Score } from '../core/search/search';
 import { SearchSession } from '../core/search/session';
-import { intFlag, UsageError, type ParsedArgs } from './args';
+import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
 import { outFolder, writeOutputs } from './out-dir';
 
@@ -103,8 +103,9 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const finetuneImages = Math.min(intFlag(args, 'finetune-images') ?? SPLIT_SIZES.train, SPLIT_SIZES.train);
 
   const backend = await initBackend('wasm');
-  const model = await loadModel(filesFromPath(path));
-  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size') });
+  const maxBytes = bytesFlag(args, 'max-bytes');
+  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
   const outShape = (analysis.graph.tensors.get(analysis.graph.outputs[0])?.shape ?? []) as (number | null)[];
   if (outShape.length !== 2 || outShape[1] !== NUM_CLASSES) {
     throw new ModelError(path, `has output shape [${outShape.map((d) => d ?? '?').join(', ')}], but demo:${split} has ${NUM_CLASSES} classes.`, 'Search a model trained on the demo dataset (models/plain-cnn, models/resnet-like, models/mobilenet-like).');

@@ -40,7 +40,10 @@ export function groupImportance(model: LoadedModel, analysis: ModelAnalysis, cri
   return new Map(analysis.groups.filter((g) => g.prunable).map((g) => [g.id, channelImportance(model, analysis, g, criterion)]));
 }
 
-/** Analysis of a pruned model at the same input size as its original. */
+/**
+ * Analysis of a pruned model at the same input size as its original. No cost ceiling: a pruned
+ * model never needs more than its original, which passed the one its loader applied.
+ */
 export function analyzePruned(result: PruneResult, original: ModelAnalysis): ModelAnalysis {
-  return analyzeModel(result.model, { inputSize: original.graph.inputSize });
+  return analyzeModel(result.model, { inputSize: original.graph.inputSize, maxBytes: Infinity });
 }
