@@ -48,6 +48,8 @@ test('a dropped Teachable-Machine-like export is recognised by content and inspe
   // metadata.json comes first: the loader must pick model.json by what it contains.
   await pickFiles(page, [cnn.files[2], cnn.files[0], cnn.files[1]]);
   await expect(page.getByTestId('summary')).toContainText('model.json');
+  // Loose files: the Teachable Machine metadata.json names the model, not "model.json".
+  await expect(page.getByTestId('model-name')).toHaveText('fixture');
   await waitForModel(page);
 
   await expect(page.getByTestId('total-params')).toHaveAttribute('title', cnn.params.toLocaleString('en-US'));
@@ -55,7 +57,7 @@ test('a dropped Teachable-Machine-like export is recognised by content and inspe
   await expect(page.getByTestId('total-bytes')).toHaveAttribute('title', `${bytes.toLocaleString('en-US')} bytes`);
   await expect(page.getByTestId('input-shape')).toContainText('[?, 12, 12, 3]');
   await expect(page.getByTestId('notes')).toContainText('metadata.json');
-  await expect(page.getByTestId('notes')).toContainText('4 class labels: class 1, class 2');
+  await expect(page.getByTestId('notes')).toContainText('4 class names (from metadata.json): class 1, class 2');
 
   const rows = await layerRows(page);
   expect(rows.map((r) => r.layer)).toEqual(expect.arrayContaining(['conv1', 'bn1', 'relu1', 'flatten', 'logits']));
