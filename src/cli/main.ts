@@ -28,7 +28,7 @@ commands:
        [--limit N] [--batch N] [--input-size N] [--max-bytes N] [--json]
       top-1/top-5 on the demo dataset or a folder of PNGs in class subfolders (loose images: fidelity
       to --reference), on WASM
-  search <model.json> --out DIR [--force] [--data demo:val] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
+  search <model.json> --out DIR [--force] [--data demo:val|DIR] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
         [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
@@ -37,6 +37,8 @@ commands:
       ${calibrationImages('bn')}; --no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
       third of the budget, at most ${defaultWarmup(Infinity)}; writes the best policy's model and report.json with
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
+      --data DIR: the user's images (class subfolders: accuracy; loose: agreement with the original),
+      calibration and --finetune from the same folder;
       --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
   finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--force] [--data demo:train|DIR] [--epochs 5]
         [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { CHANNELS, generateDataset, IMAGE_SIZE, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
 import { pruneReport, searchReport } from '../core/export/report';
-import { recoverPolicy, type RecoveredPolicy } from '../core/finetune/after-search';
+import { recoverPolicy, type LabeledImages, type RecoveredPolicy } from '../core/finetune/after-search';
 import { DEMO_AUGMENT } from '../core/finetune/config';
 import type { FinetuneData } from '../core/finetune/distiller';
 import { initBackend } from '../core/measure/backends';
+import { bytesPerImage } from '../core/measure/accuracy';
 import { measureInterleaved } from '../core/measure/latency';
 import { analyzeModel } from '../core/model/analyze';
 import { ModelError } from '../core/model/errors';
@@ -31,7 +32,8 @@ import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord, Score } from '../core/search/search';
 import { SearchSession } from '../core/search/session';
 import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
-import { parseDataFlag } from './eval';
+import { parseDataSource } from './eval';
+import { searchData } from './search-data';
 import { outFolder, writeOutputs } from './out-dir';
 
 export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
@@ -82,11 +84,11 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const out = args.flags.get('out');
   if (typeof out !== 'string') throw new UsageError('search needs --out DIR.');
   const outDir = outFolder(out, 'search', [path], args.flags.has('force'));
-  const split = parseDataFlag(args.flags.get('data') ?? 'demo:val');
+  const source = parseDataSource(args.flags.get('data') ?? 'demo:val');
   const target = parseTarget(args.flags.get('target'));
   const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
   const agent = choice(args, 'agent', ['ddpg', 'random'] as const, SEARCH_DEFAULTS.agent);
-  const rewardImages = Math.min(intFlag(args, 'reward-images') ?? SCORING_DEFAULTS.rewardImages, SPLIT_SIZES[split]);
+  const askedRewardImages = intFlag(args, 'reward-images') ?? SCORING_DEFAULTS.rewardImages;
   const { evaluator, calibration } = scoringChoice(args);
   const episodes = intFlag(args, 'episodes') ?? SEARCH_DEFAULTS.episodes;
   const overrides = {
@@ -106,16 +108,16 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const maxBytes = bytesFlag(args, 'max-bytes');
   const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
-  const outShape = (analysis.graph.tensors.get(analysis.graph.outputs[0])?.shape ?? []) as (number | null)[];
-  if (outShape.length !== 2 || outShape[1] !== NUM_CLASSES) {
-    throw new ModelError(path, `has output shape [${outShape.map((d) => d ?? '?').join(', ')}], but demo:${split} has ${NUM_CLASSES} classes.`, 'Search a model trained on the demo dataset (models/plain-cnn, models/resnet-like, models/mobilenet-like).');
-  }
+  const data = await searchData(source, path, model, analysis, askedRewardImages, calibration);
+  const rewardImages = data.scoring.images.length / bytesPerImage(data.scoring.eval);
+  // What the evaluator really gets: a small folder has fewer than asked for.
+  const calibrationUsed = (data.scoring.calibration?.length ?? 0) / bytesPerImage(data.scoring.eval);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   let last = -1;
   let session: SearchSession;
   try {
     session = await SearchSession.open(
-      { model, analysis, config, data: demoScoringData(split, rewardImages, { calibration }), backend: backend.name, burnIn: { withReference: false } },
+      { model, analysis, config, data: data.scoring, backend: backend.name, burnIn: { withReference: false } },
       {
         // V8 tiers WebAssembly up as it runs: nothing is timed before the model's kernels are hot.
         burnedIn: (warm) => log(`latency    burned in for ${(warm.ms / 1000).toFixed(1)} s (${warm.runs} runs${warm.steady ? ', steady' : ', not steady yet'})`),
@@ -138,7 +140,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const { scorer, latency } = session;
   log(
     `search     ${path}: ${session.env.length} steps (prunable groups), target ${target.resource} ${pct(target.ratio, 0)} (${protocol}), ` +
-      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${rewardImages} demo:${split} images, ${evaluatorText(scorer.evaluator, calibration, 'demo:train')}, ${backend.name}`,
+      `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${data.label}, ${evaluatorText(scorer.evaluator, calibrationUsed, data.calibrationLabel)}, ${backend.name}`,
   );
   if (scorer.evaluatorNote) log(`evaluate   ${scorer.evaluatorNote}`);
 
@@ -168,7 +170,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
 
   // The paper's table scores policies on the test split, without fine-tuning.
   let test: { images: number; best: Score; uniform: Score } | undefined;
-  if (split === 'val') {
+  if (data.split === 'val') {
     const testScorer = await EpisodeScorer.create(model, analysis, demoScoringData('test', SPLIT_SIZES.test, { calibration }), { seed: config.seed, roundTo: config.env.roundTo, evaluator });
     test = { images: SPLIT_SIZES.test, best: await testScorer.score(new Map(Object.entries(best.keep))), uniform: await testScorer.score(uniformKeep) };
     log(`test       demo:test (${SPLIT_SIZES.test} images): ${agent} best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)}`);
@@ -178,20 +180,29 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   let finetune: { epochs: number; data: string; test?: string; best?: RecoveredPolicy; uniform?: RecoveredPolicy } | undefined;
   let recoverOne: ((which: 'best' | 'uniform', pruned: LoadedModel) => Promise<LoadedModel>) | undefined;
   if (finetuneEpochs) {
-    const train = generateDataset('train', { count: finetuneImages });
-    const data: FinetuneData = { images: train.images, labels: train.labels, layout: { height: IMAGE_SIZE, width: IMAGE_SIZE, channels: CHANNELS }, scaling: 'unit' };
-    const testSet = generateDataset('test');
-    const testImages = { images: testSet.images, labels: testSet.labels, name: `demo:test (${testSet.N} images)` };
-    finetune = { epochs: finetuneEpochs, data: `demo:train (${train.N} images, labels used)`, test: testImages.name };
+    // The user's folder when the search ran on one (no test set: the held-out split says how it went); else demo:train, scored on demo:test.
+    let trainData: FinetuneData;
+    let testImages: LabeledImages | undefined;
+    if (data.finetune) {
+      trainData = data.finetune;
+      finetune = { epochs: finetuneEpochs, data: `${source.kind === 'dir' ? source.dir : ''} (${data.finetune.images.length / (data.finetune.layout.height * data.finetune.layout.width * data.finetune.layout.channels)} images, ${data.finetune.labels ? 'labels used' : 'distillation only'})` };
+    } else {
+      const train = generateDataset('train', { count: finetuneImages });
+      trainData = { images: train.images, labels: train.labels, layout: { height: IMAGE_SIZE, width: IMAGE_SIZE, channels: CHANNELS }, scaling: 'unit' };
+      const testSet = generateDataset('test');
+      testImages = { images: testSet.images, labels: testSet.labels, name: `demo:test (${testSet.N} images)` };
+      finetune = { epochs: finetuneEpochs, data: `demo:train (${train.N} images, labels used)`, test: testImages.name };
+    }
     recoverOne = async (which, pruned) => {
       log(`finetune   ${which}: ${finetuneEpochs} epochs of distillation on ${finetune!.data}`);
-      const r = await recoverPolicy(model, pruned, data, {
-        overrides: { epochs: finetuneEpochs, seed: config.seed, augment: DEMO_AUGMENT },
-        test: testImages,
+      const r = await recoverPolicy(model, pruned, trainData, {
+        overrides: { epochs: finetuneEpochs, seed: config.seed, ...(data.finetune ? {} : { augment: DEMO_AUGMENT }) },
+        ...(testImages ? { test: testImages } : {}),
         hooks: { onEpoch: (h) => log(`finetune   ${which} epoch ${h.epoch}: loss ${h.trainLoss!.toFixed(4)}, held-out top-1 ${pct(h.heldOutAccuracy)} (${(h.ms! / 1000).toFixed(0)} s)`) },
       });
       finetune![which] = r.report;
-      log(`finetune   ${which}: demo:test top-1 ${pct(r.report.testBefore)} -> ${pct(r.report.testAfter)} (best epoch ${r.report.bestEpoch})`);
+      if (testImages) log(`finetune   ${which}: demo:test top-1 ${pct(r.report.testBefore)} -> ${pct(r.report.testAfter)} (best epoch ${r.report.bestEpoch})`);
+      else log(`finetune   ${which}: best held-out epoch ${r.report.bestEpoch}`);
       return r.model;
     };
   }
@@ -214,9 +225,9 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     batchNorm: candidate.batchNorm,
     search: searchReport({
       config,
-      data: `demo:${split}`,
+      data: data.label,
       rewardImages,
-      calibration,
+      calibration: calibrationUsed,
       backend: backend.name,
       seconds: (performance.now() - t0) / 1000,
       log: search.log,
@@ -236,8 +247,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   process.stdout.write(
     [
       `wrote      ${join(out, MODEL_FILE)}, ${join(out, WEIGHTS_FILE)}, ${join(out, REPORT_FILE)}`,
-      `best       episode ${best.episode + 1} (${best.phase}): ${scoreText(best.score)} on demo:${split}, ${target.resource} ${pct(best.resourceRatio, 1)}`,
-      `uniform    ${scoreText(uniform.score)} on demo:${split}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
+      `best       episode ${best.episode + 1} (${best.phase}): ${scoreText(best.score)} on ${data.label}, ${target.resource} ${pct(best.resourceRatio, 1)}`,
+      `uniform    ${scoreText(uniform.score)} on ${data.label}, ${target.resource} ${pct(uniform.resourceRatio, 1)}`,
       ...(test ? [`test       best ${scoreText(test.best)}, uniform ${scoreText(test.uniform)} (demo:test)`] : []),
       ...(finetune ? [`finetuned  ${finetune.epochs} epochs: best ${pct(finetune.best?.testBefore)} -> ${pct(finetune.best?.testAfter)}, uniform ${pct(finetune.uniform?.testBefore)} -> ${pct(finetune.uniform?.testAfter)} (demo:test top-1; the written model is the fine-tuned best)`] : []),
       `MACs       ${formatCount(report.original.macs)} -> ${formatCount(report.pruned.macs)}`,
