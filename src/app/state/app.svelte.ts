@@ -12,7 +12,9 @@ import { ModelError } from '../../core/model/errors';
 import { filesFromBrowser, filesFromUrl, type ModelFile } from '../../core/model/files';
 import { loadModel } from '../../core/model/load';
 import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
-import { instantiate } from '../../core/model/tfjs-model';
+import { disposeModel, instantiate } from '../../core/model/tfjs-model';
+import { checkBackend, isBackendFailure, resetBackend } from '../../core/measure/backend-health';
+import { TimeoutError, withTimeout } from '../lib/timeout';
 import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
 import type { LoadedModel } from '../../core/model/types';
 import { wasmPaths } from '../../workers/wasm-paths';
@@ -36,6 +38,13 @@ export type DemoModelName = (typeof DEMO_MODELS)[number];
 export function isDemoModel(s: unknown): s is DemoModelName {
   return typeof s === 'string' && (DEMO_MODELS as readonly string[]).includes(s);
 }
+
+/**
+ * The longest a load may take (reading and checking the files, then building the model in
+ * TensorFlow.js) and, separately, its first prediction, before it is reported as too slow and
+ * dropped. Generous: a large Teachable Machine model takes a few seconds on a phone.
+ */
+export const LOAD_TIMEOUT_MS = 60_000;
 
 export const demoModelPath = (name: string) => `models/${name}/model.json`;
 /** Path of the default model, relative to the app's base URL. */
@@ -150,6 +159,9 @@ export class AppState {
 
   /** True when the model has unknown spatial dimensions, so an input size is assumed. */
   readonly isDynamic = $derived(this.model ? dynamicInputs(this.model) : false);
+
+  /** LOAD_TIMEOUT_MS; tests may shorten it. */
+  loadTimeoutMs = LOAD_TIMEOUT_MS;
 
   private generation = 0;
   private runSeq = 0;
@@ -276,18 +288,28 @@ export class AppState {
 
   private async finishLoad(gen: number, label: string, files: ModelFile[], source: SourceInfo, progress: ByteProgress): Promise<void> {
     let model: LoadedModel;
+    let names: Awaited<ReturnType<typeof modelClassNames>>;
     try {
-      model = await loadModel(files, (fraction, what) =>
-        this.progress(gen, label, { ...progress.counter }, what, fraction),
+      // Everything is checked before anything is allocated (core/model/validate.ts); tfjs builds the
+      // model below, once, on the tfjs queue: after the backend is chosen (start() and any switch
+      // run there first), never during a switch.
+      model = await withTimeout(
+        loadModel(files, (fraction, what) => this.progress(gen, label, { ...progress.counter }, what, fraction), { build: false }),
+        this.loadTimeoutMs,
+        () => this.tooSlow(label, 'to read and check'),
       );
+      if (gen !== this.generation) return;
+      // Class names beside model.json (labels.txt, class_names.txt) are read before the model shows,
+      // so the data panel plans the user's folders with them.
+      names = await modelClassNames(files, model.source, model.sidecars).catch(() => ({}) as Awaited<ReturnType<typeof modelClassNames>>);
+      if (gen !== this.generation) return;
+      this.progress(gen, label, { ...progress.counter }, 'checking that TensorFlow.js builds it', 1);
+      await this.exclusive(() => this.buildLoaded(gen, model, label));
     } catch (e) {
       if (gen === this.generation) this.fail(label, e, label);
+      await this.recoverBackend(e);
       return;
     }
-    if (gen !== this.generation) return;
-    // Class names beside model.json (labels.txt, class_names.txt) are read before the model shows,
-    // so the data panel plans the user's folders with them.
-    const names = await modelClassNames(files, model.source, model.sidecars).catch(() => ({}) as Awaited<ReturnType<typeof modelClassNames>>);
     if (gen !== this.generation) return;
     // The loader found model.json by content: the name comes from its path, metadata or URL.
     const name = modelDisplayName({ kind: source.kind, path: source.kind === 'files' ? model.source : source.kind === 'url' ? source.label : model.source, sidecars: model.sidecars, demo: source.demo });
@@ -303,6 +325,59 @@ export class AppState {
       if (fit.problem) this.identity = { model, name, classNamesProblem: fit.problem };
     }
     await this.runCheck();
+  }
+
+  /**
+   * The trial build, on the tfjs queue: a model tfjs refuses is refused here with a one-line
+   * ModelError (what the failed build made is disposed by instantiate); one it builds becomes the
+   * page's instance, reused by the warm-up and the panels. A build past the time limit is reported,
+   * and disposed when it finally ends.
+   */
+  private async buildLoaded(gen: number, model: LoadedModel, label: string): Promise<void> {
+    const built = await withTimeout(instantiate(model), this.loadTimeoutMs, () => this.tooSlow(label, 'to build in TensorFlow.js'), (late) => this.disposeQuietly(late));
+    if (gen !== this.generation) {
+      this.disposeQuietly(built);
+      return;
+    }
+    this.disposeTfModel();
+    this.tfModel = built;
+    this.tfModelSource = model;
+  }
+
+  private tooSlow(label: string, what: string): ModelError {
+    return new ModelError(
+      label,
+      `took longer than ${Math.round(this.loadTimeoutMs / 1000)} s ${what}, so loading it was stopped.`,
+      'Check the input shape and layer sizes in model.json (a model this slow to load is too slow to prune here), or try another backend from the menu.',
+    );
+  }
+
+  /**
+   * After a failed load or prediction: when the backend in use no longer computes, or the error
+   * says the backend itself failed (WASM "memory access out of bounds", a lost GPU device), the
+   * broken instance is replaced by a fresh one (or the next backend), so the next model loads.
+   */
+  private recoverBackend(e: unknown): Promise<void> {
+    if (e instanceof TimeoutError) return Promise.resolve();
+    return this.exclusive(async () => {
+      const problem = (await checkBackend()) ?? (isBackendFailure(e) ? errLine(e) : null);
+      if (!problem) return;
+      // Weights on the broken instance go with it; the model is built again at its next use.
+      this.disposeTfModel();
+      try {
+        this.backend = { kind: 'ready', info: await resetBackend(problem, wasmPaths) };
+      } catch (err) {
+        this.backend = { kind: 'error', message: `${errLine(err)}. Pick another backend from the menu, or reload the page.` };
+      }
+    });
+  }
+
+  private disposeQuietly(m: tf.LayersModel): void {
+    try {
+      disposeModel(m);
+    } catch {
+      // Its backend is gone or broken: nothing left to free there.
+    }
   }
 
   private analyze(model: LoadedModel): void {
@@ -332,7 +407,7 @@ export class AppState {
   }
 
   private disposeTfModel(): void {
-    this.tfModel?.dispose();
+    if (this.tfModel) this.disposeQuietly(this.tfModel);
     this.tfModel = null;
     this.tfModelSource = null;
   }
@@ -361,6 +436,7 @@ export class AppState {
     const id = ++this.runSeq;
     const current = () => id === this.runSeq && this.model === model;
     this.run = { kind: 'running', backend: tf.getBackend() ?? 'none' };
+    let failure: unknown;
     const result = await this.exclusive(async (): Promise<RunState> => {
       const name = tf.getBackend() ?? 'none';
       if (!current()) return { kind: 'idle' };
@@ -380,7 +456,13 @@ export class AppState {
         const t0 = performance.now();
         const out = m.predict(inputs.length === 1 ? inputs[0] : inputs);
         outputs = Array.isArray(out) ? out : [out];
-        for (const o of outputs) await o.data();
+        const made = outputs;
+        await withTimeout(
+          Promise.all(made.map((o) => o.data())),
+          this.loadTimeoutMs,
+          () => new TimeoutError(`one prediction took longer than ${Math.round(this.loadTimeoutMs / 1000)} s, so it was stopped`),
+          () => tf.dispose(made),
+        );
         const ms = performance.now() - t0;
         const outputShapes = outputs.map((o) => o.shape.slice());
         tf.dispose(outputs);
@@ -388,11 +470,14 @@ export class AppState {
         outputs = [];
         return { kind: 'ok', backend: name, inputShapes, outputShapes, ms, tensors: tf.memory().numTensors };
       } catch (e) {
-        tf.dispose(outputs);
+        // Outputs still being read are disposed when the read ends (withTimeout's late).
+        if (!(e instanceof TimeoutError)) tf.dispose(outputs);
         tf.dispose(inputs);
+        failure = e;
         return { kind: 'error', backend: name, message: `${errLine(e)}. Try another backend from the menu, or a smaller input size.` };
       }
     });
     if (current() && result.kind !== 'idle') this.run = result;
+    if (failure !== undefined) await this.recoverBackend(failure);
   }
 }
