@@ -15,17 +15,18 @@ export function evaluatorsSection(s: EvaluatorStudy | undefined): string {
   const title = '## 8. Evaluators: which cheap score ranks policies as fine-tuning does';
   if (!s) return `${title}\n\n_Not run (\`npx tsx bench/evaluators.ts\`)._`;
   const p = s.plan;
-  const rows = s.models.flatMap((m) =>
-    m.rows.map((r) => `| ${m.model} | ${EVALUATOR_WORDS[r.evaluator]} | ${p.calibration[r.evaluator] || '-'} | ${interval(r.spearman)} | ${interval(r.kendall)} | ${r.secondsPerEpisode.toFixed(2)} |`),
-  );
+  const rows = s.models.flatMap((m) => [
+    ...m.rows.map((r) => `| ${m.model} | ${EVALUATOR_WORDS[r.evaluator]} | ${p.calibration[r.evaluator] || '-'} | ${interval(r.spearman)} | ${interval(r.kendall)} | ${interval(r.atEqualMacs)} | ${r.secondsPerEpisode.toFixed(2)} |`),
+    `| ${m.model} | _MACs alone (no evaluation)_ | - | ${interval(m.macsAlone)} | - | - | 0 |`,
+  ]);
   const ranges = s.models.map((m) => `${m.model} ${(m.fineTunedRange[0] * 100).toFixed(1)}–${(m.fineTunedRange[1] * 100).toFixed(1)}%`).join(', ');
   return [
     title,
     '',
-    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC, ${s.backend.toUpperCase()} in Node${s.note ? `; ${s.note}` : ''}; load average ${s.load.start[0].toFixed(1)} at the start, ${s.load.end[0].toFixed(1)} at the end): per demo model, ${p.policies} random policies spread evenly over 25-75% of the original's MACs (five 10% bins), each scored by every evaluator exactly as a search scores an episode (top-1 on ${p.rewardImages} demo:val images; calibration images from demo:train), and fine-tuned by distillation for ${p.finetuneEpochs} epoch of ${p.finetuneImages} demo:train images from its sliced weights with BatchNorm statistics recomputed, then scored on the 2,000 demo:test images: the ground truth. The table gives Spearman's ρ and Kendall's τ between each evaluator's score and that fine-tuned accuracy, with 95% intervals for n = ${p.policies}, and the seconds an episode took with it (prune, evaluator and the reward evaluation, side by side in one process; absolute seconds carry the machine's load, their ratios do not). Fine-tuned top-1 ranged ${ranges}.`,
+    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC, ${s.backend.toUpperCase()} in Node${s.note ? `; ${s.note}` : ''}; load average ${s.load.start[0].toFixed(1)} at the start, ${s.load.end[0].toFixed(1)} at the end): per demo model, ${p.policies} random policies spread evenly over 25-75% of the original's MACs (five 10% bins), each scored by every evaluator exactly as a search scores an episode (top-1 on ${p.rewardImages} demo:val images; calibration images from demo:train), and fine-tuned by distillation for ${p.finetuneEpochs} epoch of ${p.finetuneImages} demo:train images from its sliced weights with BatchNorm statistics recomputed, then scored on the 2,000 demo:test images: the ground truth. The table gives Spearman's ρ and Kendall's τ between each evaluator's score and that fine-tuned accuracy, with 95% intervals for n = ${p.policies}; \"ρ at equal MACs\" is Spearman's ρ with the policies' MACs held fixed (partial correlation of ranks), which is what a search needs: its episodes all end near the target, so the evaluator must order policies of one size, and over a 25-75% spread MACs alone already rank them (the last row per model). Then the seconds an episode took with it (prune, evaluator and the reward evaluation, side by side in one process; absolute seconds carry the machine's load, their ratios do not). Fine-tuned top-1 ranged ${ranges}.`,
     '',
-    '| model | evaluator | calibration images | Spearman ρ [95%] | Kendall τ [95%] | s / episode |',
-    '|---|---|---:|---:|---:|---:|',
+    '| model | evaluator | calibration images | Spearman ρ [95%] | Kendall τ [95%] | ρ at equal MACs [95%] | s / episode |',
+    '|---|---|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     'The fine-tune starts from the bn evaluator\'s weights (sliced, statistics recomputed), so a short fine-tune favours bn a little; the refit\'s rank is measured against a start it did not make.',

@@ -30,7 +30,7 @@ import { Rng } from '../src/core/random';
 import { demoScoringData } from '../src/core/search/demo-data';
 import { EpisodeScorer } from '../src/core/search/scorer';
 import { markdown } from './markdown';
-import { correlations, type Correlation } from './rank';
+import { correlations, partialSpearman, type Correlation } from './rank';
 import type { Results } from './results';
 import { argValue, DEMO_MODELS, logger, modelPath } from './util';
 
@@ -60,6 +60,8 @@ export interface EvaluatorRow {
   evaluator: Evaluator;
   spearman: Correlation;
   kendall: Correlation;
+  /** Spearman's rho with the policies' MACs held fixed: how well it orders policies of one size (what a constrained search needs). */
+  atEqualMacs: Correlation;
   secondsPerEpisode: number;
 }
 
@@ -67,7 +69,7 @@ export interface EvaluatorStudy {
   date: string;
   command: string;
   plan: StudyPlan;
-  models: { model: string; points: number; rows: EvaluatorRow[]; fineTunedRange: [number, number] }[];
+  models: { model: string; points: number; rows: EvaluatorRow[]; macsAlone: Correlation; fineTunedRange: [number, number] }[];
   load: { start: number[]; end: number[] };
   note?: string;
   backend: string;
@@ -149,11 +151,18 @@ async function studyModel(name: string, root: string): Promise<StudyPoint[]> {
 
 export function summarize(points: StudyPoint[]): EvaluatorRow[] {
   const truth = points.map((p) => p.testFinetuned);
+  const macs = points.map((p) => p.macsRatio);
   return EVALUATORS.map((evaluator) => {
-    const { spearman, kendall } = correlations(points.map((p) => p.scores[evaluator].top1), truth);
+    const score = points.map((p) => p.scores[evaluator].top1);
+    const { spearman, kendall } = correlations(score, truth);
     const secondsPerEpisode = points.reduce((a, p) => a + p.scores[evaluator].seconds, 0) / points.length;
-    return { evaluator, spearman, kendall, secondsPerEpisode };
+    return { evaluator, spearman, kendall, atEqualMacs: partialSpearman(score, truth, macs), secondsPerEpisode };
   });
+}
+
+/** How far MACs alone rank the policies (the floor every evaluator must beat to be worth its time). */
+export function macsAlone(points: StudyPoint[]): Correlation {
+  return correlations(points.map((p) => p.macsRatio), points.map((p) => p.testFinetuned)).spearman;
 }
 
 async function main() {
@@ -171,7 +180,7 @@ async function main() {
     writeFileSync(planFile, plan);
     const points = await studyModel(name, root);
     const truth = points.map((p) => p.testFinetuned);
-    study.models.push({ model: name, points: points.length, rows: summarize(points), fineTunedRange: [Math.min(...truth), Math.max(...truth)] });
+    study.models.push({ model: name, points: points.length, rows: summarize(points), macsAlone: macsAlone(points), fineTunedRange: [Math.min(...truth), Math.max(...truth)] });
     log(`${name}: ${summarize(points).map((r) => `${r.evaluator} rho ${r.spearman.value.toFixed(2)} tau ${r.kendall.value.toFixed(2)} ${r.secondsPerEpisode.toFixed(2)} s`).join('; ')}`);
   }
   study.load.end = loadavg();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kendall, ranks, spearman } from './rank';
+import { kendall, partialSpearman, ranks, spearman } from './rank';
 
 describe('rank correlation', () => {
   it('shares ranks between ties', () => {
@@ -28,5 +28,15 @@ describe('rank correlation', () => {
     const narrow = spearman(xs, xs.map((x) => x + (x % 3) * 4));
     for (const c of [wide, narrow]) expect(c.low <= c.value && c.value <= c.high).toBe(true);
     expect(narrow.high - narrow.low).toBeLessThan(wide.high - wide.low);
+  });
+
+  it('partial rho removes what the control variable explains', () => {
+    // truth = size + quality; the score sees quality only: alone it ranks weakly, with size held fixed it ranks well.
+    const size = Array.from({ length: 40 }, (_, i) => i % 8);
+    const quality = Array.from({ length: 40 }, (_, i) => Math.sin(i * 2.3));
+    const truth = size.map((s, i) => s + 0.5 * quality[i]);
+    expect(partialSpearman(quality, truth, size).value).toBeGreaterThan(spearman(quality, truth).value + 0.3);
+    // A score that is the size itself tells nothing once size is held fixed.
+    expect(Math.abs(partialSpearman(size.map((s, i) => s + i * 1e-9), truth, size).value)).toBeLessThan(0.2);
   });
 });

@@ -76,3 +76,22 @@ export function kendall(a: readonly number[], b: readonly number[]): Correlation
 export function correlations(a: readonly number[], b: readonly number[]): { spearman: Correlation; kendall: Correlation } {
   return { spearman: spearman(a, b), kendall: kendall(a, b) };
 }
+
+/**
+ * Spearman's rho between a and b with c held fixed (partial correlation of the ranks): how well `a`
+ * orders policies *of the same size* (c = their MACs) the way `b` does, which is what a search
+ * that keeps every episode at its target asks of its evaluator. Interval as for rho, with n - 1.
+ */
+export function partialSpearman(a: readonly number[], b: readonly number[], c: readonly number[]): Correlation {
+  const [ra, rb, rc] = [ranks(a), ranks(b), ranks(c)];
+  const ab = pearson(ra, rb);
+  const ac = pearson(ra, rc);
+  const bc = pearson(rb, rc);
+  const denom = Math.sqrt((1 - ac ** 2) * (1 - bc ** 2));
+  const value = denom > 1e-12 ? (ab - ac * bc) / denom : 0;
+  const n = a.length;
+  if (n < 5) return { value, low: -1, high: 1, n };
+  const z = Math.atanh(Math.max(-0.999999, Math.min(0.999999, value)));
+  const se = Math.sqrt((1 + value ** 2 / 2) / (n - 4));
+  return { value, low: Math.tanh(z - 1.96 * se), high: Math.tanh(z + 1.96 * se), n };
+}
