@@ -13,7 +13,7 @@ import { backendLabel, type BackendInfo, type BackendName } from '../core/measur
 import { DriftMonitor, measureInterleaved, type LatencyStats } from '../core/measure/latency';
 import { PROBE_TIMING, REFERENCE_TIMING } from '../core/measure/config';
 import { buildReferenceModel, REFERENCE_MODEL } from '../core/measure/reference-model';
-import { instantiate } from '../core/model/tfjs-model';
+import { disposeModel, instantiate } from '../core/model/tfjs-model';
 import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOptions, ToLatencyWorker } from './latency-messages';
 import type { ModelPayload } from './payload';
 import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
@@ -126,7 +126,7 @@ export class LatencyHost {
       const stats = await measureInterleaved(nets, plan, inputSize);
       return { stats, ...plan };
     } finally {
-      nets.forEach((n) => n.dispose());
+      nets.forEach((n) => disposeModel(n));
     }
   }
 

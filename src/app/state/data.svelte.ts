@@ -18,7 +18,7 @@ import type { ModelAnalysis } from '../../core/model/analyze';
 import { ModelError } from '../../core/model/errors';
 import type { ModelFile } from '../../core/model/files';
 import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
-import { instantiate } from '../../core/model/tfjs-model';
+import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import type { LoadedModel } from '../../core/model/types';
 import { decodeBrowserImage, nextFrame } from '../lib/browser-images';
 import { declaredInputShapes } from '../lib/model-info';
@@ -429,7 +429,7 @@ export class DataState {
             const f = await evaluateFidelity(first.ref!, p, set.images, opts);
             return { which: 'pruned', agreement: f.agreement, meanKL: f.meanKL, n: f.n, ms: performance.now() - t0 } as EvalRow;
           } finally {
-            p.dispose();
+            disposeModel(p);
           }
         });
         rows.push(row);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions } from '../../core/measure/accuracy';
-import { instantiate } from '../../core/model/tfjs-model';
+import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import { exportBlobs, type ExportFile } from '../../core/export/browser';
@@ -131,7 +131,7 @@ export class FinetuneResult {
               out[which] = { agreement: 1 };
             } else out[which] = { agreement: (await evaluateFidelity(ref, m, set.images, opts)).agreement };
           } finally {
-            m.dispose();
+            disposeModel(m);
           }
         }
         return out;
@@ -182,10 +182,10 @@ export class FinetuneResult {
           try {
             return { agreement: (await evaluateFidelity(t, m, set.images, opts)).agreement };
           } finally {
-            t.dispose();
+            disposeModel(t);
           }
         } finally {
-          m.dispose();
+          disposeModel(m);
         }
       });
       if (id !== this.quantSeq) return;

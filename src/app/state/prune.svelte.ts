@@ -11,7 +11,7 @@ import type { ModelAnalysis } from '../../core/model/analyze';
 import { computeCost, type ModelCost } from '../../core/model/cost';
 import type { ChannelGroup } from '../../core/model/groups';
 import type { LoadedModel } from '../../core/model/types';
-import { instantiate } from '../../core/model/tfjs-model';
+import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import { pruneModel, type PruneOptions, type PruneResult } from '../../core/prune/prune';
 import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/policy';
 import type { ImportanceCriterion } from '../../core/prune/importance';
@@ -187,7 +187,7 @@ export class PruneState {
         try {
           return { inputShapes, original: await predictSample(original, inputShapes), pruned: await predictSample(pruned, inputShapes) };
         } finally {
-          pruned.dispose();
+          disposeModel(pruned);
         }
       });
       const files = exportBlobs(result.model, report);
