@@ -5,24 +5,15 @@
  * large-sample standard error under independence, sqrt(2 (2n + 5) / (9 n (n - 1))), which is
  * conservative away from zero.
  */
+import { ranks } from '../src/app/lib/search-math';
+
+export { ranks };
+
 export interface Correlation {
   value: number;
   low: number;
   high: number;
   n: number;
-}
-
-/** Average ranks (1-based), ties sharing the mean of the ranks they span. */
-export function ranks(xs: readonly number[]): number[] {
-  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
-    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
 }
 
 export function pearson(a: readonly number[], b: readonly number[]): number {
