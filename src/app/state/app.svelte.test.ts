@@ -61,7 +61,7 @@ describe('AppState load path', () => {
     await app.loadFiles([never, memoryFile('stuck/weights.bin', new ArrayBuffer(4))]);
     expect(app.load.kind).toBe('error');
     if (app.load.kind === 'error') {
-      expect(app.load.error.file).toBe('2 files');
+      expect(app.load.error.file).toBe('stuck/model.json');
       expect(app.load.error.problem).toMatch(/took longer than 0 s to read and check, so loading it was stopped/);
     }
     app.loadTimeoutMs = 60_000;

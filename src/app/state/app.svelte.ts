@@ -289,6 +289,8 @@ export class AppState {
   private async finishLoad(gen: number, label: string, files: ModelFile[], source: SourceInfo, progress: ByteProgress): Promise<void> {
     let model: LoadedModel;
     let names: Awaited<ReturnType<typeof modelClassNames>>;
+    // What a refusal without a file of its own names: the model's JSON among the files, else the drop.
+    const named = files.find((f) => /\.json$/i.test(f.path))?.path ?? label;
     try {
       // Everything is checked before anything is allocated (core/model/validate.ts); tfjs builds the
       // model below, once, on the tfjs queue: after the backend is chosen (start() and any switch
@@ -296,7 +298,7 @@ export class AppState {
       model = await withTimeout(
         loadModel(files, (fraction, what) => this.progress(gen, label, { ...progress.counter }, what, fraction), { build: false }),
         this.loadTimeoutMs,
-        () => this.tooSlow(label, 'to read and check'),
+        () => this.tooSlow(named, 'to read and check'),
       );
       if (gen !== this.generation) return;
       // Class names beside model.json (labels.txt, class_names.txt) are read before the model shows,
@@ -304,9 +306,9 @@ export class AppState {
       names = await modelClassNames(files, model.source, model.sidecars).catch(() => ({}) as Awaited<ReturnType<typeof modelClassNames>>);
       if (gen !== this.generation) return;
       this.progress(gen, label, { ...progress.counter }, 'checking that TensorFlow.js builds it', 1);
-      await this.exclusive(() => this.buildLoaded(gen, model, label));
+      await this.exclusive(() => this.buildLoaded(gen, model, named));
     } catch (e) {
-      if (gen === this.generation) this.fail(label, e, label);
+      if (gen === this.generation) this.fail(label, e, named);
       await this.recoverBackend(e);
       return;
     }
@@ -333,8 +335,8 @@ export class AppState {
    * page's instance, reused by the warm-up and the panels. A build past the time limit is reported,
    * and disposed when it finally ends.
    */
-  private async buildLoaded(gen: number, model: LoadedModel, label: string): Promise<void> {
-    const built = await withTimeout(instantiate(model), this.loadTimeoutMs, () => this.tooSlow(label, 'to build in TensorFlow.js'), (late) => this.disposeQuietly(late));
+  private async buildLoaded(gen: number, model: LoadedModel, file: string): Promise<void> {
+    const built = await withTimeout(instantiate(model), this.loadTimeoutMs, () => this.tooSlow(file, 'to build in TensorFlow.js'), (late) => this.disposeQuietly(late));
     if (gen !== this.generation) {
       this.disposeQuietly(built);
       return;
@@ -344,9 +346,9 @@ export class AppState {
     this.tfModelSource = model;
   }
 
-  private tooSlow(label: string, what: string): ModelError {
+  private tooSlow(file: string, what: string): ModelError {
     return new ModelError(
-      label,
+      file,
       `took longer than ${Math.round(this.loadTimeoutMs / 1000)} s ${what}, so loading it was stopped.`,
       'Check the input shape and layer sizes in model.json (a model this slow to load is too slow to prune here), or try another backend from the menu.',
     );
