@@ -13,10 +13,13 @@
  * The page writes models, data and the first meta when a fine-tune starts; the worker writes the
  * snapshot and meta together after every epoch, in one transaction that first checks the saved
  * run is still its own (another tab may have discarded it or started another). Used by both.
+ * Every write is one transaction: one the storage quota refuses is undone whole (the fine-tune
+ * saved before stays as it was) and throws a StorageFullError saying what to delete (storage-full.ts).
  */
-import { createStore, delMany, get, getMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
+import { createStore, delMany, get, getMany, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { FinetuneSnapshot } from '../core/finetune/distiller';
 import type { FinetuneDataSpec, FinetuneMeta, ModelFiles } from './finetune-messages';
+import { approxBytes, guardQuota, type StoredThing } from './storage-full';
 
 export interface FinetuneStore {
   /**
@@ -74,25 +77,45 @@ function putIfSameRun(id: string, entries: [IDBValidKey, unknown][]): Promise<bo
 
 export const idbFinetuneStore: FinetuneStore = {
   saveEpoch(id, snapshot, meta) {
-    return putIfSameRun(id, [
-      [KEYS.snapshot, snapshot],
-      [KEYS.meta, meta],
-    ]);
+    return guardQuota(() =>
+      putIfSameRun(id, [
+        [KEYS.snapshot, snapshot],
+        [KEYS.meta, meta],
+      ]),
+    );
   },
   saveMeta(meta) {
-    return putIfSameRun(meta.id, [[KEYS.meta, meta]]);
+    return guardQuota(() => putIfSameRun(meta.id, [[KEYS.meta, meta]]));
   },
 };
 
-/** Saves the start of a fine-tune (replacing any saved one): its models, its images (user data only), its first summary. */
+/**
+ * Saves the start of a fine-tune (replacing any saved one): its models, its images (user data only),
+ * its first summary. The old run's records are deleted in the same transaction as the new ones are
+ * written: when the quota refuses the new run, the saved one is kept, not lost.
+ */
 export async function saveFinetuneStart(meta: FinetuneMeta, models: { teacher: ModelFiles; student: ModelFiles }, data: FinetuneDataSpec): Promise<void> {
-  await delMany([KEYS.meta, KEYS.models, KEYS.data, KEYS.snapshot], store());
   const entries: [IDBValidKey, unknown][] = [
     [KEYS.models, models],
     [KEYS.meta, meta],
   ];
   if (data.kind === 'images') entries.push([KEYS.data, data]);
-  await setMany(entries, store());
+  await guardQuota(() =>
+    store()('readwrite', (s) => {
+      for (const k of [KEYS.meta, KEYS.models, KEYS.data, KEYS.snapshot]) s.delete(k);
+      for (const [k, value] of entries) s.put(value, k);
+      return promisifyRequest(s.transaction);
+    }),
+  );
+}
+
+/** The saved fine-tune and about how many bytes it takes (none: empty), for the storage-full message. */
+export async function finetuneSizes(): Promise<StoredThing[]> {
+  const [meta, models, data, snapshot] = await getMany([KEYS.meta, KEYS.models, KEYS.data, KEYS.snapshot], store());
+  const bytes = approxBytes(meta) + approxBytes(models) + approxBytes(data) + approxBytes(snapshot);
+  if (!meta && !models && !snapshot) return [];
+  const m = meta as FinetuneMeta | undefined;
+  return [{ what: m ? `the saved fine-tune of "${m.studentLabel}" (${m.epochsDone} of ${m.epochs} epochs)` : 'an incomplete saved fine-tune', bytes }];
 }
 
 export async function savedFinetuneMeta(): Promise<FinetuneMeta | undefined> {

@@ -23,6 +23,12 @@
  * does not end the search: the worker initializes WASM, rebuilds the scorer (and, for latency,
  * the table) there, restores the agent from the last finished episode and carries on, saying so.
  * An episode that fails on WASM itself is fatal.
+ *
+ * Two tabs, one saved search: a saved search that can still write (unfinished) runs only while this
+ * host holds its lock (deps.lock: a Web Lock named after the search id, search-lock.ts); when another
+ * tab's worker holds it, the start is refused with a fatal error that says so, before anything loads.
+ * The lock is released when the search stops, finishes or fails (and by the browser when the worker
+ * is terminated), after the last write.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../core/measure/backends';
@@ -38,7 +44,8 @@ import type { ScoringData } from '../core/search/scorer';
 import { SearchSession, type SessionHooks, type SessionOptions } from '../core/search/session';
 import { modelFilesAsInput, toPrunedPayload, type ScoringSpec } from './payload';
 import type { FromWorker, SavedLatency, ToWorker, WorkerStatus } from './search-messages';
-import { briefOf, type SearchMeta, type SearchProgress, type SearchStore } from './search-store';
+import { briefOf, isFinished, type SearchMeta, type SearchProgress, type SearchStore } from './search-store';
+import { LOCKED_ELSEWHERE } from './search-lock';
 import { backendLabel, canFallBack } from '../core/measure/backends';
 import { errLine } from '../core/errors';
 import { RunControl } from './run-control';
@@ -47,6 +54,11 @@ export interface HostDeps {
   post(msg: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Where progress is saved after every episode; null saves nothing. */
   store: SearchStore | null;
+  /**
+   * Takes the saved search's exclusive lock (search-lock.ts tryLockSearch): its release, or null
+   * when another tab holds it. Absent: no lock (tests, a single-tab host).
+   */
+  lock?: (id: string) => Promise<(() => void) | null>;
   initBackend(preferred?: BackendName): Promise<BackendInfo>;
   /** Lets queued messages (pause, stop, prune) in between episodes. */
   yieldNow?: () => Promise<void>;
@@ -92,6 +104,8 @@ export class SearchHost {
   /** Why the backend died between episodes (set by backendLost), handled before the next episode. */
   private lost: string | null = null;
   private readonly yieldNow: () => Promise<void>;
+  /** Releases the saved search's lock (null: none held). */
+  private unlock: (() => void) | null = null;
 
   constructor(private readonly deps: HostDeps) {
     this.yieldNow = deps.yieldNow ?? (() => new Promise((r) => setTimeout(r, 0)));
@@ -126,10 +140,30 @@ export class SearchHost {
     this.lost = reason;
   }
 
+  /** Lets the saved search go to another tab (after this host's last write); idempotent. */
+  releaseLock(): void {
+    const unlock = this.unlock;
+    this.unlock = null;
+    unlock?.();
+  }
+
+  /** The lock of a saved search that may still be written; false (refusal posted) when another tab holds it. */
+  private async takeLock(msg: Extract<ToWorker, { type: 'start' }>): Promise<boolean> {
+    if (!msg.meta || !this.deps.lock || !this.deps.store || isFinished(msg.meta)) return true;
+    const unlock = await this.deps.lock(msg.id);
+    if (!unlock) {
+      this.deps.post({ type: 'error', message: LOCKED_ELSEWHERE + '.', fatal: true });
+      return false;
+    }
+    this.unlock = unlock;
+    return true;
+  }
+
   private async start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const { post } = this.deps;
     let session: Session;
     try {
+      if (!(await this.takeLock(msg))) return;
       let backend = await this.deps.initBackend(msg.backend);
       try {
         session = await this.open(msg, backend);
@@ -146,6 +180,7 @@ export class SearchHost {
       await this.checkDrift(session);
       if (canFallBack(session.backend.name)) session.lastGood = await this.progressOf(session);
     } catch (e) {
+      this.releaseLock();
       post({ type: 'error', message: errLine(e), fatal: true });
       return;
     }
@@ -328,11 +363,14 @@ export class SearchHost {
       }
     } catch (e) {
       this.control.looping = false;
+      this.releaseLock();
       this.deps.post({ type: 'error', message: `the search stopped: ${errLine(e)}`, fatal: true });
       return;
     }
     this.control.looping = false;
     if (this.control.stopRequested) return this.finishStop();
+    // Finished: nothing more is written (prune requests only read).
+    if (this.done(s)) this.releaseLock();
     this.postStatus();
   }
 
@@ -344,6 +382,7 @@ export class SearchHost {
       s.meta = { ...s.meta, stopped: true };
       await this.save(s);
     }
+    this.releaseLock();
     if (s) this.postStatus();
   }
 
@@ -379,7 +418,13 @@ export class SearchHost {
       elapsedMs: s.elapsedMs,
     };
     try {
-      await store.saveProgress(s.id, progress, s.meta);
+      if ((await store.saveProgress(s.id, progress, s.meta)) === false) {
+        // Deleted meanwhile (from the list, or by another tab): not written back, not saved from now on.
+        s.meta = null;
+        this.releaseLock();
+        this.deps.post({ type: 'error', message: 'this search was deleted from this browser while it ran: it goes on, but it is no longer saved.', fatal: false });
+        return false;
+      }
       return true;
     } catch (e) {
       this.deps.post({ type: 'error', message: `could not save the search in this browser (${errLine(e)}); it goes on, but a reload would lose the episodes since the last save.`, fatal: false });

@@ -17,8 +17,14 @@
  * (src/app/state/saved-searches.svelte.ts); the worker writes progress and meta together (one
  * transaction) after every episode. Both use this module, so it sits with the workers, below the
  * page (workers import nothing from src/app).
+ *
+ * Two tabs, one search: the worker running a saved search holds its Web Lock (search-lock.ts), so
+ * no other tab resumes it meanwhile; every write is one transaction (both or neither), and an
+ * episode's write lands only while the search is still saved (a delete is never undone by a late
+ * episode). A write the quota refuses throws a StorageFullError saying what to delete
+ * (storage-full.ts); what was saved before it stays intact.
  */
-import { createStore, delMany, get, getMany, keys, setMany, type UseStore } from 'idb-keyval';
+import { createStore, delMany, get, getMany, keys, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
 import type { Scaling } from '../core/data/procedural';
 import type { SearchConfig } from '../core/search/config';
 import { accuracyOf } from '../core/search/best';
@@ -26,6 +32,7 @@ import type { EpisodeRecord, SearchSnapshot } from '../core/search/search';
 import type { UniformBaseline } from '../core/search/baselines';
 import type { SavedLatency } from '../core/search/latency-resource';
 import { imageCount, type ModelFiles, type ScoringSpec } from './payload';
+import { approxBytes, guardQuota, type StoredThing } from './storage-full';
 
 // ---------------------------------------------------------------- schema
 
@@ -118,8 +125,11 @@ export function isResumable(m: SearchMeta): boolean {
 // ---------------------------------------------------------------- access
 
 export interface SearchStore {
-  /** Saves what the search has done so far and its summary, both or neither. */
-  saveProgress(id: string, progress: SearchProgress, meta: SearchMeta): Promise<void>;
+  /**
+   * Saves what the search has done so far and its summary, both or neither; false (nothing
+   * written) when the search is no longer saved (deleted meanwhile).
+   */
+  saveProgress(id: string, progress: SearchProgress, meta: SearchMeta): Promise<boolean | void>;
   /** Saves a latency search's table (once, before its first episode). */
   saveLatency?(id: string, latency: SavedLatency): Promise<void>;
 }
@@ -141,18 +151,48 @@ const key = {
   latency: (id: string) => `latency:${id}`,
 };
 
+/**
+ * Writes `entries` only while the search `id` is still saved (its summary is there): the check and
+ * the writes in one readwrite transaction, so a delete from the page or another tab cannot slip in
+ * between, and a late episode never writes a deleted search back as progress without a model.
+ */
+function putIfSaved(id: string, entries: [IDBValidKey, unknown][]): Promise<boolean> {
+  return store()(
+    'readwrite',
+    (s) =>
+      new Promise<boolean>((resolve, reject) => {
+        const read = s.getKey(key.meta(id));
+        read.onerror = () => reject(read.error);
+        read.onsuccess = () => {
+          if (read.result === undefined) {
+            resolve(false);
+            return;
+          }
+          try {
+            for (const [k, value] of entries) s.put(value, k);
+          } catch (e) {
+            // Both or neither: a put that cannot be cloned undoes the other.
+            s.transaction.abort();
+            reject(e);
+            return;
+          }
+          promisifyRequest(s.transaction).then(() => resolve(true), reject);
+        };
+      }),
+  );
+}
+
 export const idbSearchStore: SearchStore = {
-  async saveProgress(id, progress, meta) {
-    await setMany(
-      [
+  saveProgress(id, progress, meta) {
+    return guardQuota(() =>
+      putIfSaved(id, [
         [key.progress(id), progress],
         [key.meta(id), meta],
-      ],
-      store(),
+      ]),
     );
   },
   async saveLatency(id, latency) {
-    await setMany([[key.latency(id), latency]], store());
+    await guardQuota(() => putIfSaved(id, [[key.latency(id), latency]]));
   },
 };
 
@@ -163,11 +203,11 @@ export async function saveSearchStart(meta: SearchMeta, model: ModelFiles, data:
     [key.meta(meta.id), meta],
   ];
   if (data.kind === 'images') entries.push([key.data(meta.id), data]);
-  await setMany(entries, store());
+  await guardQuota(() => setMany(entries, store()));
 }
 
 export async function saveMeta(meta: SearchMeta): Promise<void> {
-  await setMany([[key.meta(meta.id), meta]], store());
+  await guardQuota(() => setMany([[key.meta(meta.id), meta]], store()));
 }
 
 /** Every saved search, newest first. */
@@ -205,4 +245,42 @@ export async function getMeta(id: string): Promise<SearchMeta | undefined> {
 
 export async function deleteSearch(id: string): Promise<void> {
   await delMany([key.meta(id), key.model(id), key.data(id), key.progress(id), key.latency(id)], store());
+}
+
+/**
+ * Every saved search with about how many bytes it takes (model, images, progress, latency table),
+ * for the message that tells the user what to delete when storage is full. Reads one record at a
+ * time (a cursor), so it never holds every search in memory at once.
+ */
+export async function searchSizes(): Promise<StoredThing[]> {
+  const bytes = new Map<string, number>();
+  const metas = new Map<string, SearchMeta>();
+  await store()(
+    'readonly',
+    (s) =>
+      new Promise<void>((resolve, reject) => {
+        const cursor = s.openCursor();
+        cursor.onerror = () => reject(cursor.error);
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          if (!c) {
+            resolve();
+            return;
+          }
+          const k = String(c.key);
+          const at = k.indexOf(':');
+          if (at > 0) {
+            const id = k.slice(at + 1);
+            bytes.set(id, (bytes.get(id) ?? 0) + approxBytes(c.value));
+            if (k.startsWith('meta:')) metas.set(id, c.value as SearchMeta);
+          }
+          c.continue();
+        };
+      }),
+  );
+  return [...bytes].map(([id, b]) => {
+    const m = metas.get(id);
+    const what = m ? `saved search "${m.model.name}" (${m.episodes} of ${m.config.episodes} episodes)` : `an incomplete saved search (${id})`;
+    return { what, bytes: b };
+  });
 }

@@ -2,7 +2,8 @@
  * The AMC search in a Web Worker, so the page's main thread does only the UI. A thin binding of
  * SearchHost (search-host.ts) to the worker's messages: its own tfjs backend (WASM with the
  * binaries Vite emits; single-threaded, see ENVIRONMENT.md), progress saved to IndexedDB from here,
- * and a watch on the GPU device so that losing it falls back to WASM (backend-watch.ts).
+ * a watch on the GPU device so that losing it falls back to WASM (backend-watch.ts), and the saved
+ * search's Web Lock, held while this worker runs it (search-lock.ts: one tab per saved search).
  *
  * Made by the page with
  *   new Worker(new URL('../workers/search.worker.ts', import.meta.url), { type: 'module' })
@@ -13,6 +14,7 @@ import { wasmPaths } from './wasm-paths';
 import { SearchHost } from './search-host';
 import { watchBackend } from './backend-watch';
 import { idbSearchStore } from './search-store';
+import { tryLockSearch } from './search-lock';
 import type { FromWorker, ToWorker } from './search-messages';
 
 const scope = self as unknown as {
@@ -23,6 +25,7 @@ const scope = self as unknown as {
 const host: SearchHost = new SearchHost({
   post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
   store: idbSearchStore,
+  lock: (id) => tryLockSearch(id),
   initBackend: async (preferred) => {
     const info = await initBackend(preferred === 'webgl' ? undefined : preferred, wasmPaths);
     // A GPU device lost between episodes: WASM takes over before the next one.
@@ -33,6 +36,7 @@ const host: SearchHost = new SearchHost({
 
 scope.onmessage = (e) => {
   host.handle(e.data).catch((err: unknown) => {
+    host.releaseLock();
     scope.postMessage({ type: 'error', message: errLine(err), fatal: true });
   });
 };

@@ -3,15 +3,24 @@
  * offered for resuming after a reload, and the page's writes (the start of a search, a failed
  * search forgotten, a delete). The records and their IndexedDB access are the store's
  * (src/workers/search-store.ts), which the worker writes each episode's progress to as well.
+ *
+ * Two tabs, one search: the worker that runs a saved search holds its Web Lock
+ * (src/workers/search-lock.ts). The page takes the same lock around its own writes (delete, a failed
+ * search marked stopped) and before resuming one, so a search running or paused in another tab is
+ * neither resumed here nor deleted or rewritten from here: the user is told it is open elsewhere.
  */
 import { modelFingerprint } from '../../core/hash';
 import type { LoadedModel } from '../../core/model/types';
 import type { SearchConfig } from '../../core/search/config';
 import type { ModelFiles, ScoringSpec } from '../../workers/payload';
 import type { SearchCommand } from '../../workers/search-messages';
-import { dataChoiceOf, deleteSearch, isFinished, isResumable, listSearches, loadSearch, saveMeta, saveSearchStart, type SavedSearch, type SearchMeta, type SourceRecord } from '../../workers/search-store';
+import { dataChoiceOf, deleteSearch, getMeta, isFinished, isResumable, listSearches, loadSearch, saveMeta, saveSearchStart, type SavedSearch, type SearchMeta, type SourceRecord } from '../../workers/search-store';
 import { isBackendName, type BackendName } from '../../core/measure/backends';
 import { errLine } from '../../core/errors';
+import { LOCKED_ELSEWHERE, lockedSearchIds, withSearchLock } from '../../workers/search-lock';
+
+/** The words shown when a search cannot be resumed or deleted here because another tab has it open. */
+export const OPEN_ELSEWHERE = LOCKED_ELSEWHERE.charAt(0).toUpperCase() + LOCKED_ELSEWHERE.slice(1) + '.';
 
 /** Fingerprints are hashes over all weights: computed once per loaded model. */
 const fingerprints = new WeakMap<LoadedModel, string>();
@@ -100,6 +109,11 @@ export class SavedSearches {
   offer = $state.raw<SearchMeta | null>(null);
   /** Storage cannot be read or written, in words. */
   error = $state<string | null>(null);
+  /**
+   * Ids of the saved searches some tab's worker holds the lock of now (this tab's own running search
+   * included: the list tells them apart by the search on screen).
+   */
+  locked = $state.raw<ReadonlySet<string>>(new Set());
   private listed = false;
 
   /**
@@ -108,17 +122,26 @@ export class SavedSearches {
    */
   async refresh(canOffer?: (m: SearchMeta) => boolean): Promise<void> {
     try {
-      const list = await listSearches();
+      const [list, locked] = await Promise.all([listSearches(), lockedSearchIds()]);
       this.list = list;
+      this.locked = locked;
       this.error = null;
       if (canOffer && !this.listed) {
         this.listed = true;
-        const unfinished = list.find((m) => isResumable(m));
+        // A search another tab runs is not offered here.
+        const unfinished = list.find((m) => isResumable(m) && !locked.has(m.id));
         if (unfinished && canOffer(unfinished)) this.offer = unfinished;
       }
     } catch (e) {
       this.error = `Saved searches cannot be read in this browser (${errLine(e)}).`;
     }
+  }
+
+  /** Reads again which saved searches are open in some tab (cheap: no storage read). */
+  async refreshLocks(): Promise<void> {
+    const locked = await lockedSearchIds();
+    const same = locked.size === this.locked.size && [...locked].every((id) => this.locked.has(id));
+    if (!same) this.locked = locked;
   }
 
   dismissOffer(): void {
@@ -135,19 +158,30 @@ export class SavedSearches {
     }
   }
 
-  /** Everything saved for one search (undefined: its model is gone); throws, in words, when storage fails. */
+  /**
+   * Everything saved for one search (undefined: its model is gone); throws, in words, when storage
+   * fails or when another tab has the search open (its worker holds the search's lock). Call it
+   * after closing this tab's own worker for the search: its lock is waited for a moment.
+   */
   async load(id: string): Promise<SavedSearch | undefined> {
+    let r;
     try {
-      return await loadSearch(id);
+      r = await withSearchLock(id, () => loadSearch(id));
     } catch (e) {
       throw new Error(`Could not read the saved search: ${errLine(e)}.`);
     }
+    if (r.locked) {
+      void this.refreshLocks();
+      throw new Error(OPEN_ELSEWHERE);
+    }
+    return r.value;
   }
 
   async delete(id: string): Promise<void> {
     if (this.offer?.id === id) this.offer = null;
     try {
-      await deleteSearch(id);
+      const r = await withSearchLock(id, () => deleteSearch(id));
+      if (r.locked) this.error = `${OPEN_ELSEWHERE.slice(0, -1)}. It was not deleted.`;
     } catch (e) {
       this.error = `Could not delete the search: ${errLine(e)}.`;
     }
@@ -157,19 +191,29 @@ export class SavedSearches {
   /**
    * After a fatal error the saved search is not offered again on the next load: deleted when it
    * had no episode yet (nothing is lost; null), else marked stopped (it stays in the list).
-   * Returns the summary as saved now.
+   * Returns the summary as saved now. Decided on the summary as stored (the worker's last write),
+   * under the search's lock: a search another tab runs is left alone, and one that tab saved
+   * episodes of is never deleted from here.
    */
   async forgetFailed(meta: SearchMeta, episodes: number): Promise<SearchMeta | null> {
     let now: SearchMeta | null = meta;
     try {
-      if (episodes === 0) {
-        await deleteSearch(meta.id);
-        now = null;
-      } else {
-        const stopped = { ...meta, stopped: true, episodes };
-        await saveMeta(stopped);
-        now = stopped;
-      }
+      // Under the search's lock: a search refused because another tab runs it is that tab's, untouched.
+      await withSearchLock(meta.id, async () => {
+        const stored = await getMeta(meta.id);
+        if (!stored) {
+          now = null;
+          return;
+        }
+        if (Math.max(episodes, stored.episodes) === 0 && stored.randomEpisodes === 0) {
+          await deleteSearch(meta.id);
+          now = null;
+        } else {
+          const stopped = { ...stored, stopped: true };
+          await saveMeta(stopped);
+          now = stopped;
+        }
+      });
     } catch {
       // Storage unavailable: nothing to forget.
     }
