@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel } from '../model/types';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE, type ExportOptions } from './files';
 
 export { MODEL_FILE, REPORT_FILE };
@@ -58,7 +58,7 @@ export async function saveToIndexedDb(model: Pick<LoadedModel, 'topology' | 'wei
     const info = r.modelArtifactsInfo;
     return { url, bytes: (info.modelTopologyBytes ?? 0) + (info.weightSpecsBytes ?? 0) + (info.weightDataBytes ?? 0) };
   } finally {
-    m.dispose();
+    disposeModel(m);
   }
 }
 

@@ -4,7 +4,7 @@
  * scored before and after. What report.json's `finetune` holds.
  */
 import { evaluateAccuracy } from '../measure/accuracy';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import type { LoadedModel } from '../model/types';
 import type { FinetuneConfig } from './config';
 import type { EpochLog, FinetuneData } from './distiller';
@@ -34,7 +34,7 @@ export async function testTop1(model: LoadedModel, test: LabeledImages, data: Pi
     const { height, width, channels } = data.layout;
     return (await evaluateAccuracy(net, test.images, test.labels, { batchSize: 250, imageSize: [height, width], channels, scaling: data.scaling })).top1;
   } finally {
-    net.dispose();
+    disposeModel(net);
   }
 }
 

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Scaling } from '../data/procedural';
 import { inputTensor } from '../measure/accuracy';
 import type { LoadedModel, WeightArray } from '../model/types';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import { decodeWeight, encodeWeights, type ManifestWeight } from '../model/weights';
 import { Rng } from '../random';
 import { augmentBatch, epochOrder, gatherImages, splitHeldOut, type ImageLayout } from './batches';
@@ -160,8 +160,8 @@ export class Distiller {
       }
       return d;
     } catch (e) {
-      teacherModel.dispose();
-      studentModel?.dispose();
+      disposeModel(teacherModel);
+      if (studentModel) disposeModel(studentModel);
       throw e;
     }
   }
@@ -344,8 +344,8 @@ export class Distiller {
   }
 
   dispose(): void {
-    this.student.dispose();
-    this.teacher.dispose();
+    disposeModel(this.student);
+    disposeModel(this.teacher);
     this.optimizer.dispose();
   }
 }

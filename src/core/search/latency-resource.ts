@@ -6,7 +6,7 @@
 import type { ModelAnalysis } from '../model/analyze';
 import type { KeepMap } from '../model/cost';
 import type { LoadedModel } from '../model/types';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
 import { buildLatencyTable, calibrate, predictLatency, tableSum, type LatencyTable } from '../measure/latency-table';
 import { groupImportance, pruneModel } from '../prune/prune';
@@ -103,7 +103,7 @@ export async function deviceLatencyTable(
   try {
     await measureLatency(warm, SEARCH_TIMING.tableWarm, analysis.graph.inputSize);
   } finally {
-    warm.dispose();
+    disposeModel(warm);
   }
   const raw = await buildLatencyTable(analysis, options.layer ?? SEARCH_TIMING.tableLayer, (done, total) => onProgress?.(0.8 * (done / total), `timing layers (${done}/${total})`));
   onProgress?.(0.8, 'timing whole pruned models');
@@ -125,6 +125,6 @@ export async function deviceLatencyTable(
     onProgress?.(1, 'latency table ready');
     return { table, points };
   } finally {
-    nets.forEach((n) => n.dispose());
+    nets.forEach((n) => disposeModel(n));
   }
 }

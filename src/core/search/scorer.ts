@@ -14,7 +14,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
 import type { ImportanceCriterion } from '../prune/importance';
 import { batchNormUnsupported, recalibrateBatchNorm, type BatchNormReport } from '../prune/batchnorm';
@@ -103,7 +103,7 @@ export class EpisodeScorer implements Scorer {
         if (options.latency) scorer.originalLatencyMs = (await measureLatency(original, options.latency, analysis.graph.inputSize)).medianMs;
       } finally {
         if (options.latency) scorer.original = original;
-        else original.dispose();
+        else disposeModel(original);
       }
     }
     return scorer;
@@ -137,7 +137,7 @@ export class EpisodeScorer implements Scorer {
   dispose(): void {
     this.calibration?.dispose();
     this.calibration = undefined;
-    this.original?.dispose();
+    if (this.original) disposeModel(this.original);
     this.original = undefined;
   }
 
@@ -170,7 +170,7 @@ export class EpisodeScorer implements Scorer {
       if (this.options.latency) timings.latency = performance.now() - t2;
       return { ...score, timings };
     } finally {
-      net.dispose();
+      disposeModel(net);
       // Every episode's new shapes leave GPU buffers in tfjs's pool that no later episode reuses.
       trimGpuPool();
     }

@@ -18,7 +18,7 @@ import { DriftMonitor, type LatencyOptions } from '../measure/latency';
 import { buildReferenceModel } from '../measure/reference-model';
 import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
-import { instantiate } from '../model/tfjs-model';
+import { disposeModel, instantiate } from '../model/tfjs-model';
 import { bestUniform, randomConfig, type UniformBaseline } from './baselines';
 import type { SearchConfig } from './config';
 import { PruningEnv } from './env';
@@ -254,7 +254,7 @@ async function warmUp(options: SessionOptions, hooks: SessionHooks): Promise<Ref
     reference?.model.dispose();
     throw e;
   } finally {
-    nets.slice(reference ? 1 : 0).forEach((n) => n.dispose());
+    nets.slice(reference ? 1 : 0).forEach((n) => disposeModel(n));
   }
   return reference;
 }
