@@ -17,10 +17,11 @@ import type { LoadedModel } from '../model/types';
 import { disposeModel, instantiate } from '../model/tfjs-model';
 import { evaluateAccuracy, evaluateFidelity, inputTensor, referenceOutputs, type EvalOptions, type ReferenceOutputs } from '../measure/accuracy';
 import type { ImportanceCriterion } from '../prune/importance';
-import { batchNormUnsupported, recalibrateBatchNorm, type BatchNormReport } from '../prune/batchnorm';
-import { usesBatchNorm, usesRefit, withoutBatchNorm, type Evaluator } from '../prune/config';
-import { analyzePruned, groupImportance, pruneModel, type PruneResult } from '../prune/prune';
-import { refitPruned, type FeatureCache, type RefitReport } from '../prune/refit';
+import { batchNormUnsupported } from '../prune/batchnorm';
+import { makeReady, type ReadyModel } from '../prune/evaluate';
+import { usesBatchNorm, withoutBatchNorm, type Evaluator } from '../prune/config';
+import { groupImportance, pruneModel, type PruneResult } from '../prune/prune';
+import type { FeatureCache } from '../prune/refit';
 import { trimGpuPool } from '../measure/gpu-pool';
 import { measureInterleaved, measureLatency, type LatencyOptions } from '../measure/latency';
 import { SEARCH_TIMING } from './config';
@@ -62,13 +63,8 @@ export function effectiveEvaluator(analysis: ModelAnalysis, data: Pick<ScoringDa
 /** Each episode's paired timing: SEARCH_TIMING.episode (config.ts, where its noise figures are). */
 export const EPISODE_LATENCY: LatencyOptions = SEARCH_TIMING.episode;
 
-export interface PrunedCandidate {
+export interface PrunedCandidate extends ReadyModel {
   result: PruneResult;
-  model: LoadedModel;
-  refit?: RefitReport;
-  refitMs?: number;
-  batchNorm?: BatchNormReport;
-  batchNormMs?: number;
 }
 
 export class EpisodeScorer implements Scorer {
@@ -119,18 +115,8 @@ export class EpisodeScorer implements Scorer {
     const { graph } = this.analysis;
     // Built once: every episode is evaluated on the same calibration batch.
     this.calibration ??= inputTensor(graph.tensors.get(graph.inputs[0])!.shape, this.data.calibration!, { ...this.data.eval, limit: undefined });
-    const candidate: PrunedCandidate = { result, model: result.model };
-    if (usesRefit(this.evaluator)) {
-      const t0 = performance.now();
-      const { model, report } = await refitPruned(this.model, this.analysis, result, this.calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
-      Object.assign(candidate, { model, refit: report, refitMs: performance.now() - t0 });
-    }
-    if (usesBatchNorm(this.evaluator)) {
-      const t0 = performance.now();
-      const { model, report } = await recalibrateBatchNorm(candidate.model, analyzePruned(result, this.analysis), this.calibration);
-      Object.assign(candidate, { model, batchNorm: report, batchNormMs: performance.now() - t0 });
-    }
-    return candidate;
+    const ready = await makeReady(this.model, this.analysis, result, this.evaluator, this.calibration, { seed: this.options.seed, originalFeatures: this.originalFeatures });
+    return { result, ...ready };
   }
 
   /** Frees what the scorer keeps: the calibration batch and, for latency, the original model. */
