@@ -78,6 +78,27 @@ test('the built page carries the policy as a <meta> and the preview server as a 
   expect(meta).not.toContain("'unsafe-eval'");
 });
 
+test('the policy refuses an injected inline script, and this spec sees the refusal', async ({ page }) => {
+  const w = await watch(page);
+  await page.goto('/');
+  await waitForModel(page);
+  const ran = await page.evaluate(async () => {
+    const g = globalThis as unknown as { __injected?: boolean };
+    const s = document.createElement('script');
+    s.textContent = 'globalThis.__injected = true';
+    document.body.append(s);
+    const img = document.createElement('img');
+    img.setAttribute('onerror', 'globalThis.__injected = true');
+    img.src = 'data:,x';
+    document.body.append(img);
+    await new Promise((r) => setTimeout(r, 300));
+    return g.__injected === true;
+  });
+  expect(ran).toBe(false);
+  await expect.poll(() => w.violations.length).toBeGreaterThanOrEqual(2);
+  expect(w.violations.join('\n')).toMatch(/script-src/);
+});
+
 test('the demo model loads, prunes and searches under the policy with no violation, all from this origin', async ({ page }) => {
   test.setTimeout(240_000);
   const w = await watch(page);

@@ -42,6 +42,7 @@ describe('a full storage quota, told with what to delete', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(m).toContain('"big" (40 of 300 episodes), 12.0 MB');
     expect(storageFullMessage([])).toMatch(/Free some disk space/);
+    expect(storageFullMessage([], { usage: 1e6, quota: 1e10 })).toMatch(/^this browser's storage for this site is full, so/);
     const many = storageFullMessage(Array.from({ length: 9 }, (_, i) => ({ what: `s${i}`, bytes: 1000 + i })));
     expect(many).toContain('and 3 more');
   });

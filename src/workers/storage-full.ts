@@ -80,7 +80,10 @@ const LISTED = 6;
  * that nothing saved before is lost, and what to delete, biggest first.
  */
 export function storageFullMessage(things: StoredThing[], estimate?: { usage?: number; quota?: number }): string {
-  const used = estimate?.usage !== undefined && estimate.quota ? ` (${formatBytes(estimate.usage)} of the ${formatBytes(estimate.quota)} it may use)` : '';
+  // The browser's figures, when they agree that it is full (an estimate far below its quota says
+  // nothing true about why the write was refused: the disk, or a quota the estimate does not show).
+  const e = estimate;
+  const used = e?.usage !== undefined && e.quota && e.usage >= 0.8 * e.quota ? ` (${formatBytes(e.usage)} of the ${formatBytes(e.quota)} it may use)` : '';
   const head = `this browser's storage for this site is full${used}, so this was not written; everything saved before is intact`;
   const sorted = [...things].filter((t) => t.bytes > 0).sort((a, b) => b.bytes - a.bytes);
   if (!sorted.length) return `${head}. Free some disk space or allow this site more storage, then try again`;
