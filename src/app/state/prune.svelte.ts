@@ -13,6 +13,13 @@ import type { ChannelGroup } from '../../core/model/groups';
 import type { LoadedModel } from '../../core/model/types';
 import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import { pruneModel, type PruneOptions, type PruneResult } from '../../core/prune/prune';
+import { batchNormUnsupported } from '../../core/prune/batchnorm';
+import { evaluatorText, type Evaluator } from '../../core/prune/config';
+import { makeReady } from '../../core/prune/evaluate';
+import { inputTensor } from '../../core/measure/accuracy';
+import { calibrationImages } from '../../core/search/config';
+import { pruneCalibration } from '../lib/prune-calibration';
+import type { DataState } from './data.svelte';
 import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/policy';
 import type { ImportanceCriterion } from '../../core/prune/importance';
 import { pruneReport, type PruneReport } from '../../core/export/report';
@@ -73,6 +80,8 @@ export class PruneState {
   ratio = $state(RATIO_MAX);
   roundTo8 = $state(true);
   criterion = $state<ImportanceCriterion>('l1');
+  /** How the pruned model is made ready before it is compared and exported (core/prune/config.ts). */
+  evaluator = $state<Evaluator>('slice');
   /** Kept channels per prunable group id. */
   keep = $state<Record<string, number>>({});
   status = $state<PruneStatus>({ kind: 'idle' });
@@ -102,6 +111,7 @@ export class PruneState {
     private readonly app: AppState,
     model: LoadedModel,
     analysis: ModelAnalysis,
+    private readonly data: DataState | null = null,
   ) {
     this.model = model;
     this.analysis = analysis;
@@ -144,10 +154,36 @@ export class PruneState {
     return Object.fromEntries(this.prunable.filter((g) => this.keep[g.id] < g.channels).map((g) => [g.id, this.keep[g.id]]));
   }
 
+  /** Why BatchNorm statistics cannot be recomputed for this model, if they cannot. */
+  get batchNormProblem(): string | undefined {
+    return batchNormUnsupported(this.analysis);
+  }
+
+  /** The calibration images the evaluator would use, or why there are none (read when the panel renders). */
+  calibrationFor(evaluator: Evaluator) {
+    const outputs = this.analysis.graph.tensors.get(this.analysis.graph.outputs[0])?.shape.at(-1) ?? undefined;
+    return pruneCalibration(this.model, outputs ?? undefined, this.data, calibrationImages(evaluator));
+  }
+
   async prune(): Promise<void> {
     const options = { roundTo: this.roundTo, criterion: this.criterion };
     const policy = this.policy();
-    return this.compare(() => pruneModel(this.model, this.analysis, policy, options), options);
+    const evaluator = this.evaluator;
+    const extra: Record<string, unknown> = {};
+    return this.compare(async () => {
+      const result = pruneModel(this.model, this.analysis, policy, options);
+      if (evaluator === 'slice') return result;
+      const source = this.calibrationFor(evaluator);
+      if ('none' in source) throw new Error(source.none);
+      const x = inputTensor(this.analysis.graph.tensors.get(this.analysis.graph.inputs[0])!.shape, source.images, source.eval);
+      try {
+        const ready = await makeReady(this.model, this.analysis, result, evaluator, x, { seed: 1 });
+        Object.assign(extra, { evaluator, evaluated: evaluatorText(evaluator, source.n, source.source), refit: ready.refit, batchNorm: ready.batchNorm });
+        return { ...result, model: ready.model };
+      } finally {
+        x.dispose();
+      }
+    }, options, extra);
   }
 
   /**
@@ -163,7 +199,7 @@ export class PruneState {
     while (this.running) await this.running;
   }
 
-  private compare(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
+  private compare(make: () => PruneResult | Promise<PruneResult>, options: PruneOptions, extra: Record<string, unknown> = {}): Promise<void> {
     if (this.status.kind === 'pruning') return Promise.resolve();
     const run = this.compareNow(make, options, extra).finally(() => {
       if (this.running === run) this.running = null;
@@ -172,7 +208,7 @@ export class PruneState {
     return run;
   }
 
-  private async compareNow(make: () => PruneResult, options: PruneOptions, extra: Record<string, unknown>): Promise<void> {
+  private async compareNow(make: () => PruneResult | Promise<PruneResult>, options: PruneOptions, extra: Record<string, unknown>): Promise<void> {
     const id = ++this.seq;
     this.status = { kind: 'pruning' };
     // Let "Pruning…" paint before the synchronous work.
@@ -180,7 +216,7 @@ export class PruneState {
     let outcome: PruneOutcome | null = null;
     try {
       const t0 = performance.now();
-      const result = make();
+      const result = await make();
       const report: PruneReport = { ...pruneReport(this.model, this.analysis, result, options, this.app.model === this.model ? this.app.modelName : undefined), ...extra };
       const compared = await this.app.withTfModel(this.model, async (original, inputShapes) => {
         const pruned = await instantiate(result.model);
