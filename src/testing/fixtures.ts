@@ -188,6 +188,25 @@ export function transposeNet(): tf.Sequential {
   });
 }
 
+/**
+ * A 1-D sensor classifier: Conv1D(8, same) MaxPool1D | Conv1D(12, same, dilation 2) BN AvgPool1D(stride 1) |
+ * Conv1D(16, stride 2, valid) | GlobalAvgPool1D and GlobalMaxPool1D concatenated | Dense(3).
+ */
+export function conv1dNet(): tf.LayersModel {
+  const input = tf.input({ shape: [30, 3], name: 'signal' });
+  let x = tf.layers.conv1d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling1d({ poolSize: 2, name: 'pool1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv1d({ filters: 12, kernelSize: 3, padding: 'same', dilationRate: 2, name: 'c2' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'c2_bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling1d({ poolSize: 2, strides: 1, name: 'pool2' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv1d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', name: 'c3' }).apply(x) as tf.SymbolicTensor;
+  const avg = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+  const max = tf.layers.globalMaxPooling1d({ name: 'gmp' }).apply(x) as tf.SymbolicTensor;
+  const both = tf.layers.concatenate({ name: 'pooled' }).apply([avg, max]) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax', name: 'logits' }).apply(both) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'conv1d_net' });
+}
+
 /** Every topology fixture, by name, for tests that must hold on all of them. */
 export const TOPOLOGY_FIXTURES = {
   sequentialCnn: { build: sequentialCnn, input: [8, 8, 3] },
@@ -198,6 +217,7 @@ export const TOPOLOGY_FIXTURES = {
   teachableMachineLike: { build: teachableMachineLike, input: [8, 8, 3] },
   multiOutputNet: { build: multiOutputNet, input: [8, 8, 3] },
   transposeNet: { build: transposeNet, input: [6, 6, 2] },
+  conv1dNet: { build: conv1dNet, input: [30, 3] },
 } as const;
 
 /** `n` seeded random RGB images of `size` x `size` with labels in [0, classes): scoring data for search tests. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   asFiles,
   concatNet,
+  conv1dNet,
   exportModel,
   mobilenetV1Like,
   mobilenetV2Like,
@@ -177,5 +178,43 @@ describe('dynamic input size', () => {
     expect(def.a.graph.assumptions.join(' ')).toMatch(/dynamic height: assumed 224/);
     const small = await analyze(model, 32);
     expect(macsOf(small.a, 'c')).toBe(3 * 3 * 3 * 4 * 32 * 32);
+  });
+});
+
+describe('1-D model (Conv1D, pooling 1D, global pooling 1D)', () => {
+  it('prunes Conv1D as the 1-D case of Conv2D, with every shape, MAC and parameter right', async () => {
+    const net = conv1dNet();
+    const { a, tfParams } = await analyze(net);
+    // Every shape is the one tfjs computes for that layer.
+    for (const layer of net.layers) {
+      const ours = a.graph.layers.find((l) => l.id === layer.name)!;
+      expect(ours.outputShape, layer.name).toEqual(layer.outputShape);
+    }
+    expect(a.graph.tensors.get(a.graph.outputs[0])!.shape).toEqual([null, 3]);
+    expect(a.groups.map((g) => [g.id, g.channels, g.prunable])).toEqual([
+      ['signal', 3, false],
+      ['c1', 8, true],
+      ['c2', 12, true],
+      ['c3', 16, true],
+      ['logits', 3, false],
+    ]);
+    expect(layersOf(group(a.groups, 'c1').passThrough)).toEqual(['pool1']);
+    expect(layersOf(group(a.groups, 'c2').passThrough)).toEqual(['c2_bn', 'pool2']);
+    // Both global poolings feed the concatenation: c3's channels reach the Dense twice.
+    expect(group(a.groups, 'c3').consumers).toEqual([
+      { layer: 'logits', offset: 0, spatial: 1 },
+      { layer: 'logits', offset: 16, spatial: 1 },
+    ]);
+    // c1: 3*3*8 * 30 ; c2 (15 long, same): 3*8*12 * 15 ; c3 (14 long, k3 s2 valid -> 6): 3*12*16 * 6 ; logits 32*3
+    expect(macsOf(a, 'c1')).toBe(2160);
+    expect(macsOf(a, 'c2')).toBe(4320);
+    expect(macsOf(a, 'c3')).toBe(3456);
+    expect(macsOf(a, 'logits')).toBe(96);
+    expect(a.cost.totalParams).toBe(tfParams);
+    const pruned = computeCost(a.graph, a.groupAnalysis, { c1: 4, c2: 6, c3: 8 });
+    const m = (l: string) => pruned.layers.find((x) => x.layer === l)!.macs;
+    expect(m('c2')).toBe(3 * 4 * 6 * 15);
+    expect(m('logits')).toBe(16 * 3);
+    expect(pruned.layers.find((x) => x.layer === 'pooled')!.outputShape).toEqual([null, 16]);
   });
 });

@@ -15,6 +15,7 @@ const image = (config: Record<string, unknown>): Sample => ({ config, input: [5,
 const sequence = (config: Record<string, unknown>): Sample => ({ config, input: [7, CIN] });
 
 const SAMPLES: Record<string, Sample[]> = {
+  Conv1D: [sequence({ filters: COUT, kernel_size: [3], padding: 'same' }), sequence({ filters: COUT, kernel_size: 2, strides: 2, dilation_rate: 1, use_bias: false })],
   Conv2D: [image({ filters: COUT, kernel_size: [3, 3], padding: 'same' }), image({ filters: COUT, kernel_size: 1, strides: 2, use_bias: false })],
   Conv2DTranspose: [image({ filters: COUT, kernel_size: 3, strides: 2, padding: 'same' }), image({ filters: COUT, kernel_size: 2, use_bias: false })],
   SeparableConv2D: [image({ filters: COUT, kernel_size: 3 }), image({ filters: COUT, kernel_size: 3, padding: 'same', use_bias: false })],
@@ -109,13 +110,35 @@ describe('layer registry', () => {
 
   it('refitted classes keep the kernel the refit solves as [..., in, out]', () => {
     const refitted = Object.entries(LAYER_HANDLERS).filter(([, h]) => h.refit?.({}));
-    expect(refitted.map(([c]) => c).sort()).toEqual(['Conv2D', 'Dense']);
+    expect(refitted.map(([c]) => c).sort()).toEqual(['Conv1D', 'Conv2D', 'Dense']);
     for (const [className, h] of refitted) {
-      const rank = h.refit?.({}) === 'dense' ? 2 : 4;
+      const rank = h.refit?.({}) === 'dense' ? 2 : className === 'Conv1D' ? 3 : 4;
       expect(h.axes?.kernel, className).toEqual([{ axis: rank - 2, role: 'in' }, { axis: rank - 1, role: 'out' }]);
     }
     expect(LAYER_HANDLERS.Conv2D.refit?.({ groups: 2 })).toBeUndefined();
   });
+
+  // Layers without weights whose shape rule is their own (not their input's): each against tfjs's computeOutputShape.
+  const SHAPED: [string, Sample][] = [
+    ['MaxPooling1D', sequence({ pool_size: [2], strides: null, padding: 'valid' })],
+    ['MaxPooling1D', sequence({ pool_size: 3, strides: 2, padding: 'same' })],
+    ['AveragePooling1D', sequence({ pool_size: [2], strides: [1], padding: 'valid' })],
+    ['GlobalAveragePooling1D', sequence({})],
+    ['GlobalMaxPooling1D', sequence({})],
+    ['MaxPooling2D', image({ pool_size: [2, 2], padding: 'same' })],
+    ['AveragePooling2D', image({ pool_size: 3, strides: 1 })],
+    ['GlobalAveragePooling2D', image({})],
+  ];
+  for (const [className, sample] of SHAPED) {
+    it(`${className} ${JSON.stringify(sample.config)}: output shape matches tfjs`, async () => {
+      const { model, layer } = await tfjsLayer(className, sample);
+      try {
+        expect(LAYER_HANDLERS[className].outputShape(sample.config, probeShape(sample.input))).toEqual(layer.outputShape);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 
   it('times every layer that does work at inference, and no view or no-op', () => {
     const untimed = Object.entries(LAYER_HANDLERS).filter(([, h]) => !h.timed).map(([c]) => c);

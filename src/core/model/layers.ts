@@ -9,18 +9,19 @@
  * Families live in layers/ (conv, core, activations, normalization, spatial, merge, sequence).
  */
 import { activation, elu, leakyRelu, prelu, relu, softmax, thresholdedRelu } from './layers/activations';
-import { conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d } from './layers/conv';
+import { conv1d, conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d } from './layers/conv';
 import { dense, dropout, flatten, inputLayer, noise, permute, repeatVector, rescaling, reshape } from './layers/core';
 import type { LayerHandler } from './layers/handler';
 import { concatenate, elementwise } from './layers/merge';
 import { batchNormalization, layerNormalization } from './layers/normalization';
 import { embedding, recurrent } from './layers/sequence';
-import { cropping2d, globalPooling2d, pooling2d, upSampling2d, zeroPadding2d } from './layers/spatial';
+import { cropping2d, globalPooling, pooling1d, pooling2d, upSampling2d, zeroPadding2d } from './layers/spatial';
 
 export type { AnyLayerConfig, ChannelFlow, ChannelRole, LayerHandler, RefitKind, Shape, WeightAxis } from './layers/handler';
 
 export const LAYER_HANDLERS: Readonly<Record<string, LayerHandler>> = {
   InputLayer: inputLayer,
+  Conv1D: conv1d,
   Conv2D: conv2d,
   Conv2DTranspose: conv2dTranspose,
   SeparableConv2D: separableConv2d,
@@ -42,8 +43,12 @@ export const LAYER_HANDLERS: Readonly<Record<string, LayerHandler>> = {
   Rescaling: rescaling,
   MaxPooling2D: pooling2d,
   AveragePooling2D: pooling2d,
-  GlobalAveragePooling2D: globalPooling2d,
-  GlobalMaxPooling2D: globalPooling2d,
+  MaxPooling1D: pooling1d,
+  AveragePooling1D: pooling1d,
+  GlobalAveragePooling2D: globalPooling,
+  GlobalMaxPooling2D: globalPooling,
+  GlobalAveragePooling1D: globalPooling,
+  GlobalMaxPooling1D: globalPooling,
   ZeroPadding2D: zeroPadding2d,
   Cropping2D: cropping2d,
   UpSampling2D: upSampling2d,

@@ -82,7 +82,7 @@ describe('refit of pruned consumers', () => {
     expect(refitted).not.toBe(result.model);
   });
 
-  for (const name of ['sequentialCnn', 'mobilenetV1Like', 'mobilenetV2Like', 'concatNet', 'teachableMachineLike'] as const) {
+  for (const name of ['sequentialCnn', 'mobilenetV1Like', 'mobilenetV2Like', 'concatNet', 'teachableMachineLike', 'conv1dNet'] as const) {
     it(`${name}: every solve fits its layer's samples at least as well as slicing, and the refit halves the output error`, async () => {
       const fixture = TOPOLOGY_FIXTURES[name];
       const original = await loadModel(asFiles(await exportModel(fixture.build())));
@@ -105,6 +105,23 @@ describe('refit of pruned consumers', () => {
       expect(report.outputErrorRefit).toBeLessThan(0.5 * report.outputErrorSliced);
     });
   }
+
+  it('conv1dNet: refits the Conv1D consumers through their 1 x k window (dilated and strided), not only the Dense', async () => {
+    const fixture = TOPOLOGY_FIXTURES.conv1dNet;
+    const original = await loadModel(asFiles(await exportModel(fixture.build())));
+    const analysis = analyzeModel(original);
+    const result = pruneModel(original, analysis, uniformPolicy(analysis.groups, 0.5), { roundTo: 1 });
+    const calibration = tf.randomUniform([32, ...fixture.input], -1, 1, 'float32', 3);
+    const { report } = await refitPruned(original, analysis, result, calibration, { seed: 1 });
+    calibration.dispose();
+    for (const name of ['c2', 'c3']) {
+      const l = report.layers.find((x) => x.layer === name)!;
+      expect(l.skipped, name).toBeUndefined();
+      // c2: 3 taps x 4 kept channels; c3: 3 taps x 6 kept channels.
+      expect(l.features, name).toBe(3 * (name === 'c2' ? 4 : 6));
+      expect(l.errorRefit, name).toBeLessThan(l.errorSliced);
+    }
+  });
 
   it('lowers the error of a 1x1 consumer substantially when inputs are redundant', async () => {
     const fixture = TOPOLOGY_FIXTURES.mobilenetV1Like;

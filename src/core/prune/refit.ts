@@ -2,7 +2,7 @@
  * AMC's reconstruction: after channels are removed, refit each consumer of a pruned group so that
  * its outputs from the kept inputs match the original model's outputs, by least squares without
  * intercept, on features sampled at random positions (10 per image) of calibration images.
- * 1x1 convs and Dense directly, k x k convs through im2col of the sampled positions. Solved in
+ * 1x1 convs and Dense directly, k x k convs (and 1-D ones, as 1 x k) through im2col of the sampled positions. Solved in
  * float64 (normal equations + small ridge, Cholesky) on the CPU. A refit that makes a layer's
  * error or the model's output error worse than plain slicing is dropped.
  */
@@ -55,7 +55,7 @@ export interface RefitReport {
   applied: boolean;
 }
 
-/** How the registry says a consumer is refitted (Conv2D through im2col unless grouped, Dense per position), or undefined: left sliced. */
+/** How the registry says a consumer is refitted (Conv1D/Conv2D through im2col unless grouped, Dense per position), or undefined: left sliced. */
 const refitKind = (layer: GraphLayer): RefitKind | undefined => layerHandler(layer.className)?.refit?.(layer.config);
 
 
@@ -89,22 +89,27 @@ interface Geometry {
   Wo: number;
 }
 
+/**
+ * The window a consumer reads, as a 2-D one: a rank-3 input ([N, L, C], Conv1D or a Dense per
+ * position) is a 1 x L image, its kernel 1 x k. Dense reads one position at a time.
+ */
 function geometry(layer: GraphLayer, kind: RefitKind): Geometry {
   const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [Number(v ?? 1), Number(v ?? 1)]);
+  const first = (v: unknown): number => Number((Array.isArray(v) ? v[0] : v) ?? 1);
   const x = layer.inputShapes[0];
   const y = layer.outputShape;
-  if (kind === 'dense') {
-    const H = x.length === 4 ? (x[1] as number) : 1;
-    const W = x.length === 4 ? (x[2] as number) : 1;
-    return { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, H, W, Ho: H, Wo: W };
-  }
-  const [kh, kw] = pair(layer.config.kernel_size);
-  const [sh, sw] = pair(layer.config.strides);
-  const [dh, dw] = pair(layer.config.dilation_rate);
-  const [H, W, Ho, Wo] = [x[1], x[2], y[1], y[2]] as number[];
-  const same = layer.config.padding === 'same';
+  const oneD = x.length === 3;
+  const [H, W] = (oneD ? [1, x[1]] : x.length === 4 ? [x[1], x[2]] : [1, 1]) as number[];
+  if (kind === 'dense') return { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0, H, W, Ho: H, Wo: W };
+  const c = layer.config;
+  const [kh, kw] = oneD ? [1, first(c.kernel_size)] : pair(c.kernel_size);
+  const [sh, sw] = oneD ? [1, first(c.strides)] : pair(c.strides);
+  const [dh, dw] = oneD ? [1, first(c.dilation_rate)] : pair(c.dilation_rate);
+  const [Ho, Wo] = (oneD ? [1, y[1]] : [y[1], y[2]]) as number[];
+  const same = c.padding === 'same';
   const padTop = same ? Math.floor(Math.max((Ho - 1) * sh + (kh - 1) * dh + 1 - H, 0) / 2) : 0;
-  const padLeft = same ? Math.floor(Math.max((Wo - 1) * sw + (kw - 1) * dw + 1 - W, 0) / 2) : 0;
+  // 'causal' (Conv1D) pads only on the left, by the whole dilated window.
+  const padLeft = c.padding === 'causal' ? (kw - 1) * dw : same ? Math.floor(Math.max((Wo - 1) * sw + (kw - 1) * dw + 1 - W, 0) / 2) : 0;
   return { kh, kw, sh, sw, dh, dw, padTop, padLeft, H, W, Ho, Wo };
 }
 
@@ -246,7 +251,7 @@ export async function refitPruned(
     const base = { layer: layer.id, samples: 0, features: 0, errorSliced: 0, errorRefit: 0, applied: false };
     const rank = layer.inputShapes[0].length;
     const kind = refitKind(layer);
-    if (!kind || (rank !== 2 && rank !== 4)) {
+    if (!kind || rank < 2 || rank > 4) {
       layers.push({ ...base, skipped: `${layer.className} on a rank-${rank} input is not refitted` });
       continue;
     }

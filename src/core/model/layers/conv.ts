@@ -1,34 +1,37 @@
-/** Convolutions: Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D. */
+/** Convolutions: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D. */
 import type { ConvLayerConfig, SeparableConvLayerConfig } from '@tensorflow/tfjs-layers/dist/keras_format/layers/convolutional_serialization';
 import type { DepthwiseConv2DLayerConfig } from '@tensorflow/tfjs-layers/dist/keras_format/layers/convolutional_depthwise_serialization';
-import { last, num, pair, prod, spatialOut, useBias, type LayerHandler, type Shape } from './handler';
+import { last, num, pair, prod, spatialOut, tuple, useBias, windowOut, type LayerHandler, type Shape } from './handler';
 
-/** Keras's Conv2D also has `groups`, which tfjs does not. */
+/** Keras's Conv1D/Conv2D also have `groups`, which tfjs does not. */
 export type Conv2DConfig = ConvLayerConfig & { groups?: number };
 /** Keras's Conv2DTranspose also has `output_padding`. */
 export type Conv2DTransposeConfig = ConvLayerConfig & { output_padding?: number | [number, number] | null };
 
-export const conv2d: LayerHandler<Conv2DConfig> = {
-  flow: 'produce',
-  outputShape: (cfg, [x]) => [x[0], ...spatialOut(cfg, x), num(cfg.filters, 0)],
-  weights: (cfg) => (useBias(cfg) ? ['kernel', 'bias'] : ['kernel']),
-  weightShapes: (cfg, [x], y) => ({ kernel: [...pair(cfg.kernel_size, 1), last(x) / num(cfg.groups, 1), last(y)], bias: [last(y)] }),
-  params: (cfg, [x], y) => {
-    const [kh, kw] = pair(cfg.kernel_size, 1);
-    const groups = num(cfg.groups, 1);
-    return (kh * kw * last(x) * last(y)) / groups + (useBias(cfg) ? last(y) : 0);
-  },
-  macs: (cfg, [x], y) => {
-    const [kh, kw] = pair(cfg.kernel_size, 1);
-    return (kh * kw * last(x) * last(y) * prod(y.slice(1, -1))) / num(cfg.groups, 1);
-  },
-  freezeReason: (cfg) => (num(cfg.groups, 1) > 1 ? 'grouped convolution (groups > 1)' : undefined),
-  // Keras stores the kernel as [kh, kw, in, out].
-  axes: { kernel: [{ axis: 2, role: 'in' }, { axis: 3, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },
-  widthKey: 'filters',
-  timed: true,
-  refit: (cfg) => (Number(cfg.groups ?? 1) > 1 ? undefined : 'conv'),
-};
+/**
+ * Conv1D and Conv2D: one handler per spatial rank. Keras stores the kernel as [...window, in / groups, out]
+ * (Conv1D [k, in, out], Conv2D [kh, kw, in, out]), so the channel axes are the last two.
+ */
+function convNd(dims: 1 | 2): LayerHandler<Conv2DConfig> {
+  const window = (cfg: Conv2DConfig) => tuple(cfg.kernel_size, dims, 1);
+  return {
+    flow: 'produce',
+    outputShape: (cfg, [x]) => [x[0], ...windowOut(cfg, x, dims), num(cfg.filters, 0)],
+    weights: (cfg) => (useBias(cfg) ? ['kernel', 'bias'] : ['kernel']),
+    weightShapes: (cfg, [x], y) => ({ kernel: [...window(cfg), last(x) / num(cfg.groups, 1), last(y)], bias: [last(y)] }),
+    params: (cfg, [x], y) => (prod(window(cfg)) * last(x) * last(y)) / num(cfg.groups, 1) + (useBias(cfg) ? last(y) : 0),
+    macs: (cfg, [x], y) => (prod(window(cfg)) * last(x) * last(y) * prod(y.slice(1, -1))) / num(cfg.groups, 1),
+    freezeReason: (cfg) => (num(cfg.groups, 1) > 1 ? 'grouped convolution (groups > 1)' : undefined),
+    axes: { kernel: [{ axis: dims, role: 'in' }, { axis: dims + 1, role: 'out' }], bias: [{ axis: 0, role: 'out' }] },
+    widthKey: 'filters',
+    timed: true,
+    // The refit's im2col reads a 1-D window as a 1 x k one.
+    refit: (cfg) => (Number(cfg.groups ?? 1) > 1 ? undefined : 'conv'),
+  };
+}
+
+export const conv2d = convNd(2);
+export const conv1d = convNd(1);
 
 function transposeLength(size: number | null, k: number, s: number, padding: unknown, outPad: number | undefined): number | null {
   if (size === null) return null;

@@ -78,6 +78,9 @@ export interface LayerHandler<C = AnyLayerConfig> {
 export const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
 export const pair = (v: unknown, fallback: number): [number, number] =>
   Array.isArray(v) ? [num(v[0], fallback), num(v[1] ?? v[0], fallback)] : [num(v, fallback), num(v, fallback)];
+/** `dims` sizes from a number or a list (Keras writes Conv1D's kernel_size as [3], tfjs as 3 or [3]). */
+export const tuple = (v: unknown, dims: number, fallback: number): number[] =>
+  Array.from({ length: dims }, (_, i) => (Array.isArray(v) ? num(v[i] ?? v[0], fallback) : num(v, fallback)));
 export const prod = (xs: readonly (number | null)[]): number => xs.reduce<number>((a, b) => a * (b ?? 1), 1);
 export const last = (s: Shape): number => s[s.length - 1] ?? 0;
 export const useBias = (cfg: { use_bias?: unknown }) => cfg.use_bias !== false;
@@ -85,15 +88,22 @@ export const useBias = (cfg: { use_bias?: unknown }) => cfg.use_bias !== false;
 function convLength(size: number | null, kernel: number, stride: number, padding: unknown, dilation: number): number | null {
   if (size === null) return null;
   const k = (kernel - 1) * dilation + 1;
-  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1;
+  // 'causal' (Conv1D) pads (k - 1) * dilation on the left: the length is the input's, like 'same'.
+  return padding === 'same' || padding === 'causal' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1;
 }
 
-/** Output height and width of a sliding window over `input` (convolutions, pooling). */
+/** Output sizes of a sliding window over the `dims` spatial axes of `input` (convolutions, pooling; 1-D or 2-D). */
+export function windowOut(cfg: AnyLayerConfig, input: Shape, dims: number, kernelKey = 'kernel_size', defaultStride?: unknown): (number | null)[] {
+  const k = tuple(cfg[kernelKey], dims, 1);
+  const s = tuple(cfg.strides ?? defaultStride ?? 1, dims, 1);
+  const d = tuple(cfg.dilation_rate, dims, 1);
+  return k.map((_, i) => convLength(input[i + 1], k[i], s[i], cfg.padding, d[i]));
+}
+
+/** Output height and width of a sliding window over `input` (2-D convolutions, pooling). */
 export function spatialOut(cfg: AnyLayerConfig, input: Shape, kernelKey = 'kernel_size', defaultStride?: unknown): [number | null, number | null] {
-  const [kh, kw] = pair(cfg[kernelKey], 1);
-  const [sh, sw] = pair(cfg.strides ?? defaultStride ?? 1, 1);
-  const [dh, dw] = pair(cfg.dilation_rate, 1);
-  return [convLength(input[1], kh, sh, cfg.padding, dh), convLength(input[2], kw, sw, cfg.padding, dw)];
+  const [h, w] = windowOut(cfg, input, 2, kernelKey, defaultStride);
+  return [h, w];
 }
 
 export const zero = () => 0;

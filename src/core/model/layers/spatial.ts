@@ -1,16 +1,17 @@
-/** Spatial layers that keep channels: pooling, global pooling, padding, cropping, upsampling. */
+/** Spatial layers that keep channels: pooling (1-D and 2-D), global pooling, padding, cropping, upsampling. */
 import type { Cropping2DLayerConfig, UpSampling2DLayerConfig } from '@tensorflow/tfjs-layers/dist/keras_format/layers/convolutional_serialization';
 import type { ZeroPadding2DLayerConfig } from '@tensorflow/tfjs-layers/dist/keras_format/layers/padding_serialization';
 import type { GlobalPooling2DLayerConfig, Pooling2DLayerConfig } from '@tensorflow/tfjs-layers/dist/keras_format/layers/pooling_serialization';
-import { last, pair, passHandler, spatialOut, type Shape } from './handler';
+import { last, pair, passHandler, windowOut, type Shape } from './handler';
 
 /** Keras's global pooling also has `keepdims`. */
 export type GlobalPoolingConfig = GlobalPooling2DLayerConfig & { keepdims?: boolean };
 
-function pool2d(cfg: Pooling2DLayerConfig, [x]: Shape[]): Shape {
-  const [h, w] = spatialOut({ ...cfg, kernel_size: cfg.pool_size ?? [2, 2], dilation_rate: 1 }, x, 'kernel_size', cfg.pool_size ?? [2, 2]);
-  return [x[0], h, w, last(x)];
-}
+/** Max and average pooling over `dims` spatial axes: the window is pool_size (default 2), the stride defaults to it. */
+const pool = (dims: number) => (cfg: Pooling2DLayerConfig, [x]: Shape[]): Shape => {
+  const size = cfg.pool_size ?? 2;
+  return [x[0], ...windowOut({ ...cfg, kernel_size: size, dilation_rate: 1 }, x, dims, 'kernel_size', size), last(x)];
+};
 
 function padAmounts(v: unknown, fallback: number): [[number, number], [number, number]] {
   if (Array.isArray(v) && Array.isArray(v[0])) {
@@ -23,9 +24,11 @@ function padAmounts(v: unknown, fallback: number): [[number, number], [number, n
 
 const addDims = (a: number | null, d: number) => (a === null ? null : a + d);
 
-export const pooling2d = passHandler<Pooling2DLayerConfig>({ outputShape: pool2d });
+export const pooling2d = passHandler<Pooling2DLayerConfig>({ outputShape: pool(2) });
+export const pooling1d = passHandler<Pooling2DLayerConfig>({ outputShape: pool(1) });
 
-export const globalPooling2d = passHandler<GlobalPoolingConfig>({
+/** Global pooling over every spatial axis, 1-D or 2-D. */
+export const globalPooling = passHandler<GlobalPoolingConfig>({
   outputShape: (cfg, [x]) => (cfg.keepdims ? [x[0], ...x.slice(1, -1).map(() => 1), last(x)] : [x[0], last(x)]),
 });
 
