@@ -128,8 +128,14 @@ export class SavedSearches {
       this.error = null;
       if (canOffer && !this.listed) {
         this.listed = true;
-        // A search another tab runs is not offered here.
-        const unfinished = list.find((m) => isResumable(m) && !locked.has(m.id));
+        const unfinished = list.find((m) => isResumable(m));
+        // A search another tab runs is not offered here. Its lock is waited for a moment first:
+        // after a reload, the worker of the page that was left lets go of it only as it is closed.
+        if (unfinished && locked.has(unfinished.id)) {
+          const free = await withSearchLock(unfinished.id, async () => true, 3000);
+          void this.refreshLocks();
+          if (free.locked) return;
+        }
         if (unfinished && canOffer(unfinished)) this.offer = unfinished;
       }
     } catch (e) {
