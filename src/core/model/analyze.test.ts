@@ -16,6 +16,7 @@ import { analyzeModel } from './analyze';
 import { computeCost } from './cost';
 import type { ChannelGroup } from './groups';
 import { loadModel } from './load';
+import { tfjsOutputShape } from './tfjs-shape';
 
 async function analyze(model: tf.LayersModel, inputSize?: number) {
   const loaded = await loadModel(asFiles(await exportModel(model)));
@@ -216,5 +217,42 @@ describe('1-D model (Conv1D, pooling 1D, global pooling 1D)', () => {
     expect(m('c2')).toBe(3 * 4 * 6 * 15);
     expect(m('logits')).toBe(16 * 3);
     expect(pruned.layers.find((x) => x.layer === 'pooled')!.outputShape).toEqual([null, 16]);
+  });
+});
+
+describe('layers the pruner does not know', () => {
+  it('get their output shape from tfjs-layers itself, never their input\'s (TimeDistributed, Dot)', async () => {
+    const input = tf.input({ shape: [7, 3], name: 'seq' });
+    let x = tf.layers.conv1d({ filters: 4, kernelSize: 3, name: 'c1' }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 6, name: 'inner' }), name: 'td' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+    const a = tf.layers.dense({ units: 5, name: 'a' }).apply(x) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 5, name: 'b' }).apply(x) as tf.SymbolicTensor;
+    const dot = tf.layers.dot({ axes: 1, name: 'dot' }).apply([a, b]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, name: 'out' }).apply(dot) as tf.SymbolicTensor;
+    const net = tf.model({ inputs: input, outputs: out });
+    const { a: analysis, tfParams } = await analyze(net);
+    for (const layer of net.layers) expect(analysis.graph.layers.find((l) => l.id === layer.name)!.outputShape, layer.name).toEqual(layer.outputShape);
+    // a and b read the 6 channels TimeDistributed makes, not the 4 it was given.
+    expect(macsOf(analysis, 'a')).toBe(6 * 5);
+    expect(macsOf(analysis, 'out')).toBe(2);
+    expect(analysis.cost.totalParams).toBe(tfParams);
+    // c1 reaches a layer the pruner does not handle: frozen, with the layer named.
+    expect(group(analysis.groups, 'c1').frozenReason).toMatch(/'td' of class TimeDistributed/);
+  });
+
+  it('refuse the model, naming the layer, when tfjs cannot give one shape', async () => {
+    const input = tf.input({ shape: [5, 3], name: 'seq' });
+    const [seq] = tf.layers.rnn({ cell: tf.layers.simpleRNNCell({ units: 4 }), returnState: true, returnSequences: true, name: 'rnn' }).apply(input) as tf.SymbolicTensor[];
+    const out = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(seq) as tf.SymbolicTensor;
+    const exported = await exportModel(tf.model({ inputs: input, outputs: out }));
+    await expect(loadModel(asFiles(exported))).rejects.toThrow(/layer 'rnn' \(RNN\) is not one the pruner knows, and its output shape cannot be worked out: it has 2 outputs/);
+  });
+
+  it('tfjsOutputShape: a class tfjs does not register, and one whose config tfjs refuses, give a reason', () => {
+    expect(tfjsOutputShape('NoSuchLayer', {}, [[null, 3]])).toMatch(/has no layer of this class/);
+    expect(tfjsOutputShape('constructor', {}, [[null, 3]])).toMatch(/has no layer of this class/);
+    expect(tfjsOutputShape('Masking', { name: 'm', mask_value: 0 }, [[null, 5, 3]])).toEqual([null, 5, 3]);
+    expect(tfjsOutputShape('Dense', { name: 'd', units: 4 }, [[null, 5, 3]])).toEqual([null, 5, 4]);
   });
 });

@@ -6,6 +6,7 @@ import { ModelError } from './errors';
 import { isModelClass } from './keras-classes';
 import { layerHandler, type LayerHandler, type Shape } from './layers';
 import { prod } from './layers/handler';
+import { tfjsOutputShape } from './tfjs-shape';
 import { layerName } from './load';
 import type { KerasLayerJson, LoadedModel } from './types';
 import { checkModelCost, DEFAULT_MAX_MODEL_BYTES, firstCallNode } from './validate';
@@ -135,8 +136,16 @@ class GraphBuilder {
     if (handler) {
       outputShape = handler.outputShape(config, inputShapes);
     } else {
-      outputShape = [...inputShapes[0]];
-      this.assumptions.push(`layer '${name}' (${layer.class_name}): output shape assumed equal to its input`);
+      // Never a guess: the shape tfjs-layers itself computes for this config, or a refusal naming the layer.
+      const shape = tfjsOutputShape(layer.class_name, config, inputShapes);
+      if (typeof shape === 'string') {
+        throw new ModelError(
+          this.model.source,
+          `layer '${name}' (${layer.class_name}) is not one the pruner knows, and its output shape cannot be worked out: ${shape}.`,
+          'Export the model without this layer, or report the layer class so that support for it can be added.',
+        );
+      }
+      outputShape = shape;
     }
     this.checkOutputShape(layer, inputShapes, outputShape);
     const weights = handler ? handler.weights(config, inputShapes).map((w) => `${name}/${w}`) : this.weightsByPrefix(name);
