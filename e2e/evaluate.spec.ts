@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
-import { collectErrors, dropFiles, pickFiles, waitForModel } from './helpers';
+import { collectErrors, dropFiles, goToStep, pickFiles, waitForModel } from './helpers';
 import { CLASS_NAMES, generateDataset } from '../src/core/data/procedural';
 import { pngBytes } from '../src/core/data/node-images';
 
@@ -270,6 +270,7 @@ test.describe('on a phone', () => {
     writeFileSync(join(root, 'checkered square', 'an-unusually-long-file-name-that-is-not-an-image-at-all.txt'), 'x');
     await page.goto('/');
     await waitForModel(page);
+    await goToStep(page, 'data');
     await page.getByTestId('data-folder-input').setInputFiles(root);
     await expect(page.getByTestId('data-summary')).toHaveAttribute('data-n', '20', { timeout: 60_000 });
     await page.getByTestId('skipped').locator('summary').click();

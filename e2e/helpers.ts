@@ -55,3 +55,12 @@ export function collectErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(String(e)));
   return errors;
 }
+
+/**
+ * Goes to a step of the guided flow (model, data, compress, recover, export) with the step bar.
+ * On a phone one step shows at a time; on a wide screen every step is on the page and this scrolls.
+ */
+export async function goToStep(page: Page, step: 'model' | 'data' | 'compress' | 'recover' | 'export'): Promise<void> {
+  await page.getByTestId(`step-${step}`).click();
+  await expect(page.getByTestId(`step-${step}`)).toHaveAttribute('aria-current', 'step');
+}

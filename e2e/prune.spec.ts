@@ -10,7 +10,7 @@ import { test, expect, type Download, type Locator, type Page, type BrowserConte
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { waitForModel, collectErrors, pickFiles } from './helpers';
+import { waitForModel, collectErrors, pickFiles, goToStep } from './helpers';
 import { writeSequentialCnn, fixtureDir } from './fixtures';
 import { sampleValues } from '../src/app/lib/sample-input';
 
@@ -40,6 +40,7 @@ async function shownOutput(page: Page, side: 'original' | 'pruned'): Promise<num
 async function openAndPrune(page: Page, ratio = 0.5): Promise<void> {
   await page.goto('/?demo=builtin');
   await waitForModel(page);
+  await goToStep(page, 'compress');
   await setRange(page.getByTestId('ratio-slider'), ratio);
   await page.getByTestId('prune-button').click();
   await expect(page.getByTestId('prune-result')).toBeVisible();

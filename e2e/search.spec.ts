@@ -6,7 +6,7 @@
 import { test, expect, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForModel, collectErrors, pickFiles } from './helpers';
+import { waitForModel, collectErrors, pickFiles, goToStep } from './helpers';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
 
 const EPISODES = 10;
@@ -190,6 +190,7 @@ test('the search panel fits a 390 px screen with its charts filled', async ({ br
   const errors = collectErrors(page);
   await page.goto('/');
   await waitForModel(page);
+  await goToStep(page, 'compress');
   const panel = page.getByTestId('search-panel');
   await panel.getByTestId('search-episodes').fill('3');
   await panel.getByText('More settings').click();
