@@ -147,6 +147,48 @@ describe('loading what real exports contain', () => {
   });
 });
 
+describe('camelCase config keys (tfjs-layers accepts them)', () => {
+  it('loads a hand-patched export with batchInputShape, className and kernelSize as the snake_case one, and says so', async () => {
+    const net = mobilenetV2Like();
+    const e = await exportModel(net);
+    const plain = await loadModel(asFiles(e));
+    const patched = { ...e, modelJson: clone(e.modelJson) };
+    const camel = (o: Record<string, unknown>, from: string, to: string) => {
+      o[to] = o[from];
+      delete o[from];
+    };
+    const layers = (patched.modelJson.modelTopology as { config: { layers: Record<string, unknown>[] } }).config.layers;
+    for (const l of layers) {
+      const cfg = l.config as Record<string, unknown>;
+      if (l.class_name === 'InputLayer') camel(cfg, 'batch_input_shape', 'batchInputShape');
+      if ('kernel_size' in cfg) camel(cfg, 'kernel_size', 'kernelSize');
+      if ('use_bias' in cfg) camel(cfg, 'use_bias', 'useBias');
+      camel(l, 'class_name', 'className');
+      camel(l, 'inbound_nodes', 'inboundNodes');
+    }
+    // tfjs itself loads the patched file.
+    const stock = await tf.models.modelFromJSON({ modelTopology: patched.modelJson.modelTopology } as tf.io.ModelJSON);
+    stock.dispose();
+    const m = await loadModel(asFiles(patched));
+    expect(m.notes.join(' ')).toMatch(/camelCase keys/);
+    expect(m.topology.model_config).toEqual(plain.topology.model_config);
+    const [a, b] = [analyzeModel(m), analyzeModel(plain)];
+    expect(a.cost).toEqual(b.cost);
+    expect(a.groups).toEqual(b.groups);
+    await expectSameNetwork(net, m, [8, 8, 3]);
+    net.dispose();
+  });
+
+  it('keeps the snake_case key where a config gives both', async () => {
+    const e = await exportModel(sequentialCnn());
+    const layers = (e.modelJson.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }).config.layers;
+    const conv = layers.find((l) => l.config.name === 'conv1')!;
+    conv.config.kernelSize = [5, 5];
+    const m = await loadModel(asFiles(e));
+    expect(analyzeModel(m).cost.layers.find((l) => l.layer === 'conv1')!.macs).toBe(3 * 3 * 3 * 4 * 64);
+  });
+});
+
 describe('refusals that help', () => {
   const good = async () => exportModel(sequentialCnn());
 

@@ -6,6 +6,9 @@
  *  - `module` / `registered_name` keys on serialized objects -> dropped
  *  - inbound nodes `{args: [KerasTensor...], kwargs}` -> `[[layer, node, tensor, kwargs], ...]`
  *  - `input_layers` / `output_layers` given as one `[name, 0, 0]` triple -> a list of triples
+ * and the camelCase keys tfjs-layers also accepts (it camelCases every key on load, so a hand-patched
+ * `batchInputShape` or `className` loads there) -> snake_case, with tfjs-layers' own toSnakeCase rule;
+ * where a key is given both ways, the snake_case one is kept.
  */
 import type { InboundNode, InboundTensor, KerasLayerJson } from './types';
 
@@ -53,10 +56,34 @@ function normalizeIoList(v: Json, changed: Set<string>): Json {
   return v;
 }
 
+/** tfjs-layers' toSnakeCase (utils/generic_utils): `batchInputShape` -> `batch_input_shape`. */
+export function toSnakeCase(name: string): string {
+  const snake = name
+    .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+  return snake[0] === '_' ? `private${snake}` : snake;
+}
+
+/** The object with its camelCase keys in snake_case (a key given both ways keeps the snake_case one). */
+function snakeKeys(v: Record<string, Json>, changed: Set<string>): Record<string, Json> {
+  if (!Object.keys(v).some((k) => /[A-Z]/.test(k))) return v;
+  const out: Record<string, Json> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const snake = /[A-Z]/.test(k) ? toSnakeCase(k) : k;
+    if (snake !== k) {
+      changed.add('camelCase keys (e.g. batchInputShape -> batch_input_shape)');
+      if (Object.hasOwn(v, snake)) continue;
+    }
+    Object.defineProperty(out, snake, { value: x, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 function normalizeValue(value: Json, changed: Set<string>, key = ''): Json {
   if (Array.isArray(value)) return value.map((x) => normalizeValue(x, changed));
   if (!isObject(value)) return value;
-  let v = value;
+  let v = snakeKeys(value, changed);
   if (v.class_name === 'DTypePolicy' || v.class_name === 'Policy') {
     changed.add('DTypePolicy objects');
     const cfg = isObject(v.config) ? v.config : {};
