@@ -6,7 +6,9 @@ import { formatBytes, formatCount, formatShape } from '../core/model/format';
 import { loadModel } from '../core/model/load';
 import { filesFromPath } from '../core/model/node-files';
 import type { LoadedModel } from '../core/model/types';
+import { outputFreeze } from '../core/model/outputs';
 import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
+import { applyOutputsFlag, outputsHint } from './outputs-flag';
 
 export function inspectionJson(model: LoadedModel, a: ModelAnalysis) {
   return {
@@ -20,6 +22,7 @@ export function inspectionJson(model: LoadedModel, a: ModelAnalysis) {
     totals: { macs: a.cost.totalMacs, params: a.cost.totalParams },
     layers: a.cost.layers,
     groups: a.groups,
+    outputFreeze: outputFreeze(model, a) ?? null,
   };
 }
 
@@ -33,8 +36,9 @@ export async function runInspect(args: ParsedArgs): Promise<void> {
   if (!path) throw new UsageError('inspect needs the path of a model.json.');
   const inputSize = intFlag(args, 'input-size');
   const maxBytes = bytesFlag(args, 'max-bytes');
-  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const model = applyOutputsFlag(await loadModel(filesFromPath(path), undefined, { maxBytes }), args);
   const a = analyzeModel(model, { inputSize, maxBytes });
+  const outputs = outputFreeze(model, a);
   if (args.flags.has('json')) {
     process.stdout.write(JSON.stringify(inspectionJson(model, a), null, 2) + '\n');
     return;
@@ -48,6 +52,7 @@ export async function runInspect(args: ParsedArgs): Promise<void> {
   out.push(`totals     ${formatCount(a.cost.totalMacs)} MACs, ${formatCount(a.cost.totalParams)} params (${a.cost.totalMacs} MACs, ${a.cost.totalParams} params)`);
   out.push(`groups     ${prunable.length} prunable, ${a.groups.length - prunable.length} frozen`);
   for (const n of [...model.notes, ...a.graph.assumptions]) out.push(`note       ${n}`);
+  if (outputs) out.push(`note       ${outputs.message} ${outputsHint(outputs.outputs)}`);
   out.push('', 'layers');
   out.push(
     table([

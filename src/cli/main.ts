@@ -18,10 +18,10 @@ const T = ENV_DEFAULTS.target;
 const USAGE = `usage: npm run -s amc -- <command> [options]
 
 commands:
-  inspect <model.json|folder> [--json] [--input-size N] [--max-bytes N]
+  inspect <model.json|folder> [--json] [--input-size N] [--max-bytes N] [--outputs a,b]
       layers, channel groups (prunable or frozen with the reason), MACs and parameters
   prune <model.json> (--policy uniform:RATIO | --policy-file p.json) --out DIR [--force]
-        [--criterion l1|l2|producer-l1] [--round-to ${DEFAULT_ROUND_TO}] [--input-size N] [--max-bytes N] [--json]
+        [--criterion l1|l2|producer-l1] [--round-to ${DEFAULT_ROUND_TO}] [--input-size N] [--max-bytes N] [--outputs a,b] [--json]
         [--refit --data demo:train [--calibration ${REFIT_DEFAULTS.images}] [--seed ${SEARCH_DEFAULTS.seed}]]
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train|DIR [--scaling unit|signed|raw] [--reference original.json]
@@ -30,7 +30,7 @@ commands:
       to --reference), on WASM
   search <model.json> --out DIR [--force] [--data demo:val|DIR] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
-        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--json]
+        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--outputs a,b] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
       the AMC search (DDPG agent) on WASM, with the app's defaults: each episode made ready by the
       ${SCORING_DEFAULTS.evaluator} evaluator on ${calibrationImages(SCORING_DEFAULTS.evaluator)} demo:train images (bn: BatchNorm statistics recomputed, on
@@ -52,6 +52,9 @@ commands:
 --out DIR must be a new folder or one without model files: the input model's own folder, or one
 that already holds model.json, report.json or *.bin, is refused unless --force (then they are replaced;
 each file is written to a temporary name and renamed into place).
+--outputs a,b (inspect, prune, search): keep only these outputs of a model with several (the others, and
+the layers only they need, are dropped before anything runs): channels that reach an output cannot be
+pruned, so a model that exposes every layer as an output has nothing to prune until you choose.
 --max-bytes N (e.g. 4GiB): the most a model may need to run (its weights plus the activations of one
 input, computed from model.json before anything is read); a model over it (2 GiB by default) is refused.
 exit codes: 0 done, 1 refused (a bad file, flag or folder: the line says which and what to do),
@@ -71,12 +74,12 @@ async function runBench(): Promise<void> {
  */
 const ONE_MODEL = { positional: 1, positionalText: 'the path of one model.json (or its folder)' };
 const COMMAND_SPECS: Record<string, CommandSpec> = {
-  inspect: { ...ONE_MODEL, flags: ['help', 'json', 'input-size', 'max-bytes'] },
-  prune: { ...ONE_MODEL, flags: ['help', 'json', 'out', 'force', 'policy', 'policy-file', 'criterion', 'round-to', 'input-size', 'refit', 'data', 'calibration', 'seed', 'max-bytes'] },
+  inspect: { ...ONE_MODEL, flags: ['help', 'json', 'input-size', 'max-bytes', 'outputs'] },
+  prune: { ...ONE_MODEL, flags: ['help', 'json', 'out', 'force', 'policy', 'policy-file', 'criterion', 'round-to', 'input-size', 'refit', 'data', 'calibration', 'seed', 'max-bytes', 'outputs'] },
   eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size', 'max-bytes'] },
   search: {
     ...ONE_MODEL,
-    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size', 'max-bytes'],
+    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size', 'max-bytes', 'outputs'],
   },
   finetune: {
     positional: 1,

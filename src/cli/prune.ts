@@ -16,6 +16,7 @@ import { pruneModel } from '../core/prune/prune';
 import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataFlag } from './eval';
 import { outFolder, writeOutputs } from './out-dir';
+import { applyOutputsFlag, refuseFrozenByOutputs } from './outputs-flag';
 import { CHANNELS, datasetToTensor, generateDataset, IMAGE_SIZE, SPLIT_SIZES } from '../core/data/procedural';
 import { initBackend } from '../core/measure/backends';
 import type { ModelAnalysis } from '../core/model/analyze';
@@ -73,8 +74,9 @@ export async function runPrune(args: ParsedArgs): Promise<void> {
   if (!IMPORTANCE_CRITERIA.includes(criterion)) throw new UsageError(`--criterion must be one of ${IMPORTANCE_CRITERIA.join(', ')}.`);
   const roundTo = intFlag(args, 'round-to') ?? DEFAULT_ROUND_TO;
   const maxBytes = bytesFlag(args, 'max-bytes');
-  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const model = applyOutputsFlag(await loadModel(filesFromPath(path), undefined, { maxBytes }), args);
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
+  refuseFrozenByOutputs(model, analysis);
   let policy: Policy;
   if (typeof policyArg === 'string') {
     const m = /^uniform:(\d*\.?\d+)$/.exec(policyArg);

@@ -21,6 +21,7 @@ import { analyzeModel } from '../core/model/analyze';
 import { ModelError } from '../core/model/errors';
 import { formatCount } from '../core/model/format';
 import { loadModel } from '../core/model/load';
+import { applyOutputsFlag, refuseFrozenByOutputs } from './outputs-flag';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
@@ -106,8 +107,9 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
 
   const backend = await initBackend('wasm');
   const maxBytes = bytesFlag(args, 'max-bytes');
-  const model = await loadModel(filesFromPath(path), undefined, { maxBytes });
+  const model = applyOutputsFlag(await loadModel(filesFromPath(path), undefined, { maxBytes }), args);
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
+  refuseFrozenByOutputs(model, analysis);
   const data = await searchData(source, path, model, analysis, askedRewardImages, calibration);
   const rewardImages = data.scoring.images.length / bytesPerImage(data.scoring.eval);
   // What the evaluator really gets: a small folder has fewer than asked for.

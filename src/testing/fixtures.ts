@@ -207,6 +207,21 @@ export function conv1dNet(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out, name: 'conv1d_net' });
 }
 
+/**
+ * A visualisation export: every intermediate layer is also a model output
+ * (Conv(6) ReLU Conv(8) BN GAP Dense(3), outputs c1, r1, c2, bn, gap, logits): no group is prunable as it is.
+ */
+export function everyLayerOutputNet(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  const c1 = conv(6, 'c1').apply(input) as tf.SymbolicTensor;
+  const r1 = tf.layers.reLU({ name: 'r1' }).apply(c1) as tf.SymbolicTensor;
+  const c2 = conv(8, 'c2').apply(r1) as tf.SymbolicTensor;
+  const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(c2) as tf.SymbolicTensor;
+  const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(bn) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: 3, name: 'logits' }).apply(gap) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: [c1, r1, c2, bn, gap, logits], name: 'every_layer_out' });
+}
+
 /** Every topology fixture, by name, for tests that must hold on all of them. */
 export const TOPOLOGY_FIXTURES = {
   sequentialCnn: { build: sequentialCnn, input: [8, 8, 3] },

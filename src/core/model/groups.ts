@@ -26,6 +26,8 @@ export interface ChannelGroup {
   channels: number;
   prunable: boolean;
   frozenReason?: string;
+  /** Set when the group is frozen only because it reaches a model output (keeping fewer outputs would free it: outputs.ts). */
+  outputOnly?: true;
   /** Layers whose output channels (filters, units) are this group. */
   producers: string[];
   /** Layers the channels pass through (BN, activations, depthwise, merges, pooling, ...). */
@@ -125,6 +127,8 @@ function sameStructure(a: RawLayout, b: RawLayout): boolean {
   return a.spatial === b.spatial && a.segments.length === b.segments.length && a.segments.every((s, i) => s.channels === b.segments[i].channels);
 }
 
+const OUTPUT_REASON = 'reaches model output ';
+
 export function analyzeGroups(graph: ModelGraph): GroupAnalysis {
   const set = new SpaceSet();
   const raw = new Map<string, RawLayout>();
@@ -218,7 +222,7 @@ export function analyzeGroups(graph: ModelGraph): GroupAnalysis {
     }
     raw.set(layer.output, out);
   }
-  for (const t of graph.outputs) set.freeze(raw.get(t)!, `reaches model output '${graph.tensors.get(t)!.producer}'`);
+  for (const t of graph.outputs) set.freeze(raw.get(t)!, `${OUTPUT_REASON}'${graph.tensors.get(t)!.producer}'`);
 
   // Root spaces become groups, in network order.
   const roots = [...new Set(set.spaces.map((_, i) => set.find(i)))].sort((a, b) => set.spaces[a].order - set.spaces[b].order);
@@ -234,6 +238,7 @@ export function analyzeGroups(graph: ModelGraph): GroupAnalysis {
       channels: sp.channels,
       prunable: frozen.length === 0,
       frozenReason: frozen.length ? frozen.join('; ') : undefined,
+      ...(sp.frozen.length && sp.frozen.every((r) => r.startsWith(OUTPUT_REASON)) ? { outputOnly: true as const } : {}),
       producers,
       passThrough: dedupe(sp.passThrough),
       consumers: dedupe(sp.consumers),
