@@ -21,7 +21,8 @@ export interface CalibrationImages {
 /** Up to `count` calibration images for `model`, or why there are none. */
 export function pruneCalibration(model: LoadedModel, outputs: number | undefined, data: DataState | null, count: number): CalibrationImages | { none: string } {
   const prepared = data?.prepared;
-  if (prepared && prepared.model === model && prepared.set.n > 0) {
+  // The Data panel's demo splits score models; calibration of a demo model comes from demo:train below.
+  if (prepared && prepared.model === model && prepared.source.kind === 'files' && prepared.set.n > 0) {
     const { set } = prepared;
     const keep = evenSubsample(set.n, Math.min(count, set.n));
     return {
