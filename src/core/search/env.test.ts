@@ -8,6 +8,7 @@ import { Rng } from '../random';
 import { bestUniform } from './baselines';
 import { ENV_DEFAULTS, type EnvConfig } from './config';
 import { channelChoices, PruningEnv, SearchError, STATE_SIZE } from './env';
+import { MeasuredLatency } from './latency-resource';
 
 async function analyzed(model: tf.LayersModel, seed = 1): Promise<ModelAnalysis> {
   const loaded = await loadModel(asFiles(await exportModel(model, seed)));
@@ -175,5 +176,56 @@ describe('uniform baseline', () => {
     expect(u.ratio).toBeLessThan(0.9);
     const wider = [...u.keep].map(([id, k]) => [id, Math.min(k + 1, analysis.groupAnalysis.byId.get(id)!.channels)] as const);
     expect(env.resource.of(new Map(wider))).toBeGreaterThan(env.budget);
+  });
+});
+
+describe('a latency target on a busy device', () => {
+  /** Latency as a device would time it: a fixed cost per run (what load inflates) plus a cost per MAC. */
+  const timed = (analysis: ModelAnalysis, fixedMs: number, signs?: string) => ({
+    kind: 'latency' as const,
+    of: (keep: Map<string, number> | Record<string, number>) => fixedMs + 1e-4 * computeCost(analysis.graph, analysis.groupAnalysis, keep).totalMacs,
+    loadSigns: () => signs,
+  });
+  const config: EnvConfig = { ...ENV_DEFAULTS, resource: 'latency', roundTo: 1, target: 0.5 };
+
+  it('is accepted on a quiet device', async () => {
+    const analysis = await analyzed(TOPOLOGY_FIXTURES.mobilenetV1Like.build());
+    const env = new PruningEnv(analysis, config, timed(analysis, 0.01));
+    expect(env.floor).toBeLessThan(env.budget);
+  });
+
+  it('is not called impossible when load inflates the floor: the refusal says the device looked busy and asks to measure again', async () => {
+    const analysis = await analyzed(TOPOLOGY_FIXTURES.mobilenetV1Like.build());
+    let error: unknown;
+    try {
+      new PruningEnv(analysis, config, timed(analysis, 5));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SearchError);
+    const e = error as SearchError;
+    expect(e.measureAgain).toBe(true);
+    expect(e.message).not.toMatch(/cannot be met/);
+    expect(e.message).toMatch(/was not reached in this measurement/);
+    expect(e.message).toMatch(/looked busy while it was timed \(the smallest model is predicted at \d+\.\d% of the original's latency while its MACs fall to \d+\.\d%\)/);
+    expect(e.message).toMatch(/measure again/);
+  });
+
+  it('passes on what the resource saw of the load (a poor fit), and a MACs target stays a verdict', async () => {
+    const analysis = await analyzed(TOPOLOGY_FIXTURES.mobilenetV1Like.build());
+    // A floor of about 35% against MACs of about 15%: the MACs comparison alone would not call it busy.
+    const target = { ...config, target: 0.3 };
+    expect(() => new PruningEnv(analysis, target, timed(analysis, 0.2))).toThrow(/measure again with the device quiet/);
+    const mild = timed(analysis, 0.2, "the table's fit missed the whole models it was checked on by 40%");
+    expect(() => new PruningEnv(analysis, target, mild)).toThrow(/looked busy while it was timed \(the table's fit missed .* by 40%\)/);
+    expect(() => new PruningEnv(analysis, { ...config, resource: 'macs', target: 0.01 })).toThrow(/cannot be met/);
+  });
+
+  it('MeasuredLatency reports a table whose fit missed the measured models as a sign of load', async () => {
+    const analysis = await analyzed(TOPOLOGY_FIXTURES.mobilenetV1Like.build());
+    const table = (calibrationError: number, heldOutError?: number) =>
+      new MeasuredLatency({ layers: [], scale: 1, offset: 0, overheadMs: 0, backend: 'wasm', seconds: 1, calibrationError, heldOutError }, analysis);
+    expect(table(0.05, 0.1).loadSigns()).toBeUndefined();
+    expect(table(0.05, 0.4).loadSigns()).toMatch(/missed the whole models it was checked on by 40%/);
   });
 });

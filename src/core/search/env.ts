@@ -23,7 +23,11 @@ export const STATE_FEATURES = ['t', 'n', 'c', 'h', 'w', 'stride', 'k', 'macs', '
 export const STATE_SIZE = STATE_FEATURES.length;
 
 export class SearchError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** True when the refusal rests on a measurement the device may have skewed (latency under load): measuring again may lift it. */
+    readonly measureAgain = false,
+  ) {
     super(message);
     this.name = 'SearchError';
   }
@@ -39,7 +43,15 @@ export interface Resource {
   /** What `observe` learned, for a saved search, and its restore. */
   save?(): unknown;
   load?(state: unknown): void;
+  /** For a measured resource: signs that the device was loaded while it was measured (a poor fit, drift), or undefined. */
+  loadSigns?(): string | undefined;
 }
+
+/**
+ * Over this, a latency floor (as a fraction of the original) is suspect next to the MACs floor:
+ * the smallest model predicted at more than twice its MACs share and 25 points above it.
+ */
+const BUSY_FLOOR = { ratio: 2, points: 0.25 };
 
 export function costResource(analysis: ModelAnalysis, kind: ResourceKind): Resource {
   if (kind === 'latency') throw new Error('latency needs a measured table: pass latencyResource(...) to the env.');
@@ -154,11 +166,41 @@ export class PruningEnv {
     this.floor = this.resource.of(new Map(this.steps.map((s) => [s.group.id, s.choices[0]])));
     if (config.protocol === 'constrained' && this.floor > this.budget) {
       const pct = (x: number) => `${((100 * x) / this.originalResource).toFixed(1)}%`;
+      if (this.resource.kind === 'latency') throw this.latencyRefusal(pct);
       throw new SearchError(
         `a ${config.resource} target of ${pct(this.budget)} cannot be met: with every prunable group at the smallest width (lbound ${config.lbound}) the model still has ${pct(this.floor)} of its ${config.resource}, ` +
           `because frozen layers (the input, the outputs) cannot shrink${config.roundTo > 1 ? ` and kept channels are rounded up to multiples of ${config.roundTo}` : ''}. Choose a target of at least ${pct(this.floor)}, or lower lbound.`,
       );
     }
+  }
+
+  /**
+   * A latency floor is a measurement, not a property of the model: timed while the device is busy
+   * (other tabs or apps, heat, battery saving), every layer looks slower by a fixed amount and the
+   * smallest model looks far less small than it is. So a latency target over the floor is never
+   * called impossible: the refusal says what was measured, what the MACs say, whether the device
+   * looked busy, and asks to measure again before choosing another target.
+   */
+  private latencyRefusal(pct: (x: number) => string): SearchError {
+    const smallest = new Map(this.steps.map((s) => [s.group.id, s.choices[0]]));
+    const macsShare = this.macsOf(smallest) / Math.max(this.originalMacs, 1);
+    const floorShare = this.floor / this.originalResource;
+    const signs: string[] = [];
+    if (floorShare > BUSY_FLOOR.ratio * macsShare && floorShare - macsShare > BUSY_FLOOR.points) {
+      signs.push(`the smallest model is predicted at ${pct(this.floor)} of the original's latency while its MACs fall to ${(100 * macsShare).toFixed(1)}%`);
+    }
+    const reported = this.resource.loadSigns?.();
+    if (reported) signs.push(reported);
+    const reachableInMacs = macsShare <= this.config.target;
+    const measured =
+      `a latency target of ${pct(this.budget)} was not reached in this measurement: the latency table timed on this device predicts ${pct(this.floor)} for the smallest model ` +
+      `(every prunable group at lbound ${this.config.lbound}), whose MACs are ${(100 * macsShare).toFixed(1)}% of the original's.`;
+    const advice = signs.length
+      ? ` The device looked busy while it was timed (${signs.join('; ')}), and load makes a reachable target look impossible. Close other apps and tabs, let the device settle, and measure again; choose a target of at least ${pct(this.floor)} only if a quiet measurement says the same.`
+      : reachableInMacs
+        ? ` Timings vary with load: measure again with the device quiet; if it says the same, the fixed per-layer costs of this backend keep the latency up, so choose a target of at least ${pct(this.floor)}.`
+        : ` Frozen layers (the input, the outputs) keep ${(100 * macsShare).toFixed(1)}% of the MACs whatever is pruned; choose a target of at least ${pct(this.floor)}, or lower lbound (timings vary with load: measuring again may lower it).`;
+    return new SearchError(measured + advice, true);
   }
 
   /**

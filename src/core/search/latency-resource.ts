@@ -37,6 +37,15 @@ export class MeasuredLatency implements Resource {
     return predictLatency(this.table, this.analysis, keep);
   }
 
+  /** A table whose fit misses the whole models it was calibrated or checked on by this much was timed under changing load. */
+  static readonly POOR_FIT = 0.25;
+
+  loadSigns(): string | undefined {
+    const misses = [this.table.calibrationError, this.table.heldOutError].filter((e): e is number => e !== undefined && e > MeasuredLatency.POOR_FIT);
+    if (!misses.length) return undefined;
+    return `the table's fit missed the whole models it was checked on by ${(100 * Math.max(...misses)).toFixed(0)}%, a sign that the timings changed while it was measured`;
+  }
+
   observe(keep: KeepMap, measuredMs: number): void {
     this.pairs.push({ sum: tableSum(this.table, this.analysis, keep), measuredMs });
     this.table = calibrate(this.table, this.pairs);
