@@ -181,6 +181,8 @@ test('the offer to resume an unfinished search is at the top of the page after a
   await table.locator('summary').tap();
   await expect(table.locator('tbody tr').first()).toBeVisible();
   await expect(table.getByRole('region')).toHaveAttribute('tabindex', '0');
+  await page.getByTestId('reward-chart').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/phone-3b-search-charts-table.png` });
   await expect(page.getByTestId('policy-table')).toBeVisible();
   await expect(page.getByTestId('pareto-table')).toBeVisible();
 
