@@ -7,7 +7,7 @@
  */
 import { test, expect, type Page, type Locator } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { waitForModel, collectErrors, pickFiles } from './helpers';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
 
@@ -183,4 +183,34 @@ test('a model with HTML and script in its layer and class names renders inert', 
   expect(w.violations).toEqual([]);
   expect(w.errors).toEqual([]);
   expectSameOrigin(w, page);
+});
+
+test('a model from ?url= on another HTTPS host loads under the policy; requests go to this origin and that host only; plain http elsewhere is refused', async ({ page }) => {
+  test.setTimeout(120_000);
+  const w = await watch(page);
+  const m = await writeSequentialCnn(join(fixtureDir('csp-url'), 'remote'), { size: 8, channels: 3, filters: 8, classes: 3 });
+  const host = 'https://models.example.test';
+  await page.route(`${host}/**`, async (route) => {
+    const name = basename(new URL(route.request().url()).pathname);
+    const file = name === 'model.json' ? m.modelJson : name === 'weights.bin' ? m.weights : null;
+    const headers = { 'access-control-allow-origin': '*' };
+    if (!file) return route.fulfill({ status: 404, headers, body: 'not found' });
+    return route.fulfill({ status: 200, headers, contentType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream', body: readFileSync(file) });
+  });
+  await page.goto('/?backend=wasm&url=' + encodeURIComponent(`${host}/m/model.json`));
+  await waitForModel(page);
+  expect(w.violations).toEqual([]);
+  const origin = new URL(page.url()).origin;
+  const others = [...new Set(w.requests.map((u) => new URL(u).origin))].filter((o) => o !== origin);
+  expect(others).toEqual([host]);
+
+  const plain = await page.evaluate(() =>
+    fetch('http://models.example.test/m/model.json').then(
+      () => 'fetched',
+      () => 'refused',
+    ),
+  );
+  expect(plain).toBe('refused');
+  await expect.poll(() => w.violations.join('\n')).toMatch(/connect-src/);
+  expect(w.errors).toEqual([]);
 });
