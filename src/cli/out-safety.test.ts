@@ -120,7 +120,7 @@ describe('amc refuses unknown flags and stray arguments, with exit codes a scrip
     expect(existsSync(out)).toBe(false);
     const bogus = amc(['inspect', join(model, 'model.json'), '--bogus-flag', '3']);
     expect(bogus.code).toBe(1);
-    expect(bogus.stderr).toEqual(['amc inspect: unknown flag --bogus-flag for inspect. Known flags: --help, --input-size, --json, --max-bytes.']);
+    expect(bogus.stderr).toEqual(['amc inspect: unknown flag --bogus-flag for inspect. Known flags: --help, --input-size, --json, --max-bytes, --outputs.']);
     expect(bogus.stdout).toBe('');
   }, 60_000);
 
