@@ -13,7 +13,8 @@
  *   worker-src 'self'             the search, latency and fine-tune workers are module scripts Vite
  *                                 emits as same-origin files (assets/*.worker-*.js), not blob: URLs;
  *                                 the WASM backend's blob: pthread workers are never made (threads
- *                                 are off: core/measure/backends.ts, ENVIRONMENT.md)
+ *                                 are off: core/measure/backends.ts, ENVIRONMENT.md); turning them
+ *                                 on (a cross-origin isolated deployment) needs blob: here
  *   connect-src 'self' https:     fetch: the bundled demo models and their cards, the WASM binaries
  *                                 (same origin), and a model the user names with ?url= or the URL
  *                                 box. A policy in a static file cannot name the origin a user types
