@@ -29,9 +29,9 @@
  *                                 and drawn on canvases, neither of which img-src governs
  *   style-src 'self'              the one CSS file Svelte's styles are compiled into; Svelte sets
  *                                 dynamic styles through the CSSOM (element.style), which CSP allows;
-                                 a static style="..." attribute in a component's markup is parsed
-                                 as HTML and would be refused (csp.spec.ts reports it): use a
-                                 class, style:prop or a {...} expression
+ *                                 a static style="..." attribute in a component's markup is parsed
+ *                                 as HTML and would be refused (csp.spec.ts reports it): use a
+ *                                 class, style:prop or a {...} expression
  *   font-src, manifest-src 'self' the page's own, if ever added
  *   object-src 'none'             no plugins
  *   base-uri 'none'               no <base> that would redirect the relative asset URLs
