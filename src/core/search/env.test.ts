@@ -229,3 +229,16 @@ describe('a latency target on a busy device', () => {
     expect(table(0.05, 0.4).loadSigns()).toMatch(/missed the whole models it was checked on by 40%/);
   });
 });
+
+describe('a 1-D model', () => {
+  it('reads a Conv1D input [N, L, C] as 1 x L in the state (h 1, w L)', async () => {
+    const analysis = await analyzed(TOPOLOGY_FIXTURES.conv1dNet.build());
+    const env = new PruningEnv(analysis, { ...ENV_DEFAULTS, roundTo: 1, target: 0.5 });
+    // raw: t, n, c, h, w, stride, k, MACs: c2 reads pool1's 15 x 8, c3 reads pool2's 14 x 12 with stride 2.
+    expect(env.steps.map((s) => [s.group.id, ...s.raw.slice(1, 7)])).toEqual([
+      ['c1', 8, 3, 1, 30, 1, 3],
+      ['c2', 12, 8, 1, 15, 1, 3],
+      ['c3', 16, 12, 1, 14, 2, 3],
+    ]);
+  });
+});

@@ -147,8 +147,9 @@ export class PruningEnv {
       const producer = graph.byId.get(group.producers[0])!;
       const input = producer.inputShapes[0] ?? graph.tensors.get(producer.inputs[0])?.shape ?? [];
       const rank = input.length;
+      // A 1-D input ([N, L, C]: Conv1D) is 1 x L.
       const h = rank >= 4 ? (input[1] ?? 1) : 1;
-      const w = rank >= 4 ? (input[2] ?? 1) : 1;
+      const w = rank >= 4 ? (input[2] ?? 1) : rank === 3 ? (input[1] ?? 1) : 1;
       const c = input[rank - 1] ?? 1;
       const cfg = producer.config;
       const raw = [t, group.channels, c, h, w, firstOf(cfg.strides, 1), firstOf(cfg.kernel_size, 1), this.touchedMacs[t]];
