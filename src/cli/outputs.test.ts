@@ -58,6 +58,14 @@ describe('amc --outputs (a model that exposes every layer as an output)', () => 
     m.dispose();
   }, 60_000);
 
+  it('search refuses the same way before anything is timed or scored', () => {
+    const out = join(dir, 'searched');
+    const r = amc('search', join(dir, 'model.json'), '--out', out, '--episodes', '2');
+    expect(r.code).toBe(1);
+    expect(r.stderr.at(-1)).toMatch(/every channel group is frozen because it reaches one of the model's 6 outputs .* --outputs/);
+    expect(existsSync(join(out, 'model.json'))).toBe(false);
+  }, 60_000);
+
   it('refuses an unknown output name in one line, listing the outputs', () => {
     const r = amc('inspect', join(dir, 'model.json'), '--outputs', 'logit');
     expect(r.code).toBe(1);

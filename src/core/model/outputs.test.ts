@@ -89,6 +89,18 @@ describe('keepOutputs on a two-head model', () => {
     net.dispose();
   });
 
+  it('counts the layers only the dropped outputs needed', async () => {
+    const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+    const trunk = tf.layers.conv2d({ filters: 8, kernelSize: 3, name: 'trunk' }).apply(input) as tf.SymbolicTensor;
+    const cls = tf.layers.dense({ units: 3, name: 'classes' }).apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const m1 = tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'm1' }).apply(trunk) as tf.SymbolicTensor;
+    const mask = tf.layers.conv2d({ filters: 1, kernelSize: 1, name: 'mask' }).apply(tf.layers.reLU({ name: 'm1_relu' }).apply(m1) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = await loadModel(asFiles(await exportModel(tf.model({ inputs: input, outputs: [cls, mask] }))));
+    const kept = keepOutputs(model, ['classes']);
+    expect(kept.notes.at(-1)).toBe("kept the output 'classes' of 2; dropped 'mask' and 2 layers only they needed");
+    expect(kept.weights.map((w) => w.name)).toEqual(['trunk/kernel', 'trunk/bias', 'classes/kernel', 'classes/bias']);
+  });
+
   it('drops an input that no kept output reads, and says so', async () => {
     const a = tf.input({ shape: [4], name: 'a' });
     const b = tf.input({ shape: [5], name: 'b' });
