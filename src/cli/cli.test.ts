@@ -102,7 +102,7 @@ describe('amc CLI argument mistakes', () => {
     const before: number[] = Array.from(original.byName.get(name)!.values);
     expect(kept.every((v) => before.some((b) => Math.abs(b - v) < 1e-7))).toBe(false);
     const bogus = amc('search', 'models/mobilenet-like/model.json', '--evaluate', 'bnn', '--out', join(dir, 'y'));
-    expect(bogus.stderr[0]).toMatch(/--evaluate must be one of slice, bn, refit, refit\+bn/);
+    expect(bogus.stderr[0]).toMatch(/--evaluate must be one of auto, slice, bn, refit, refit\+bn/);
   }, 240_000);
 
   it('search refuses an impossible target and a malformed one with one line', () => {

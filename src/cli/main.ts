@@ -30,11 +30,11 @@ commands:
       to --reference), on WASM
   search <model.json> --out DIR [--force] [--data demo:val|DIR] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
-        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate ${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--outputs a,b] [--json]
+        [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate auto|${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--outputs a,b] [--json]
         [--finetune EPOCHS [--finetune-images 9000]]
       the AMC search (DDPG agent) on WASM, with the app's defaults: each episode made ready by the
-      ${SCORING_DEFAULTS.evaluator} evaluator on ${calibrationImages(SCORING_DEFAULTS.evaluator)} demo:train images (bn: BatchNorm statistics recomputed, on
-      ${calibrationImages('bn')}; --no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
+      evaluator (auto: BatchNorm statistics recomputed on ${calibrationImages('bn')} calibration images when the model has
+      BatchNorm, else the least-squares refit on ${calibrationImages('refit')}; --no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
       third of the budget, at most ${defaultWarmup(Infinity)}; writes the best policy's model and report.json with
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
       --data DIR: the user's images (class subfolders: accuracy; loose: agreement with the original),

@@ -25,8 +25,9 @@ import { applyOutputsFlag, refuseFrozenByOutputs } from './outputs-flag';
 import { filesFromPath } from '../core/model/node-files';
 import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
-import { EVALUATORS, evaluatorText, type Evaluator } from '../core/prune/config';
-import { calibrationImages, defaultWarmup, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { batchNormUnsupported } from '../core/prune/batchnorm';
+import { EVALUATORS, evaluatorText } from '../core/prune/config';
+import { calibrationImages, defaultWarmup, resolveEvaluator, type EvaluatorChoice, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { SearchError } from '../core/search/env';
 import { EpisodeScorer } from '../core/search/scorer';
@@ -45,7 +46,7 @@ export function parseTarget(v: string | true | undefined): { resource: ResourceK
   return { resource: m[1] as ResourceKind, ratio };
 }
 
-function choice<T extends string>(args: ParsedArgs, flag: string, values: readonly T[], fallback: T): T {
+function pick<T extends string>(args: ParsedArgs, flag: string, values: readonly T[], fallback: T): T {
   const v = args.flags.get(flag);
   if (v === undefined) return fallback;
   if (v === true || !values.includes(v as T)) throw new UsageError(`--${flag} must be one of ${values.join(', ')}.`);
@@ -56,21 +57,18 @@ function choice<T extends string>(args: ParsedArgs, flag: string, values: readon
 const FINAL_LATENCY = SEARCH_TIMING.final;
 
 /**
- * The evaluator and its calibration images: --evaluate (default SCORING_DEFAULTS.evaluator), with
- * --calibration N images (default calibrationImages(evaluator)); --no-refit is `--evaluate slice`,
- * and --refit is accepted and changes nothing.
+ * The evaluator asked for: --evaluate (default SCORING_DEFAULTS.evaluator, `auto`), with
+ * --calibration N images (default calibrationImages() of the evaluator it resolves to); --no-refit
+ * is `--evaluate slice`, and --refit is accepted and changes nothing.
  */
-function scoringChoice(args: ParsedArgs): { evaluator: Evaluator; calibration: number } {
+function scoringChoice(args: ParsedArgs): { choice: EvaluatorChoice; calibration?: number } {
   if (args.flags.has('no-refit')) {
     if (args.flags.has('refit') || args.flags.has('calibration') || args.flags.has('evaluate')) throw new UsageError('--no-refit cannot go with --refit, --calibration or --evaluate (it means --evaluate slice).');
-    return { evaluator: 'slice', calibration: 0 };
+    return { choice: 'slice', calibration: 0 };
   }
-  const evaluator = choice<Evaluator>(args, 'evaluate', EVALUATORS, SCORING_DEFAULTS.evaluator);
-  if (evaluator === 'slice') {
-    if (args.flags.has('calibration')) throw new UsageError('--evaluate slice uses no calibration images: drop --calibration.');
-    return { evaluator, calibration: 0 };
-  }
-  return { evaluator, calibration: intFlag(args, 'calibration') ?? calibrationImages(evaluator) };
+  const choice = pick<EvaluatorChoice>(args, 'evaluate', ['auto', ...EVALUATORS], SCORING_DEFAULTS.evaluator);
+  if (choice === 'slice' && args.flags.has('calibration')) throw new UsageError('--evaluate slice uses no calibration images: drop --calibration.');
+  return { choice, calibration: intFlag(args, 'calibration') };
 }
 
 const pct = (r: number | undefined, digits = 2) => (r === undefined ? '-' : `${(r * 100).toFixed(digits)}%`);
@@ -87,14 +85,13 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const outDir = outFolder(out, 'search', [path], args.flags.has('force'));
   const source = parseDataSource(args.flags.get('data') ?? 'demo:val');
   const target = parseTarget(args.flags.get('target'));
-  const protocol = choice<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
-  const agent = choice(args, 'agent', ['ddpg', 'random'] as const, SEARCH_DEFAULTS.agent);
+  const protocol = pick<Protocol>(args, 'protocol', ['constrained', 'accuracy-guaranteed'], ENV_DEFAULTS.protocol);
+  const agent = pick(args, 'agent', ['ddpg', 'random'] as const, SEARCH_DEFAULTS.agent);
   const askedRewardImages = intFlag(args, 'reward-images') ?? SCORING_DEFAULTS.rewardImages;
-  const { evaluator, calibration } = scoringChoice(args);
+  const scoring = scoringChoice(args);
   const episodes = intFlag(args, 'episodes') ?? SEARCH_DEFAULTS.episodes;
   const overrides = {
     episodes,
-    evaluator,
     seed: intFlag(args, 'seed') ?? SEARCH_DEFAULTS.seed,
     agent,
     env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? ENV_DEFAULTS.roundTo },
@@ -110,6 +107,10 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const model = applyOutputsFlag(await loadModel(filesFromPath(path), undefined, { maxBytes }), args);
   const analysis = analyzeModel(model, { inputSize: intFlag(args, 'input-size'), maxBytes });
   refuseFrozenByOutputs(model, analysis);
+  // The CLI's data is the user's choice: the demo dataset for a demo model, or their own images.
+  const evaluator = resolveEvaluator(scoring.choice, !batchNormUnsupported(analysis), true);
+  const calibration = scoring.calibration ?? calibrationImages(evaluator);
+  config.evaluator = evaluator;
   const data = await searchData(source, path, model, analysis, askedRewardImages, calibration);
   const rewardImages = data.scoring.images.length / bytesPerImage(data.scoring.eval);
   // What the evaluator really gets: a small folder has fewer than asked for.

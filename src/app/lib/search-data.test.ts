@@ -5,7 +5,7 @@ import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import type { DataState } from '../state/data.svelte';
-import { outputClasses, searchData, searchDataLabel, searchDataWarnings } from './search-data';
+import { calibrationOfItsKind, outputClasses, searchData, searchDataLabel, searchDataWarnings } from './search-data';
 
 let model: LoadedModel;
 let analysis: ModelAnalysis;
@@ -57,6 +57,13 @@ describe('search data', () => {
     const optedIn = { ...dataWith(false, false), demoOptInFor: m10 } as unknown as DataState;
     expect(searchData(m10, a10, optedIn, 100).spec).toMatchObject({ kind: 'demo', labeled: true });
     expect(searchData(model, analysis, optedIn, 100).spec).toMatchObject({ labeled: false });
+  });
+
+  it("calibrates on images of the model's own kind only with the user's images (or the demo's for a model they belong to)", () => {
+    expect(calibrationOfItsKind(model, analysis, null)).toBe(false);
+    expect(calibrationOfItsKind(model, analysis, dataWith(true, false))).toBe(true);
+    expect(calibrationOfItsKind(model, analysis, dataWith(false, false))).toBe(false);
+    expect(calibrationOfItsKind(model, analysis, dataWith(true, true, { ...model } as LoadedModel))).toBe(false);
   });
 
   it('warns when the reward or calibration set is too small to separate policies', () => {

@@ -61,6 +61,16 @@ function choose(model: LoadedModel, analysis: ModelAnalysis, data: DataState | n
   return { kind: 'demo', count: Math.max(1, Math.min(count, SPLIT_SIZES.val)), labeled, scaling: data?.scaling ?? 'unit', calibration };
 }
 
+/**
+ * Whether a search's calibration images are of the model's own kind: the user's images, or the
+ * demo's for a model the demo labels belong to (a demo model, or one the user says is). BatchNorm
+ * statistics from images unlike the model's data make it worse (core/search/config.ts: autoEvaluator).
+ */
+export function calibrationOfItsKind(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined): boolean {
+  const c = choose(model, analysis, data, 1);
+  return c.kind === 'files' || c.labeled;
+}
+
 /** What scores the episodes, in words: for a new search, and for a saved one from what it saved about its data. */
 export function dataChoiceLabel(d: DataChoice, analysis: ModelAnalysis | null): string {
   if (d.kind === 'images') return `${d.count} of your images (${d.name}), ${d.labeled ? 'top-1 accuracy' : 'agreement with the original model (no labels)'}`;

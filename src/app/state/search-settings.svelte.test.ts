@@ -6,13 +6,12 @@ import { SearchSettings } from './search-settings.svelte';
 const meta = (config: SearchMeta['config'], calibration?: number) => ({ config, randomBaseline: false, data: { kind: 'demo', count: 40, labeled: true, ...(calibration !== undefined ? { calibration } : {}) } }) as unknown as SearchMeta;
 
 describe('search settings: the evaluator', () => {
-  it('goes into the config the worker runs, with its calibration images', () => {
+  it('starts on auto, and the evaluator it resolves to goes into the config the worker runs', () => {
     const s = new SearchSettings();
-    s.evaluator = 'bn';
-    expect(s.configFromSettings().evaluator).toBe('bn');
-    expect(s.calibrationImages).toBe(calibrationImages('bn'));
-    s.evaluator = 'slice';
-    expect(s.calibrationImages).toBe(0);
+    expect(s.evaluator).toBe('auto');
+    expect(s.configFromSettings('bn').evaluator).toBe('bn');
+    expect(calibrationImages('bn')).toBe(256);
+    expect(calibrationImages('slice')).toBe(0);
   });
 
   it('comes back from a saved search, and a search saved before evaluators existed reads as what it ran', () => {

@@ -4,6 +4,7 @@
  * the same as the CLI's; `problem()` checks them before anything is saved or started.
  */
 import type { Evaluator } from '../../core/prune/config';
+import type { EvaluatorChoice } from '../../core/search/config';
 import { calibrationImages, defaultWarmup, ENV_DEFAULTS, EPISODE_BUDGET, SCORING_DEFAULTS, SEARCH_DEFAULTS, searchConfig, type Protocol, type ResourceKind, type SearchConfig } from '../../core/search/config';
 import type { SearchMeta } from '../../workers/search-store';
 
@@ -15,7 +16,8 @@ export const DEFAULT_REWARD_IMAGES = SCORING_DEFAULTS.rewardImages;
 export const REFIT_IMAGES = SCORING_DEFAULTS.refitImages;
 
 /** The evaluators as the search panel offers them: what each does and what it costs. */
-export const EVALUATOR_CHOICES: readonly { value: Evaluator; label: string }[] = [
+export const EVALUATOR_CHOICES: readonly { value: EvaluatorChoice; label: string }[] = [
+  { value: 'auto', label: 'Automatic: BatchNorm statistics where the model has them and the images are its own, else the refit' },
   { value: 'refit', label: `Refit by least squares (${calibrationImages('refit')} images; AMC's reconstruction)` },
   { value: 'refit+bn', label: `Refit, then recompute BatchNorm statistics (${calibrationImages('refit+bn')} images)` },
   { value: 'bn', label: `Recompute BatchNorm statistics only (${calibrationImages('bn')} images; adaptive BN, faster)` },
@@ -34,18 +36,14 @@ export class SearchSettings {
   seed = $state(SEARCH_DEFAULTS.seed);
   rewardImages = $state(DEFAULT_REWARD_IMAGES);
   randomBaseline = $state(false);
-  evaluator = $state<Evaluator>(SCORING_DEFAULTS.evaluator);
+  evaluator = $state<EvaluatorChoice>(SCORING_DEFAULTS.evaluator);
   readonly warmup = $derived(Math.min(this.warmupOverride ?? defaultWarmup(this.episodes), this.episodes));
 
-  /** Calibration images of the evaluator (0: sliced only). */
-  get calibrationImages(): number {
-    return calibrationImages(this.evaluator);
-  }
-
-  configFromSettings(): SearchConfig {
+  /** The settings as the search's config, with the evaluator `auto` resolved to for the model (SearchState.evaluatorFor). */
+  configFromSettings(evaluator: Evaluator): SearchConfig {
     return searchConfig({
       episodes: this.episodes,
-      evaluator: this.evaluator,
+      evaluator,
       seed: this.seed,
       env: { protocol: this.protocol, resource: this.resource, target: this.target },
       ddpg: { warmupEpisodes: this.warmup },

@@ -22,7 +22,9 @@ import { searchReport, TOOL, type PickedEntry, type SearchReportInput } from '..
 import type { ModelAnalysis } from '../../core/model/analyze';
 import type { LoadedModel } from '../../core/model/types';
 import { accuracyOf, bestOf } from '../../core/search/best';
-import type { SearchConfig } from '../../core/search/config';
+import { calibrationImages, resolveEvaluator, type SearchConfig } from '../../core/search/config';
+import { batchNormUnsupported } from '../../core/prune/batchnorm';
+import type { Evaluator } from '../../core/prune/config';
 import { PruningEnv } from '../../core/search/env';
 import type { EpisodeRecord } from '../../core/search/search';
 import { fromPrunedPayload, modelFilesAsInput, type ModelFiles } from '../../workers/payload';
@@ -31,7 +33,7 @@ import { briefOf, type SearchMeta } from '../../workers/search-store';
 import { Batcher } from '../lib/batcher';
 import { downloadJson } from '../lib/download';
 import { SearchClient, defaultSearchWorker, type WorkerFactory } from '../lib/search-client';
-import { dataChoiceLabel, searchData, searchDataLabel } from '../lib/search-data';
+import { calibrationOfItsKind, dataChoiceLabel, searchData, searchDataLabel } from '../lib/search-data';
 import { formatDuration, paretoFront, timeLeft } from '../lib/search-math';
 import type { AppState } from './app.svelte';
 import type { DataState } from './data.svelte';
@@ -164,6 +166,11 @@ export class SearchState extends SearchSettings {
   // ------------------------------------------------------------------ commands
 
   /** Starts a new search on the model on screen, with the settings. */
+  /** The evaluator a search of this model runs with the settings as they are (`auto` resolved). */
+  evaluatorFor(model: LoadedModel, analysis: ModelAnalysis): Evaluator {
+    return resolveEvaluator(this.evaluator, !batchNormUnsupported(analysis), calibrationOfItsKind(model, analysis, this.data));
+  }
+
   async start(): Promise<void> {
     const { model, analysis } = this.app;
     if (!model || !analysis || this.busy) return;
@@ -172,7 +179,8 @@ export class SearchState extends SearchSettings {
       this.fail(problem);
       return;
     }
-    const config = this.configFromSettings();
+    const evaluator = this.evaluatorFor(model, analysis);
+    const config = this.configFromSettings(evaluator);
     try {
       // The same check the worker makes, at once: an impossible target is refused before anything is
       // saved. (Latency needs the table the worker times first: the worker checks it.)
@@ -181,7 +189,7 @@ export class SearchState extends SearchSettings {
       this.fail(capitalize(errLine(e)));
       return;
     }
-    const { spec, label } = searchData(model, analysis, this.data, this.rewardImages, this.calibrationImages);
+    const { spec, label } = searchData(model, analysis, this.data, this.rewardImages, calibrationImages(evaluator));
     const files = exportFiles(model);
     const meta = newSearchMeta({
       model,

@@ -129,19 +129,41 @@ export const EPISODE_BUDGET: Readonly<{ min: number; max: number }> = Object.fre
 export interface ScoringDefaults {
   rewardImages: number;
   refitImages: number;
-  evaluator: Evaluator;
+  evaluator: EvaluatorChoice;
 }
+
+/** An evaluator, or `auto`: autoEvaluator() picks one for the model and its calibration images. */
+export type EvaluatorChoice = Evaluator | 'auto';
 
 export const SCORING_DEFAULTS: Readonly<ScoringDefaults> = Object.freeze({
   rewardImages: 500,
   refitImages: REFIT_DEFAULTS.images,
-  evaluator: 'refit',
+  evaluator: 'auto',
 });
+
+/**
+ * What `auto` runs. BatchNorm statistics recomputed (`bn`) where the model has BatchNorm and the
+ * calibration images are of its own kind (the user's images, or demo:train for a demo model):
+ * in the evaluator study (BENCHMARKS.md section 8; bench/evaluators.ts) it ordered policies of
+ * one size as a short fine-tune orders them at least as well as the refit on every demo model,
+ * for less time per episode, as EagleEye found on ImageNet. The refit otherwise: BatchNorm
+ * statistics from images unlike the model's data make it worse (on the Teachable Machine export
+ * with the demo's images standing in, agreement fell from 50% to 16% at width 0.7, while the
+ * refit lifted narrow policies from 0-1% to 41-46%), and a model without BatchNorm has none to fix.
+ */
+export function autoEvaluator(hasBatchNorm: boolean, calibrationOfItsKind: boolean): Evaluator {
+  return hasBatchNorm && calibrationOfItsKind ? 'bn' : 'refit';
+}
+
+export function resolveEvaluator(choice: EvaluatorChoice, hasBatchNorm: boolean, calibrationOfItsKind: boolean): Evaluator {
+  return choice === 'auto' ? autoEvaluator(hasBatchNorm, calibrationOfItsKind) : choice;
+}
 
 /**
  * Calibration images an evaluator is given by default: the refit's 64 (REFIT_DEFAULTS.images; its
  * solve grows with them), 256 for BatchNorm statistics alone (the count the evaluator study and
- * EagleEye's measurements used), none for slicing.
+ * EagleEye's measurements used; 128 ranked 12 policies with rho 0.99 against 512 on the demo
+ * models, 256 with 1.00, at twice 128's cost), none for slicing.
  */
 export function calibrationImages(evaluator: Evaluator): number {
   if (evaluator === 'slice') return 0;

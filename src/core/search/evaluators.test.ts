@@ -7,6 +7,7 @@ import { loadModel } from '../model/load';
 import type { LoadedModel } from '../model/types';
 import { EVALUATORS, type Evaluator } from '../prune/config';
 import { Rng } from '../random';
+import { autoEvaluator, resolveEvaluator } from './config';
 import { effectiveEvaluator, EpisodeScorer, type ScoringData } from './scorer';
 
 let model: LoadedModel;
@@ -77,4 +78,14 @@ describe('evaluators', () => {
       scorer.dispose();
     }
   }, 600_000);
+});
+
+describe('the automatic evaluator', () => {
+  it('recomputes BatchNorm statistics only where the model has them and the images are its own kind; the refit elsewhere', () => {
+    expect(autoEvaluator(true, true)).toBe('bn');
+    expect(autoEvaluator(true, false)).toBe('refit');
+    expect(autoEvaluator(false, true)).toBe('refit');
+    expect(resolveEvaluator('auto', true, true)).toBe('bn');
+    expect(resolveEvaluator('refit+bn', false, false)).toBe('refit+bn');
+  });
 });
