@@ -5,6 +5,9 @@ import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
 import { resolve, join, normalize, sep, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cspHeader, cspMeta } from './scripts/csp.ts';
+import { offlineApp, ISOLATION_HEADERS } from './scripts/offline.ts';
+import { wasmThreadsScript } from './scripts/wasm-threads.ts';
+import { sharedWorkerChunks } from './scripts/shared-workers.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const modelsDir = resolve(root, 'models');
@@ -88,12 +91,29 @@ function contentSecurityPolicy(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [svelte(), bundledModels(), contentSecurityPolicy()],
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
-  worker: { format: 'es' },
+  // Every URL in the build is relative to the page: the folder works from any host, under any
+  // sub-path (the demo models are fetched from import.meta.env.BASE_URL, './' in a build).
+  base: './',
+  plugins: [
+    sharedWorkerChunks(),
+    wasmThreadsScript(),
+    svelte(),
+    bundledModels(),
+    contentSecurityPolicy(),
+    offlineApp({ root, modelsDir }),
+  ],
+  // Cross-origin isolation (fine timers, WASM threads): the headers on every response of the dev
+  // and preview servers; a static host that cannot send them gets them from the service worker.
+  server: { host: '127.0.0.1', port: 5173, headers: { ...ISOLATION_HEADERS } },
+  preview: { host: '127.0.0.1', port: 4173, headers: { ...ISOLATION_HEADERS } },
+  // Only used by the dev server: a build makes the workers entry chunks of the page's own build
+  // (scripts/shared-workers.ts), so tfjs is shared, not bundled once per worker.
+  worker: { format: 'es', plugins: () => [wasmThreadsScript()] },
   build: {
     target: 'es2022',
+    // No <link rel=modulepreload> helper: the workers share the page's chunks, and the helper that
+    // preloads a dynamic import's dependencies touches `document`, which a worker does not have.
+    modulePreload: false,
     // tfjs is large by nature; the backends are split into their own chunks.
     chunkSizeWarningLimit: 4096,
   },

@@ -10,11 +10,13 @@
  *   script-src 'self'             the bundle's own module scripts (Vite emits no inline script);
  *     'wasm-unsafe-eval'          WebAssembly.instantiate for tfjs-backend-wasm (page and workers);
  *                                 it allows compiling WASM only, not eval() or new Function()
- *   worker-src 'self'             the search, latency and fine-tune workers are module scripts Vite
- *                                 emits as same-origin files (assets/*.worker-*.js), not blob: URLs;
- *                                 the WASM backend's blob: pthread workers are never made (threads
- *                                 are off: core/measure/backends.ts, ENVIRONMENT.md); turning them
- *                                 on (a cross-origin isolated deployment) needs blob: here
+ *   worker-src 'self' blob:       'self': the search, latency and fine-tune workers are module
+ *                                 scripts Vite emits as same-origin files (assets/*.worker-*.js) and
+ *                                 the service worker (sw.js); blob: the WASM backend's pthread
+ *                                 workers, which Emscripten starts from a blob: URL of its own worker
+ *                                 script when the page is cross-origin isolated (threads on). Those
+ *                                 then importScripts() the threaded module from this origin
+ *                                 (scripts/wasm-threads.ts), so script-src needs no blob:
  *   connect-src 'self' https:     fetch: the bundled demo models and their cards, the WASM binaries
  *                                 (same origin), and a model the user names with ?url= or the URL
  *                                 box. A policy in a static file cannot name the origin a user types
@@ -55,7 +57,7 @@ export function cspDirectives(env: Record<string, string | undefined> = process.
   return {
     'default-src': ["'self'"],
     'script-src': ["'self'", "'wasm-unsafe-eval'"],
-    'worker-src': ["'self'"],
+    'worker-src': ["'self'", 'blob:'],
     'connect-src': ["'self'", ...connectExtra(env)],
     'img-src': ["'self'"],
     'style-src': ["'self'"],

@@ -2,11 +2,14 @@ import { mount } from 'svelte';
 import './app/app.css';
 import App from './app/App.svelte';
 import { datasetChecksum } from './core/data/procedural';
+import { registerServiceWorker } from './sw-register';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
 export default mount(App, { target });
+
+registerServiceWorker();
 
 declare global {
   interface Window {

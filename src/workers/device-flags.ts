@@ -25,7 +25,7 @@ export async function deviceFlags(): Promise<DeviceFlags> {
     if (simd !== undefined) out.wasmSimd = simd;
     const multithread = await flag('WASM_HAS_MULTITHREAD_SUPPORT');
     if (multithread !== undefined) out.wasmMultithreadFlag = multithread;
-    // The browser's own answer (the flag above is set to false on purpose, see backends.ts).
+    // The browser's own answer (tfjs' flag above can also be set to false by hand).
     out.wasmThreadsSupported = typeof SharedArrayBuffer !== 'undefined' && g.crossOriginIsolated === true;
     try {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -43,7 +43,15 @@ export function describeDevice(d: DeviceFlags, backend: string): string {
   if (backend === 'wasm') {
     if (d.wasmSimd !== undefined) parts.push(d.wasmSimd ? 'SIMD' : 'no SIMD');
     if (d.wasmThreads !== undefined) {
-      const why = d.wasmMultithreadFlag === false ? ' (threads off)' : '';
+      // Threads on: the threaded build runs, with half the logical cores (tfjs' threadpool).
+      const why =
+        d.wasmMultithreadFlag === true
+          ? ' (threads on)'
+          : d.wasmMultithreadFlag === false
+            ? d.crossOriginIsolated === false
+              ? ' (threads off: page not cross-origin isolated)'
+              : ' (threads off)'
+            : '';
       parts.push(`${d.wasmThreads} thread${d.wasmThreads === 1 ? '' : 's'}${why}`);
     }
   }

@@ -20,7 +20,7 @@ export interface DeviceFlags {
   wasmSimd?: boolean;
   wasmThreadsSupported?: boolean;
   wasmThreads?: number;
-  /** The tfjs flag that turns WASM threads off (ENVIRONMENT.md: threads off in minified builds). */
+  /** The tfjs flag for WASM threads: true where the page is cross-origin isolated (scripts/wasm-threads.ts makes the minified build's threads work). */
   wasmMultithreadFlag?: boolean;
 }
 

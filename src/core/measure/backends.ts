@@ -116,8 +116,11 @@ async function registerBackend(name: BackendName, wasmPaths?: WasmPaths): Promis
       break;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      // Threads break in minified builds and gave no speedup on 2 cores (ENVIRONMENT.md).
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      // Threads are left to tfjs: on where the page is cross-origin isolated (SharedArrayBuffer,
+      // vite.config.ts / the service worker send COOP/COEP), off elsewhere. The minified build's
+      // pthread workers load the untouched Emscripten script (scripts/wasm-threads.ts).
+      // The thread count is tfjs' own: its threadpool takes half the logical cores (at most 8;
+      // setThreadsCount can only lower it), so a 2-core machine runs 1 thread, an 8-core phone 4.
       if (wasmPaths && !wasmPathsSet && !tf.findBackend('wasm')) {
         try {
           wasm.setWasmPaths(wasmPaths);
