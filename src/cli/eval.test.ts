@@ -145,7 +145,7 @@ describe('amc eval --data DIR', () => {
     const jpeg = amc('eval', model, '--data', loose, '--reference', model);
     expect(jpeg.code).toBe(1);
     expect(jpeg.stderr).toHaveLength(1);
-    expect(jpeg.stderr[0]).toMatch(/photo\.jpg: is a JPEG image; the command line reads PNG only\. Convert it to an 8-bit PNG, or evaluate it in the app/);
+    expect(jpeg.stderr[0]).toMatch(/photo\.jpg: is a JPEG image that could not be decoded .*Re-save it as a JPEG or PNG/);
 
     const missing = amc('eval', model, '--data', join(dir, 'nope'));
     expect(missing.code).toBe(2);

@@ -1,6 +1,6 @@
 /**
  * `amc eval`: top-1/top-5 accuracy of a model on a split of the demo dataset or on a folder of
- * PNG images in class subfolders, and its fidelity (top-1 agreement, mean KL divergence) to a
+ * images (JPEG, PNG, WebP...) in class subfolders, and its fidelity (top-1 agreement, mean KL divergence) to a
  * reference model on the same images. A folder of loose images (no class subfolders) is scored by
  * fidelity only, so it needs --reference.
  */
@@ -34,7 +34,7 @@ export type DataSource = { kind: 'demo'; split: Split } | { kind: 'dir'; dir: st
 
 /** --data demo:SPLIT or a folder path. */
 export function parseDataSource(v: string | true | undefined): DataSource {
-  if (v === undefined || v === true) throw new UsageError(`--data is needed: ${DATA_VALUES.join(', ')}, or a folder of PNG images.`);
+  if (v === undefined || v === true) throw new UsageError(`--data is needed: ${DATA_VALUES.join(', ')}, or a folder of images.`);
   if (v.startsWith('demo:')) return { kind: 'demo', split: parseDataFlag(v) };
   return { kind: 'dir', dir: v };
 }

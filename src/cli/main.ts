@@ -26,7 +26,7 @@ commands:
       writes DIR/model.json, DIR/model.weights.bin, DIR/report.json
   eval <model.json> --data demo:test|demo:val|demo:train|DIR [--scaling unit|signed|raw] [--reference original.json]
        [--limit N] [--batch N] [--input-size N] [--max-bytes N] [--json]
-      top-1/top-5 on the demo dataset or a folder of PNGs in class subfolders (loose images: fidelity
+      top-1/top-5 on the demo dataset or a folder of images (JPEG, PNG, WebP) in class subfolders (loose images: fidelity
       to --reference), on WASM
   search <model.json> --out DIR [--force] [--data demo:val|DIR] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,7 +120,7 @@ describe('decoding folders', () => {
     }
   });
 
-  test('a broken image is refused naming the file; a JPEG says to convert it or use the app', async () => {
+  test('a broken image is refused naming the file and saying what to do; a real JPEG is read', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
@@ -134,11 +135,16 @@ describe('decoding folders', () => {
     expect(err).toBeInstanceOf(ModelError);
     const e = err as ModelError;
     expect(e.file).toBe(join(dir, 'b', 'photo.jpg'));
-    expect(e.problem).toMatch(/JPEG image; the command line reads PNG only/);
-    expect(e.fix).toMatch(/8-bit PNG, or evaluate it in the app/);
+    expect(e.problem).toMatch(/is a JPEG image that could not be decoded/);
+    expect(e.fix).toMatch(/Re-save it as a JPEG or PNG/);
 
     writeFileSync(join(dir, 'b', 'photo.jpg'), 'not an image at all');
-    await expect(loadImageDir(dir, { height: 8, width: 8, channels: 3 })).rejects.toThrow(/photo\.jpg: is not a PNG image/);
+    await expect(loadImageDir(dir, { height: 8, width: 8, channels: 3 })).rejects.toThrow(/photo\.jpg: is not an image this tool reads/);
+
+    writeFileSync(join(dir, 'b', 'photo.jpg'), await sharp(Buffer.alloc(4 * 4 * 3, 200), { raw: { width: 4, height: 4, channels: 3 } }).jpeg().toBuffer());
+    const { set } = await loadImageDir(dir, { height: 8, width: 8, channels: 3 });
+    expect(set.n).toBe(2);
+    expect(set.images[set.images.length - 1]).toBeGreaterThan(190);
   });
 
   test('sets over the memory cap are subsampled evenly, keeping every class', async () => {

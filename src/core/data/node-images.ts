@@ -1,16 +1,19 @@
 /**
- * Image data on the file system, for the CLI and tests (Node only): a folder walked into files,
- * and the PNG decoder with node:zlib.
+ * Image data on the file system, for the CLI and tests (Node only): a folder walked into files, and
+ * the decoder: sharp (libvips), the field's standard in Node, reads what users' photos are (JPEG,
+ * PNG, WebP, GIF, TIFF, AVIF; EXIF orientation applied as browsers apply it). The PNG encoder
+ * (png.ts) stays for writing fixtures.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { ModelError } from '../model/errors';
 import type { ModelFile } from '../model/files';
 import { decodePlan, type DecodedPlan, type DecodeOptions, type ImageDecoder } from './decode';
 import { planImageFiles, type DataPlan, type PlanOptions } from './folders';
 import { fitRgba, type InputSpec } from './images';
-import { decodePng, encodePng, type EncodeOptions } from './png';
+import { encodePng, ImageDecodeError, sniffFormat, type DecodedImage, type EncodeOptions } from './png';
 
 const MAX_DEPTH = 8;
 
@@ -20,10 +23,10 @@ export function filesFromDir(dir: string): ModelFile[] {
   try {
     stat = statSync(dir);
   } catch {
-    throw new ModelError(dir, 'does not exist.', 'Give a folder with one subfolder of PNG images per class, or a folder of PNG images.');
+    throw new ModelError(dir, 'does not exist.', 'Give a folder with one subfolder of images per class, or a folder of images (JPEG, PNG, WebP).');
   }
   if (!stat.isDirectory()) {
-    throw new ModelError(dir, 'is not a folder.', 'Give a folder with one subfolder of PNG images per class (labeled), or a folder of PNG images (unlabeled).');
+    throw new ModelError(dir, 'is not a folder.', 'Give a folder with one subfolder of images per class (labeled), or a folder of images (unlabeled).');
   }
   const out: ModelFile[] = [];
   const walk = (d: string, depth: number) => {
@@ -48,12 +51,26 @@ export function filesFromDir(dir: string): ModelFile[] {
   return out;
 }
 
-const inflate = (d: Uint8Array) => new Uint8Array(inflateSync(d));
 const deflate = (d: Uint8Array) => new Uint8Array(deflateSync(d));
 
-/** PNG bytes -> the model's input (centre crop, antialiased bilinear resize, channels). */
+/** Any image file's bytes as 8-bit RGBA; refusals say what the file is and what to do. */
+export async function decodeImageBytes(bytes: Uint8Array): Promise<DecodedImage> {
+  let out;
+  try {
+    // rotate(): EXIF orientation, as a phone's JPEG is shown; sRGB + alpha: always 4 channels of 8 bits.
+    out = await sharp(bytes, { failOn: 'error' }).rotate().toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    const format = sniffFormat(bytes);
+    const what = format ? `is a ${format.toUpperCase()} image that could not be decoded (${String((e as Error).message).split('\n')[0]})` : 'is not an image this tool reads (JPEG, PNG, WebP, GIF, TIFF or AVIF)';
+    throw new ImageDecodeError(`${what}.`, 'Re-save it as a JPEG or PNG, or remove it from the folder.');
+  }
+  const { data, info } = out;
+  return { width: info.width, height: info.height, rgba: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** An image file -> the model's input (centre crop, antialiased bilinear resize, channels). */
 export const decodeNodeImage: ImageDecoder = async (file, spec) => {
-  const { width, height, rgba } = decodePng(new Uint8Array(await file.read()), inflate);
+  const { width, height, rgba } = await decodeImageBytes(new Uint8Array(await file.read()));
   return fitRgba(rgba, width, height, spec);
 };
 
@@ -62,12 +79,8 @@ export function pngBytes(pixels: Uint8Array, width: number, height: number, chan
   return encodePng(pixels, width, height, channels, deflate, opts);
 }
 
-export function decodePngFile(bytes: Uint8Array) {
-  return decodePng(bytes, inflate);
-}
-
 /**
- * A folder of PNGs (class subfolders, or loose images) at the model's input: the plan (classes,
+ * A folder of images (class subfolders, or loose images) at the model's input: the plan (classes,
  * counts, skipped files) and the decoded set. Refusals are ModelErrors naming the file or folder.
  */
 export async function loadImageDir(

@@ -1,13 +1,9 @@
 /**
- * A small PNG codec for the command line and tests (browsers decode images natively).
- *
- * Decodes non-interlaced PNGs with 8-bit samples (grayscale, gray + alpha, RGB, RGBA) and
- * palette or grayscale images with 1, 2, 4 or 8 bits per sample, to RGBA bytes. Refuses
- * interlaced and 16-bit images, and anything that is not a PNG, with a reason that says what to do.
+ * A small PNG encoder for fixtures and tests, the sniffing of a file's format, and the error a
+ * decoder gives (browsers decode images natively; the CLI decodes with sharp, node-images.ts).
  * zlib is injected (node:zlib in Node), so this file has no platform dependency.
  */
 
-export type Inflate = (data: Uint8Array) => Uint8Array;
 export type Deflate = (data: Uint8Array) => Uint8Array;
 
 export interface DecodedImage {
@@ -32,7 +28,6 @@ export class ImageDecodeError extends Error {
 
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-const CONVERT = 'Convert it to an 8-bit PNG, or evaluate it in the app (browsers read every common format).';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -58,180 +53,6 @@ export function sniffFormat(b: Uint8Array): string | undefined {
   if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
   return undefined;
-}
-
-const u32 = (b: Uint8Array, i: number) => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
-
-/** Samples per pixel for each PNG colour type. */
-const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-
-export function decodePng(bytes: Uint8Array, inflate: Inflate): DecodedImage {
-  const format = sniffFormat(bytes);
-  if (format !== 'png') {
-    throw new ImageDecodeError(
-      format ? `is a ${format.toUpperCase()} image; the command line reads PNG only.` : 'is not a PNG image (its first bytes are not the PNG signature).',
-      CONVERT,
-    );
-  }
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  let depth = 0;
-  let colorType = -1;
-  let palette: Uint8Array | undefined;
-  let paletteAlpha: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
-  let ended = false;
-  while (pos + 8 <= bytes.length && !ended) {
-    const len = u32(bytes, pos);
-    const type = String.fromCharCode(bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]);
-    const start = pos + 8;
-    if (start + len + 4 > bytes.length) throw new ImageDecodeError(`is cut short (chunk ${type} runs past the end of the file).`);
-    const data = bytes.subarray(start, start + len);
-    if (crc32(bytes.subarray(pos + 4, start + len)) !== u32(bytes, start + len)) {
-      throw new ImageDecodeError(`is damaged (the checksum of its ${type} chunk is wrong).`);
-    }
-    if (type === 'IHDR') {
-      width = u32(data, 0);
-      height = u32(data, 4);
-      depth = data[8];
-      colorType = data[9];
-      if (data[12] !== 0) throw new ImageDecodeError(`is an interlaced PNG, which the command line does not read.`, CONVERT);
-      if (depth === 16) throw new ImageDecodeError(`is a 16-bit PNG, which the command line does not read.`, CONVERT);
-      if (!(colorType in SAMPLES) || ![1, 2, 4, 8].includes(depth) || (depth < 8 && colorType !== 0 && colorType !== 3)) {
-        throw new ImageDecodeError(`has an unsupported PNG format (colour type ${colorType}, ${depth} bits).`, CONVERT);
-      }
-      if (width === 0 || height === 0 || width * height > 1 << 26) throw new ImageDecodeError(`has an impossible size (${width}x${height}).`);
-    } else if (type === 'PLTE') palette = data.slice();
-    else if (type === 'tRNS') paletteAlpha = data.slice();
-    else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') ended = true;
-    pos = start + len + 4;
-  }
-  if (colorType < 0) throw new ImageDecodeError('has no IHDR chunk: it is not a valid PNG.');
-  if (idat.length === 0) throw new ImageDecodeError('has no image data (no IDAT chunk).');
-  if (colorType === 3 && !palette) throw new ImageDecodeError('is a palette PNG without a palette (no PLTE chunk).');
-
-  const joined = new Uint8Array(idat.reduce((s, c) => s + c.length, 0));
-  let o = 0;
-  for (const c of idat) {
-    joined.set(c, o);
-    o += c.length;
-  }
-  let raw: Uint8Array;
-  try {
-    raw = inflate(joined);
-  } catch (e) {
-    throw new ImageDecodeError(`has damaged compressed data (${String((e as Error).message ?? e).split('\n')[0]}).`);
-  }
-
-  const samples = SAMPLES[colorType];
-  const bitsPerPixel = samples * depth;
-  const stride = Math.ceil((width * bitsPerPixel) / 8);
-  const bpp = Math.max(1, bitsPerPixel >> 3); // bytes per complete pixel, for filters
-  if (raw.length < height * (stride + 1)) throw new ImageDecodeError(`has less image data than its ${width}x${height} size needs.`);
-
-  // Undo the per-row filters.
-  const pixels = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const row = pixels.subarray(y * stride, (y + 1) * stride);
-    const up = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : undefined;
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? row[i - bpp] : 0;
-      const b = up ? up[i] : 0;
-      const c = up && i >= bpp ? up[i - bpp] : 0;
-      let v: number;
-      switch (filter) {
-        case 0:
-          v = src[i];
-          break;
-        case 1:
-          v = src[i] + a;
-          break;
-        case 2:
-          v = src[i] + b;
-          break;
-        case 3:
-          v = src[i] + ((a + b) >> 1);
-          break;
-        case 4: {
-          const p = a + b - c;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - c);
-          v = src[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-          break;
-        }
-        default:
-          throw new ImageDecodeError(`is damaged (row ${y} has an unknown filter type ${filter}).`);
-      }
-      row[i] = v & 0xff;
-    }
-  }
-
-  // To RGBA.
-  const rgba = new Uint8Array(width * height * 4);
-  const maxV = (1 << depth) - 1;
-  for (let y = 0; y < height; y++) {
-    const row = pixels.subarray(y * stride, (y + 1) * stride);
-    for (let x = 0; x < width; x++) {
-      const out = (y * width + x) * 4;
-      let r: number;
-      let g: number;
-      let b: number;
-      let alpha = 255;
-      if (depth < 8) {
-        const bit = x * depth;
-        const v = (row[bit >> 3] >> (8 - depth - (bit & 7))) & maxV;
-        if (colorType === 3) {
-          if (v * 3 + 2 >= palette!.length) throw new ImageDecodeError(`is damaged (a pixel uses palette entry ${v} of ${palette!.length / 3}).`);
-          r = palette![v * 3];
-          g = palette![v * 3 + 1];
-          b = palette![v * 3 + 2];
-          if (paletteAlpha && v < paletteAlpha.length) alpha = paletteAlpha[v];
-        } else {
-          r = g = b = Math.round((v * 255) / maxV);
-        }
-      } else {
-        const i = x * samples;
-        switch (colorType) {
-          case 0:
-            r = g = b = row[i];
-            break;
-          case 2:
-            r = row[i];
-            g = row[i + 1];
-            b = row[i + 2];
-            break;
-          case 3: {
-            const v = row[i];
-            if (v * 3 + 2 >= palette!.length) throw new ImageDecodeError(`is damaged (a pixel uses palette entry ${v} of ${palette!.length / 3}).`);
-            r = palette![v * 3];
-            g = palette![v * 3 + 1];
-            b = palette![v * 3 + 2];
-            if (paletteAlpha && v < paletteAlpha.length) alpha = paletteAlpha[v];
-            break;
-          }
-          case 4:
-            r = g = b = row[i];
-            alpha = row[i + 1];
-            break;
-          default:
-            r = row[i];
-            g = row[i + 1];
-            b = row[i + 2];
-            alpha = row[i + 3];
-        }
-      }
-      rgba[out] = r;
-      rgba[out + 1] = g;
-      rgba[out + 2] = b;
-      rgba[out + 3] = alpha;
-    }
-  }
-  return { width, height, rgba };
 }
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
