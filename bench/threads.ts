@@ -8,6 +8,10 @@
  *
  *   npx tsx bench/threads.ts                 build into a temporary folder, 2 rounds
  *   npx tsx bench/threads.ts --dir dist      an existing build
+ *   npx tsx bench/threads.ts --cores 4       report 4 logical cores to the page (DevTools'
+ *                                            Emulation.setHardwareConcurrencyOverride): tfjs' pool
+ *                                            takes half the reported cores, so a 2-core machine,
+ *                                            which runs 1 thread, can be made to run 2
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -21,6 +25,7 @@ const argv = process.argv.slice(2);
 const log = (s: string) => process.stderr.write(`threads        ${s}\n`);
 const modelDir = resolve(argValue(argv, 'model') ?? '../shared/realmodels/tm-image-asl');
 const rounds = Number(argValue(argv, 'rounds') ?? 2);
+const cores = argValue(argv, 'cores') ? Number(argValue(argv, 'cores')) : undefined;
 if (!existsSync(join(modelDir, 'model.json'))) {
   log(`${modelDir}/model.json not found: name a 224x224 LayersModel folder with --model`);
   process.exit(1);
@@ -56,6 +61,7 @@ for (let round = 0; round < rounds; round++) {
     });
     const context = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    if (cores) await (await context.newCDPSession(page)).send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: cores });
     try {
       await page.goto(`${srv.url}?demo=builtin`);
       await page.locator('[data-testid="run-status"][data-state="ok"]').waitFor({ timeout: 180_000 });
