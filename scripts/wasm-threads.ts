@@ -16,10 +16,21 @@
  * The page's and the workers' own copy of the factory (which runs where its closure exists) is
  * unchanged. The build fails if the line to replace is not found (another tfjs version), rather
  * than silently shipping threads that cannot start.
+ *
+ * Second, the pthread pool: Emscripten starts 8 pthread workers for every threaded instance
+ * (PTHREAD_POOL_SIZE=8, compiled into the script), and this app has up to four (the page, the
+ * search, latency and fine-tune workers): 32 workers, each instantiating the module, on a phone.
+ * tfjs' threadpool only ever uses half the logical cores (backend.cc: cores / 2, at most 8), so the
+ * pool is started at that size instead, which is never fewer than the threadpool needs (it would
+ * otherwise have to start workers while the main thread waits for them).
  */
 import type { Plugin } from 'vite';
 
 const TARGET = /@tensorflow[\\/]tfjs-backend-wasm[\\/]dist[\\/]backend_wasm\.js$/;
+const THREADED = /@tensorflow[\\/]tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/;
+const POOL = /var pthreadPoolSize\s*=\s*8\s*;/;
+const POOL_AT_RUNTIME =
+  'var pthreadPoolSize=Math.min(8,Math.max(1,Math.floor(((typeof navigator!=="undefined"&&navigator.hardwareConcurrency)||2)/2)));';
 const BLOB = /factoryConfig\.mainScriptUrlOrBlob\s*=\s*new Blob\(\[[^\]]*?wasmFactoryThreadedSimd\.toString\(\)\s*\][^;]*;/;
 
 export function wasmThreadsScript(): Plugin {
@@ -29,6 +40,10 @@ export function wasmThreadsScript(): Plugin {
     apply: 'build',
     enforce: 'pre',
     transform(code, id) {
+      if (THREADED.test(id)) {
+        if (!POOL.test(code)) this.error(`amc-wasm-threads-script: the pthread pool size was not found in ${id} (tfjs-backend-wasm changed?)`);
+        return { code: code.replace(POOL, POOL_AT_RUNTIME), map: null };
+      }
       if (!TARGET.test(id.split('?')[0])) return null;
       if (!BLOB.test(code)) this.error(`amc-wasm-threads-script: the pthread main-script blob was not found in ${id} (tfjs-backend-wasm changed?)`);
       replaced = true;
