@@ -8,6 +8,7 @@ import { cspHeader, cspMeta } from './scripts/csp.ts';
 import { offlineApp, ISOLATION_HEADERS } from './scripts/offline.ts';
 import { wasmThreadsScript } from './scripts/wasm-threads.ts';
 import { sharedWorkerChunks } from './scripts/shared-workers.ts';
+import { leanTfjs } from './scripts/lean-tfjs.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const modelsDir = resolve(root, 'models');
@@ -95,6 +96,7 @@ export default defineConfig({
   // sub-path (the demo models are fetched from import.meta.env.BASE_URL, './' in a build).
   base: './',
   plugins: [
+    leanTfjs(resolve(root, 'src/tfjs-lean.ts')),
     sharedWorkerChunks(),
     wasmThreadsScript(),
     svelte(),

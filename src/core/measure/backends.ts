@@ -131,9 +131,14 @@ async function registerBackend(name: BackendName, wasmPaths?: WasmPaths): Promis
       }
       break;
     }
+    // Registered by @tensorflow/tfjs itself in Node and the dev server; a build's lean tfjs
+    // (src/tfjs-lean.ts) has neither, so they are fetched only when started (WebGL registers
+    // itself only where a WebGL context can exist).
     case 'webgl':
+      await import('@tensorflow/tfjs-backend-webgl');
+      break;
     case 'cpu':
-      // Registered by @tensorflow/tfjs itself (WebGL only where a WebGL context can exist).
+      await import('@tensorflow/tfjs-backend-cpu');
       break;
   }
 }
