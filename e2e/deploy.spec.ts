@@ -8,6 +8,8 @@
  * no headers of its own, no rewriting and no fallback.
  */
 import { test, expect, type Page } from '@playwright/test';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveStatic, type StaticServer } from '../scripts/static-server';
 import { waitForModel, collectErrors, goToStep } from './helpers';
@@ -117,6 +119,42 @@ test.describe('deploy: a plain static host under a sub-path', () => {
     await context.setOffline(false);
     expect(errors).toEqual([]);
   });
+});
+
+test('a new build on the host replaces the cached one once no tab runs the old one', async ({ context }) => {
+  test.setTimeout(300_000);
+  // A copy of the build, changed in place below as a new deployment would change it.
+  const dir = mkdtempSync(join(tmpdir(), 'amc-deploy-'));
+  cpSync(DIST, dir, { recursive: true });
+  const srv = await serveStatic(dir, { prefix: PREFIX });
+  try {
+    const page = await context.newPage();
+    await firstVisit(page, srv);
+    const before = await page.evaluate(async () => (await caches.keys()).sort());
+    expect(before).toHaveLength(1);
+
+    // "Deploy" a new build: another index.html and, with it, a new sw.js (its version changes).
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    writeFileSync(join(dir, 'index.html'), html.replace('<title>', '<meta name="amc-build" content="2" /><title>'));
+    const sw = readFileSync(join(dir, 'sw.js'), 'utf8');
+    writeFileSync(join(dir, 'sw.js'), sw.replace(/"version": "([0-9a-f]+)"/, '"version": "$1b"'));
+
+    // The open tab keeps the build it runs; the new worker installs beside it and waits.
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    await expect.poll(() => page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting)), { timeout: 120_000 }).toBe(true);
+    expect(await page.evaluate(() => document.querySelector('meta[name=amc-build]'))).toBeNull();
+
+    // Once that tab is closed, the next visit gets the new build, and the old cache is gone.
+    await page.close();
+    const next = await context.newPage();
+    await next.goto(`${srv.url}?demo=builtin`);
+    await waitForModel(next);
+    await expect.poll(() => next.evaluate(() => document.querySelector('meta[name=amc-build]') !== null), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => next.evaluate(async () => (await caches.keys()).sort()), { timeout: 60_000 }).not.toEqual(before);
+    expect(await next.evaluate(async () => (await caches.keys()).length)).toBe(1);
+  } finally {
+    await srv.close();
+  }
 });
 
 test('vite preview sends COOP/COEP: the built app is isolated and WASM runs its threaded build', async ({ page }) => {
