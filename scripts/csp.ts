@@ -3,6 +3,8 @@
  * vite.config.ts puts it in the built index.html as a <meta http-equiv> (build only: the dev server's
  * HMR client needs inline scripts and a websocket) and sends it as a header from `vite preview`, so
  * the workers, whose scripts are fetched by URL and do not inherit a <meta> policy, run under it too.
+ * The service worker (src/sw.ts, scripts/offline.ts) adds the header version to every response it
+ * serves, so on a static host that sends no headers the workers run under it as well.
  * e2e/csp.spec.ts checks in Chromium that the app loads, prunes and searches with no violation.
  *
  * Each source, and why it is there:
