@@ -170,7 +170,7 @@ async function main() {
   const backend = await initBackend('wasm');
   const names = (argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS]).filter((m) => (DEMO_MODELS as readonly string[]).includes(m));
   const plan = JSON.stringify(PLAN);
-  const study: EvaluatorStudy = { date: new Date().toISOString(), command: `npx tsx bench/evaluators.ts ${argv.join(' ')}`.trim(), plan: PLAN, models: [], load: { start: load, end: [] }, note: argValue(argv, 'note'), backend: backend.name };
+  const study: EvaluatorStudy = { date: new Date().toISOString(), command: `npx tsx bench/evaluators.ts ${argv.filter((a, i) => a !== '--note' && argv[i - 1] !== '--note' && a !== '--publish').join(' ')}`.trim(), plan: PLAN, models: [], load: { start: load, end: [] }, note: argValue(argv, 'note'), backend: backend.name };
   for (const name of names) {
     const root = join('bench', 'runs', 'evaluators', name);
     mkdirSync(root, { recursive: true });
