@@ -79,7 +79,7 @@ test('a short search fills the charts, survives a reload, finishes, and its best
   await expect(panel).toHaveAttribute('data-phase', 'done', { timeout: 180_000 });
   expect(await attr(page, 'reward-chart', 'data-episodes')).toBe(EPISODES);
   await expect(panel.getByTestId('search-count')).toHaveText(`episode ${EPISODES} of ${EPISODES}`);
-  await expect(panel.getByTestId('search-gain')).toContainText(/points (above|below) uniform|the same as uniform/);
+  await expect(panel.getByTestId('search-gain')).toContainText(/points? (above|below) uniform|the same as uniform/);
   await expect(panel.locator('[data-testid=past-search][data-state=done]')).toHaveCount(1);
   await expect(panel.getByTestId('past-episodes')).toHaveText(`${EPISODES} of ${EPISODES} episodes`);
 
