@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportModel, mobilenetV2Like } from '../src/testing/fixtures';
 import { mutationsOf, type FuzzCase } from '../src/testing/mutations';
-import { collectErrors, pickFiles, waitForModel } from './helpers';
+import { collectErrors, pickFiles, waitForModel, setRange } from './helpers';
 import { fixtureDir } from './fixtures';
 
 /** [class, variant] of the cases dropped, in order; a nested list is dropped in a row before the good model. */
@@ -104,12 +104,7 @@ async function loadGood(page: Page, round: number): Promise<number> {
 }
 
 async function pruneHalf(page: Page): Promise<void> {
-  await page.getByTestId('ratio-slider').evaluate((el) => {
-    const input = el as HTMLInputElement;
-    input.value = '0.5';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  });
+  await setRange(page.getByTestId('ratio-slider'), 0.5);
   await page.getByTestId('prune-button').click();
   await expect(page.getByTestId('prune-result')).toBeVisible({ timeout: STEP_MS });
 }

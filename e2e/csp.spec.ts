@@ -5,10 +5,10 @@
  * reported; a model with HTML and script in its names renders inert; every request goes to the
  * page's own origin.
  */
-import { test, expect, type Page, type Locator } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { waitForModel, collectErrors, pickFiles } from './helpers';
+import { waitForModel, collectErrors, pickFiles, setRange } from './helpers';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
 
 interface Watch {
@@ -48,15 +48,6 @@ function expectSameOrigin(w: Watch, page: Page): void {
   const origin = new URL(page.url()).origin;
   const foreign = w.requests.filter((u) => new URL(u).origin !== origin);
   expect(foreign, `requests to another origin than ${origin}`).toEqual([]);
-}
-
-async function setRange(slider: Locator, value: number): Promise<void> {
-  await slider.evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    input.value = String(v);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
 }
 
 test('the built page carries the policy as a <meta> and the preview server as a header', async ({ page, request }) => {

@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveStatic, type StaticServer } from '../scripts/static-server';
-import { waitForModel, collectErrors, goToStep } from './helpers';
+import { waitForModel, collectErrors, goToStep, setRange } from './helpers';
 
 const DIST = join(process.cwd(), 'dist');
 const PREFIX = '/some/sub/path/';
@@ -27,12 +27,7 @@ async function isolated(page: Page): Promise<boolean> {
 
 async function prune(page: Page): Promise<void> {
   await goToStep(page, 'compress');
-  await page.getByTestId('ratio-slider').evaluate((el) => {
-    const input = el as HTMLInputElement;
-    input.value = '0.5';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  });
+  await setRange(page.getByTestId('ratio-slider'), 0.5);
   await page.getByTestId('prune-button').click();
   await expect(page.getByTestId('prune-result')).toBeVisible({ timeout: 60_000 });
 }

@@ -6,11 +6,11 @@
  * The subset is small (FT_IMAGES, 256 by default) so the journey fits in a minute on 2 cores; the
  * measured seconds per epoch and the backend are printed for the record.
  */
-import { test, expect, type BrowserContext, type Download, type Locator, type Page } from '@playwright/test';
+import { test, expect, type BrowserContext, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { collectErrors, waitForModel } from './helpers';
+import { collectErrors, waitForModel, setRange } from './helpers';
 import { fixtureDir } from './fixtures';
 
 const require = createRequire(import.meta.url);
@@ -18,15 +18,6 @@ const TF_JS = require.resolve('@tensorflow/tfjs/dist/tf.min.js');
 const IMAGES = Number(process.env.FT_IMAGES ?? 256);
 /** The training backend ('auto': WASM); FT_BACKEND=webgl times WebGL instead. */
 const BACKEND = process.env.FT_BACKEND ?? 'auto';
-
-async function setRange(slider: Locator, value: number): Promise<void> {
-  await slider.evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    input.value = String(v);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
-}
 
 /** A blank page on the app's origin with the stock tf.min.js and nothing of the app; `files` served under /__check/. */
 async function plainTfPage(context: BrowserContext, files: Record<string, string>): Promise<Page> {

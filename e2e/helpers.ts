@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -63,4 +63,14 @@ export function collectErrors(page: Page): string[] {
 export async function goToStep(page: Page, step: 'model' | 'data' | 'compress' | 'recover' | 'export'): Promise<void> {
   await page.getByTestId(`step-${step}`).click();
   await expect(page.getByTestId(`step-${step}`)).toHaveAttribute('aria-current', 'step');
+}
+
+/** Sets a range input as a user dragging it would: value, then `input` and `change`. */
+export async function setRange(slider: Locator, value: number): Promise<void> {
+  await slider.evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    input.value = String(v);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, value);
 }

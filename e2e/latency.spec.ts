@@ -11,20 +11,11 @@
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForModel, collectErrors } from './helpers';
+import { waitForModel, collectErrors, setRange } from './helpers';
 import { fixtureDir } from './fixtures';
 
 async function value(l: Locator, name = 'data-value'): Promise<number> {
   return Number(await l.getAttribute(name));
-}
-
-async function setRange(slider: Locator, v: number): Promise<void> {
-  await slider.evaluate((el, x) => {
-    const input = el as HTMLInputElement;
-    input.value = String(x);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, v);
 }
 
 async function download(page: Page, click: () => Promise<void>, dir: string): Promise<unknown> {

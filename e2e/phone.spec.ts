@@ -6,7 +6,7 @@
  * Screenshots of each step at phone and desktop size go to test-results/journey/.
  */
 import { test, expect, type Locator, type Page } from '@playwright/test';
-import { collectErrors, goToStep, waitForModel } from './helpers';
+import { collectErrors, goToStep, waitForModel, setRange } from './helpers';
 
 const PHONE = { width: 390, height: 844 };
 const SHOTS = 'test-results/journey';
@@ -36,15 +36,6 @@ async function tapStep(page: Page, step: string): Promise<void> {
   await expect(page.getByTestId(`step-${step}`)).toHaveAttribute('aria-current', 'step');
   // A phone shows the step from its top.
   expect(await page.evaluate(() => window.scrollY)).toBe(0);
-}
-
-async function setRange(slider: Locator, value: number): Promise<void> {
-  await slider.evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    input.value = String(v);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
 }
 
 test('a phone walks the steps: each step alone, its main action within reach, details folded, export at the end', async ({ page }) => {

@@ -7,7 +7,7 @@
 import { test, expect, type Download } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForModel, collectErrors, pickFiles } from './helpers';
+import { waitForModel, collectErrors, pickFiles, setRange } from './helpers';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
 
 test('a demo model pruned with BatchNorm statistics recomputed on demo:train: report.json says so and carries new statistics', async ({ page }) => {
@@ -16,12 +16,7 @@ test('a demo model pruned with BatchNorm statistics recomputed on demo:train: re
   await waitForModel(page);
   await page.getByTestId('prune-evaluator').selectOption('bn');
   await expect(page.getByTestId('prune-evaluator-hint')).toContainText('BatchNorm statistics recomputed on 256 demo:train images');
-  await page.getByTestId('ratio-slider').evaluate((el) => {
-    const input = el as HTMLInputElement;
-    input.value = '0.5';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  });
+  await setRange(page.getByTestId('ratio-slider'), 0.5);
   await page.getByTestId('prune-button').click();
   await expect(page.getByTestId('prune-result')).toBeVisible({ timeout: 60_000 });
 

@@ -10,22 +10,12 @@ import { test, expect, type Download, type Locator, type Page, type BrowserConte
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { waitForModel, collectErrors, pickFiles, goToStep } from './helpers';
+import { waitForModel, collectErrors, pickFiles, goToStep, setRange } from './helpers';
 import { writeSequentialCnn, fixtureDir } from './fixtures';
 import { sampleValues } from '../src/app/lib/sample-input';
 
 const require = createRequire(import.meta.url);
 const TF_JS = require.resolve('@tensorflow/tfjs/dist/tf.min.js');
-
-/** Sets a range input as a user dragging it would: value, then `input` and `change`. */
-async function setRange(slider: Locator, value: number): Promise<void> {
-  await slider.evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    input.value = String(v);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
-}
 
 async function num(l: Locator): Promise<number> {
   return Number(await l.getAttribute('data-value'));
