@@ -11,6 +11,7 @@ import { initBackend, isBackendName, type BackendInfo, type BackendName } from '
 import { ModelError } from '../../core/model/errors';
 import { filesFromBrowser, filesFromUrl, type ModelFile } from '../../core/model/files';
 import { loadModel } from '../../core/model/load';
+import { keepOutputs } from '../../core/model/outputs';
 import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import { checkBackend, isBackendFailure, resetBackend } from '../../core/measure/backend-health';
@@ -246,6 +247,33 @@ export class AppState {
     }
     const wrapped = progress.wrapFiles(files);
     await this.finishLoad(gen, label, wrapped, { kind: 'files', label }, progress);
+  }
+
+  /**
+   * A model that exposes several outputs (a visualisation export freezes every group that reaches
+   * one), cut to the outputs the user keeps: the others, and the layers only they needed, are
+   * dropped (core/model/outputs.ts), and the page goes on with that model, as `--outputs` does.
+   */
+  async keepOnlyOutputs(names: readonly string[]): Promise<void> {
+    const current = this.model;
+    if (!current) return;
+    const gen = ++this.generation;
+    const label = this.identity?.name ?? current.source;
+    let model: LoadedModel;
+    try {
+      model = keepOutputs(current, names);
+      await this.exclusive(() => this.buildLoaded(gen, model, current.source));
+    } catch (e) {
+      if (gen === this.generation) this.fail(label, e, current.source);
+      await this.recoverBackend(e);
+      return;
+    }
+    if (gen !== this.generation) return;
+    this.model = model;
+    if (this.identity) this.identity = { ...this.identity, model };
+    this.load = { kind: 'loaded' };
+    this.analyze(model);
+    await this.runCheck();
   }
 
   async setInputSize(size: number | null): Promise<void> {
