@@ -60,6 +60,44 @@ export class SearchSettings {
     return null;
   }
 
+  /**
+   * Settings from a shared link (`?demo=resnet-like&resource=latency&target=0.5&episodes=60&evaluator=bn`),
+   * so a teacher's link opens in the same state; values that do not parse are left at their defaults.
+   */
+  settingsFromUrl(query: string): void {
+    const p = new URLSearchParams(query);
+    const num = (k: string) => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : undefined);
+    const resource = p.get('resource');
+    if (resource === 'macs' || resource === 'params' || resource === 'latency') this.resource = resource;
+    const protocol = p.get('protocol');
+    if (protocol === 'constrained' || protocol === 'accuracy-guaranteed') this.protocol = protocol;
+    const target = num('target');
+    if (target !== undefined && target > 0 && target <= 1) this.target = target;
+    const episodes = num('episodes');
+    if (episodes !== undefined && Number.isInteger(episodes) && episodes >= BUDGET_MIN && episodes <= BUDGET_MAX) this.episodes = episodes;
+    const seed = num('seed');
+    if (seed !== undefined && Number.isInteger(seed) && seed >= 0) this.seed = seed;
+    const images = num('images');
+    if (images !== undefined && Number.isInteger(images) && images >= 1) this.rewardImages = images;
+    const evaluator = p.get('evaluator');
+    if (evaluator && (['auto', 'slice', 'bn', 'refit', 'refit+bn'] as string[]).includes(evaluator)) this.evaluator = evaluator as EvaluatorChoice;
+    if (p.get('random') === '1') this.randomBaseline = true;
+  }
+
+  /** The query that opens these settings again (settingsFromUrl), with `extra` (e.g. the demo model) first. */
+  settingsQuery(extra: Record<string, string> = {}): string {
+    const p = new URLSearchParams(extra);
+    p.set('resource', this.resource);
+    if (this.protocol !== ENV_DEFAULTS.protocol) p.set('protocol', this.protocol);
+    p.set('target', String(this.target));
+    p.set('episodes', String(this.episodes));
+    p.set('seed', String(this.seed));
+    p.set('images', String(this.rewardImages));
+    p.set('evaluator', this.evaluator);
+    if (this.randomBaseline) p.set('random', '1');
+    return `?${p.toString()}`;
+  }
+
   /** The settings a saved search ran with (shown while it is open, and the start of the next one). */
   settingsFrom(meta: SearchMeta): void {
     const c = meta.config;

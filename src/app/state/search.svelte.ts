@@ -145,6 +145,8 @@ export class SearchState extends SearchSettings {
     private readonly createWorker: WorkerFactory = defaultSearchWorker,
   ) {
     super();
+    // A shared link opens with its settings (the demo model itself is the app's `?demo=`).
+    this.settingsFromUrl(globalThis.location?.search ?? '');
   }
 
   /** The app's search state (one per app, made on first use). */
