@@ -97,7 +97,6 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     env: { protocol, resource: target.resource, target: target.ratio, roundTo: intFlag(args, 'round-to') ?? ENV_DEFAULTS.roundTo },
     ddpg: { warmupEpisodes: intFlag(args, 'warmup') ?? defaultWarmup(episodes) },
   };
-  const config = searchConfig(overrides);
   const json = args.flags.has('json');
   const finetuneEpochs = intFlag(args, 'finetune');
   const finetuneImages = Math.min(intFlag(args, 'finetune-images') ?? SPLIT_SIZES.train, SPLIT_SIZES.train);
@@ -110,7 +109,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   // The CLI's data is the user's choice: the demo dataset for a demo model, or their own images.
   const evaluator = resolveEvaluator(scoring.choice, !batchNormUnsupported(analysis), true);
   const calibration = scoring.calibration ?? calibrationImages(evaluator);
-  config.evaluator = evaluator;
+  const config = searchConfig({ ...overrides, evaluator });
   const data = await searchData(source, path, model, analysis, askedRewardImages, calibration);
   const rewardImages = data.scoring.images.length / bytesPerImage(data.scoring.eval);
   // What the evaluator really gets: a small folder has fewer than asked for.

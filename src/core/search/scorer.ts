@@ -53,7 +53,7 @@ export interface ScorerOptions {
 /** The evaluator a scorer really runs: the one asked for, less BatchNorm where the model has none. */
 export function effectiveEvaluator(analysis: ModelAnalysis, data: Pick<ScoringData, 'calibration'>, asked?: Evaluator): { evaluator: Evaluator; note?: string } {
   const wanted = asked ?? (data.calibration ? 'refit' : 'slice');
-  if (wanted !== 'slice' && !data.calibration?.length) throw new Error(`The ${wanted} evaluator needs calibration images, and none were given.`);
+  if (wanted !== 'slice' && !data.calibration?.length) throw new Error(`The ${wanted} evaluator needs calibration images, and none were given: give some (amc search --calibration N, or your images in the Data panel), or score policies sliced (--evaluate slice).`);
   const unsupported = usesBatchNorm(wanted) ? batchNormUnsupported(analysis) : undefined;
   if (!unsupported) return { evaluator: wanted };
   const evaluator = withoutBatchNorm(wanted);
