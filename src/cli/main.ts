@@ -31,7 +31,7 @@ commands:
   search <model.json> --out DIR [--force] [--data demo:val|DIR] [--target macs:${T}|params:${T}|latency:${T}] [--episodes ${SEARCH_DEFAULTS.episodes}] [--seed ${SEARCH_DEFAULTS.seed}]
         [--protocol constrained|accuracy-guaranteed] [--agent ddpg|random] [--warmup N]
         [--reward-images ${SCORING_DEFAULTS.rewardImages}] [--evaluate auto|${EVALUATORS.join('|')}] [--calibration N | --no-refit] [--round-to ${ENV_DEFAULTS.roundTo}] [--max-bytes N] [--outputs a,b] [--json]
-        [--finetune EPOCHS [--finetune-images 9000]]
+        [--finetune EPOCHS [--finetune-images 9000]] [--workers N]
       the AMC search (DDPG agent) on WASM, with the app's defaults: each episode made ready by the
       evaluator (auto: BatchNorm statistics recomputed on ${calibrationImages('bn')} calibration images when the model has
       BatchNorm, else the least-squares refit on ${calibrationImages('refit')}; --no-refit: sliced only) and scored on ${SCORING_DEFAULTS.rewardImages} reward images; warm-up a
@@ -39,7 +39,10 @@ commands:
       the search log, the uniform baseline and (for demo:val) both policies' demo:test accuracy;
       --data DIR: the user's images (class subfolders: accuracy; loose: agreement with the original),
       calibration and --finetune from the same folder;
-      --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best
+      --finetune: then distills the best and the uniform model (demo:train) and writes the fine-tuned best;
+      --workers N: scorers at once for the episodes that do not depend on each other (the warm-up, --agent
+      random), N-1 of them in worker threads (default: the CPU count, at most 8; 1: none), same log as one
+      at a time; a latency search scores alone (its timings need the device to itself)
   finetune <pruned/model.json> --teacher <original/model.json> --out DIR [--force] [--data demo:train|DIR] [--epochs 5]
         [--seed 1] [--limit N] [--distill-only] [--eval demo:test] [--quantize float16|uint8]
         [--lr 0.001] [--batch 32] [--patience 3] [--max-bytes N] [--json]
@@ -79,7 +82,7 @@ const COMMAND_SPECS: Record<string, CommandSpec> = {
   eval: { ...ONE_MODEL, flags: ['help', 'json', 'data', 'scaling', 'reference', 'limit', 'batch', 'input-size', 'max-bytes'] },
   search: {
     ...ONE_MODEL,
-    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size', 'max-bytes', 'outputs'],
+    flags: ['help', 'json', 'out', 'force', 'data', 'target', 'protocol', 'agent', 'reward-images', 'evaluate', 'calibration', 'refit', 'no-refit', 'episodes', 'seed', 'round-to', 'warmup', 'finetune', 'finetune-images', 'input-size', 'max-bytes', 'outputs', 'workers'],
   },
   finetune: {
     positional: 1,

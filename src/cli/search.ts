@@ -29,6 +29,7 @@ import { batchNormUnsupported } from '../core/prune/batchnorm';
 import { EVALUATORS, evaluatorText } from '../core/prune/config';
 import { calibrationImages, defaultWarmup, resolveEvaluator, type EvaluatorChoice, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
+import { bestOf } from '../core/search/best';
 import { SearchError } from '../core/search/env';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord, Score } from '../core/search/search';
@@ -37,6 +38,7 @@ import { bytesFlag, intFlag, UsageError, type ParsedArgs } from './args';
 import { parseDataSource } from './eval';
 import { searchData } from './search-data';
 import { outFolder, writeOutputs } from './out-dir';
+import { defaultWorkers, threadPool } from './scorer-threads';
 
 export function parseTarget(v: string | true | undefined): { resource: ResourceKind; ratio: number } {
   if (v === undefined) return { resource: ENV_DEFAULTS.resource, ratio: ENV_DEFAULTS.target };
@@ -98,6 +100,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     ddpg: { warmupEpisodes: intFlag(args, 'warmup') ?? defaultWarmup(episodes) },
   };
   const json = args.flags.has('json');
+  // Scorers at once for the independent episodes (warm-up, random search); a latency search times alone.
+  const workers = intFlag(args, 'workers') ?? defaultWorkers();
   const finetuneEpochs = intFlag(args, 'finetune');
   const finetuneImages = Math.min(intFlag(args, 'finetune-images') ?? SPLIT_SIZES.train, SPLIT_SIZES.train);
 
@@ -119,7 +123,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   let session: SearchSession;
   try {
     session = await SearchSession.open(
-      { model, analysis, config, data: data.scoring, backend: backend.name, burnIn: { withReference: false } },
+      { model, analysis, config, data: data.scoring, backend: backend.name, burnIn: { withReference: false }, scorerPool: (s, b) => threadPool(s, b, workers) },
       {
         // V8 tiers WebAssembly up as it runs: nothing is timed before the model's kernels are hot.
         burnedIn: (warm) => log(`latency    burned in for ${(warm.ms / 1000).toFixed(1)} s (${warm.runs} runs${warm.steady ? ', steady' : ', not steady yet'})`),
@@ -145,6 +149,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${data.label}, ${evaluatorText(scorer.evaluator, calibrationUsed, data.calibrationLabel)}, ${backend.name}`,
   );
   if (scorer.evaluatorNote) log(`evaluate   ${scorer.evaluatorNote}`);
+  if (session.pool) log(`workers    ${session.pool.size} scorers (${session.pool.size - 1} worker thread${session.pool.size > 2 ? 's' : ''}) for the ${agent === 'ddpg' ? 'warm-up' : 'random'} episodes, ${session.batch} at a time`);
+  else if (workers > 1 && latency) log('workers    1: a latency search times each episode with the device to itself');
 
   // Scored under the anchored wall, the one the episodes meet.
   const uniform = await session.uniformBaseline();
@@ -155,20 +161,25 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const search = session.amc;
   const t0 = performance.now();
   let best: EpisodeRecord | undefined;
-  while (!search.done) {
-    const e = await search.runEpisode();
-    const isBest = search.best !== best;
-    best = search.best;
-    if (isBest || e.episode % 10 === 9 || search.done) {
-      const elapsed = (performance.now() - t0) / 1000;
-      const left = (elapsed / search.episode) * (config.episodes - search.episode);
-      log(
-        `episode ${String(e.episode + 1).padStart(4)}/${config.episodes} ${e.phase.padEnd(8)} reward ${e.reward.toFixed(4)} ${scoreText(e.score)} ${target.resource} ${pct(e.resourceRatio, 1)}` +
-          `${isBest ? '  best' : ''}  (${elapsed.toFixed(0)} s, ~${left.toFixed(0)} s left)`,
-      );
+  for (let turn = session.nextTurn(); turn; turn = session.nextTurn()) {
+    // A pooled batch comes back whole: each of its episodes is reported as if it had come alone.
+    for (const e of await session.play(turn)) {
+      const bestSoFar = bestOf(search.log.slice(0, e.episode + 1), config.env);
+      const isBest = bestSoFar !== best;
+      best = bestSoFar;
+      const last = e.episode + 1 === config.episodes;
+      if (isBest || e.episode % 10 === 9 || last) {
+        const elapsed = (performance.now() - t0) / 1000;
+        const left = (elapsed / search.episode) * (config.episodes - search.episode);
+        log(
+          `episode ${String(e.episode + 1).padStart(4)}/${config.episodes} ${e.phase.padEnd(8)} reward ${e.reward.toFixed(4)} ${scoreText(e.score)} ${target.resource} ${pct(e.resourceRatio, 1)}` +
+            `${isBest ? '  best' : ''}  (${elapsed.toFixed(0)} s, ~${left.toFixed(0)} s left)`,
+        );
+      }
     }
   }
   best = best!;
+  session.closePool();
 
   // The paper's table scores policies on the test split, without fine-tuning.
   let test: { images: number; best: Score; uniform: Score } | undefined;

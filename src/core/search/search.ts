@@ -14,6 +14,7 @@ import { bestOf } from './best';
 import type { SearchConfig } from './config';
 import { DdpgAgent, type AgentSnapshot } from './ddpg';
 import { PruningEnv, STATE_SIZE } from './env';
+import type { ScorerPool } from './pool';
 import { ReplayBuffer, type ReplaySnapshot } from './replay';
 
 /** What the scorer says about one pruned model. `error` drives the reward. */
@@ -62,6 +63,17 @@ export interface EpisodeRecord {
   sigma: number;
   /** Time per phase, ms: scoring (prune, rebuild, evaluate) and agent (acting and updates). */
   timings: Record<string, number>;
+}
+
+/** An episode drawn (its policy chosen) but not yet scored. */
+interface Draft {
+  episode: number;
+  warm: boolean;
+  sigma: number;
+  steps: { state: Float32Array; action: number; next: Float32Array }[];
+  ratios: number[];
+  keep: Map<string, number>;
+  actingMs: number;
 }
 
 export interface SearchSnapshot {
@@ -141,14 +153,61 @@ export class AmcSearch {
     return amcReward(this.config.env, score, resource);
   }
 
+  /**
+   * How many episodes from the next one on have policies that no score before them can change: the
+   * rest of the warm-up, or every episode left of random search (uniform random actions from the
+   * random stream, nothing learned in between). None in a latency search, where each measured
+   * episode refits the predictor the next episode's wall is drawn with.
+   */
+  get independentAhead(): number {
+    if (this.env.resource.kind === 'latency') return 0;
+    const end = this.config.agent === 'random' ? this.config.episodes : Math.min(this.config.ddpg.warmupEpisodes, this.config.episodes);
+    return Math.max(0, end - this.episode);
+  }
+
   async runEpisode(): Promise<EpisodeRecord> {
+    const draft = await this.draw();
+    const t1 = performance.now();
+    const score = await this.scorer.score(draft.keep);
+    return this.finish(draft, score, performance.now() - t1);
+  }
+
+  /**
+   * Up to `max` episodes, their policies scored together by `pool` when they are independent
+   * (independentAhead): the policies are drawn first, from the same random stream in the same
+   * order as one episode at a time, then scored at once, then recorded in episode order, so the log
+   * is the one runEpisode() would write. Otherwise (learning, latency, no pool) one episode.
+   */
+  async runEpisodes(max: number, pool?: ScorerPool | null): Promise<EpisodeRecord[]> {
+    const k = Math.min(max, this.independentAhead);
+    if (!pool || pool.size < 2 || k < 2) return [await this.runEpisode()];
+    const before = this.rng.state;
+    const drafts: Draft[] = [];
+    for (let i = 0; i < k; i++) drafts.push(await this.draw(this.episode + i));
+    const t1 = performance.now();
+    let scores: Score[];
+    try {
+      scores = await pool.scoreMany(drafts.map((d) => d.keep));
+    } catch (e) {
+      // Nothing recorded: the random stream goes back to where it was, so a retry draws the same policies.
+      this.rng.state = before;
+      throw e;
+    }
+    // The batch's wall time, shared: what an episode cost the search, so episodes/s reads right from the log.
+    const each = (performance.now() - t1) / k;
+    const records: EpisodeRecord[] = [];
+    for (let i = 0; i < k; i++) records.push(await this.finish(drafts[i], scores[i], each));
+    return records;
+  }
+
+  /** An episode's policy: the env walked with the agent's (or random) actions. Nothing is recorded yet. */
+  private async draw(e = this.episode): Promise<Draft> {
     const { ddpg, env: envConfig } = this.config;
-    const e = this.episode;
     const warm = this.config.agent === 'random' || e < ddpg.warmupEpisodes;
     const sigma = warm ? 0 : ddpg.initSigma * ddpg.sigmaDecay ** (e - ddpg.warmupEpisodes);
     const t0 = performance.now();
     let state = this.env.reset();
-    const steps: { state: Float32Array; action: number; next: Float32Array }[] = [];
+    const steps: Draft['steps'] = [];
     const ratios: number[] = [];
     while (!this.env.done) {
       let action: number;
@@ -160,11 +219,12 @@ export class AmcSearch {
       steps.push({ state, action, next: r.next ?? state });
       if (r.next) state = r.next;
     }
-    const acting = performance.now() - t0;
-    const keep = this.env.policy;
-    const t1 = performance.now();
-    const score = await this.scorer.score(keep);
-    const scoring = performance.now() - t1;
+    return { episode: e, warm, sigma, steps, ratios, keep: this.env.policy, actingMs: performance.now() - t0 };
+  }
+
+  /** Judges a drawn, scored episode, stores its steps, learns from them after warm-up, and logs it. */
+  private async finish(draft: Draft, score: Score, scoring: number): Promise<EpisodeRecord> {
+    const { keep, steps, warm } = draft;
     const { resource, resourceRatio, predictedRatio } = judgedResource(this.env, this.scorer, keep, score);
     const reward = this.reward(score, resource);
     if (predictedRatio !== undefined && this.env.resource.observe) {
@@ -175,23 +235,23 @@ export class AmcSearch {
     const t2 = performance.now();
     if (this.agent) steps.forEach((s, i) => this.replay.push({ state: s.state, action: s.action, reward, next: s.next, done: i === steps.length - 1 }));
     if (this.agent && !warm) {
-      for (let i = 0; i < steps.length; i++) await this.agent.update(this.replay.sample(ddpg.batchSize, this.rng));
+      for (let i = 0; i < steps.length; i++) await this.agent.update(this.replay.sample(this.config.ddpg.batchSize, this.rng));
     }
     const updating = performance.now() - t2;
 
     const record: EpisodeRecord = {
-      episode: e,
+      episode: draft.episode,
       phase: this.config.agent === 'random' ? 'random' : warm ? 'warm-up' : 'learning',
       keep: Object.fromEntries(keep),
-      ratios,
+      ratios: draft.ratios,
       resource,
       resourceRatio,
       predictedRatio,
       ...this.env.costOf(keep),
       score,
       reward,
-      sigma,
-      timings: { score: scoring, agent: acting + updating, ...score.timings },
+      sigma: draft.sigma,
+      timings: { score: scoring, agent: draft.actingMs + updating, ...score.timings },
     };
     this.log.push(record);
     this.episode++;

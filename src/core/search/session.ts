@@ -8,6 +8,7 @@
  *   begin() | restore() the agent's search and, optionally, random search beside it
  *   uniformBaseline()   the uniform baseline, scored once (a restored one is not scored again)
  *   nextTurn()          whose episode is next (the agent first, then random search, alternating)
+ *   play(turn)          that turn's episode, or a batch of independent ones on the scorer pool
  *   snapshot()          what a resume (or a fallback to another backend) needs
  *   bestModel()         the model a search ends with; a fine-tune of it plugs in there
  *   dispose()
@@ -23,6 +24,7 @@ import { bestUniform, randomConfig, type UniformBaseline } from './baselines';
 import type { SearchConfig } from './config';
 import { PruningEnv } from './env';
 import { deviceLatencyTable, latencyResource, type SavedLatency } from './latency-resource';
+import { EPISODES_PER_SCORER, type ScorerPool } from './pool';
 import { EPISODE_LATENCY, EpisodeScorer, type PrunedCandidate, type ScoringData } from './scorer';
 import { AmcSearch, amcReward, judgedResource, type EpisodeRecord, type SearchSnapshot } from './search';
 
@@ -44,6 +46,11 @@ export interface SessionOptions {
   drift?: LatencyOptions;
   /** Timing of the latency table and of each episode's paired latency (tests make them short). */
   timing?: { table?: { layer?: LatencyOptions; endToEnd?: LatencyOptions }; episode?: LatencyOptions };
+  /**
+   * Scorers in other threads for the independent episodes (pool.ts), built beside the session's
+   * scorer (null: none). Never asked for in a latency search: timing needs the device to itself.
+   */
+  scorerPool?: (scorer: EpisodeScorer, backend: string) => Promise<ScorerPool | null>;
 }
 
 /** What open() tells its host as it goes. */
@@ -90,7 +97,21 @@ export class SearchSession {
     /** The latency table in use (latency searches), null otherwise. */
     readonly latency: SavedLatency | null,
     private readonly reference: Reference | null,
+    /** The scorer pool of warm-up and random-search episodes (MACs and params searches), or null. */
+    private scorers: ScorerPool | null,
   ) {}
+
+  /** The scorer pool (null: none, or closed). */
+  get pool(): ScorerPool | null {
+    return this.scorers;
+  }
+
+  /** Ends the pool's threads before the session ends (after the last episode); later batches are played one episode at a time. */
+  closePool(): void {
+    const pool = this.scorers;
+    this.scorers = null;
+    pool?.dispose();
+  }
 
   /** Burns in, gets the latency table, builds the env and the scorer, and anchors the wall. */
   static async open(options: SessionOptions, hooks: SessionHooks = {}): Promise<SearchSession> {
@@ -105,7 +126,14 @@ export class SearchSession {
         evaluator: config.evaluator,
         ...(latency ? { latency: options.timing?.episode ?? EPISODE_LATENCY } : {}),
       });
-      const session = new SearchSession(options, env, scorer, latency, reference);
+      let pool: ScorerPool | null = null;
+      try {
+        if (!latency && options.scorerPool) pool = await options.scorerPool(scorer, options.backend);
+      } catch (e) {
+        scorer.dispose();
+        throw e;
+      }
+      const session = new SearchSession(options, env, scorer, latency, reference, pool);
       session.anchor();
       return session;
     } catch (e) {
@@ -176,6 +204,20 @@ export class SearchSession {
     return null;
   }
 
+  /** Episodes a turn plays at most: a batch per pool (EPISODES_PER_SCORER per scorer), else one. */
+  get batch(): number {
+    return this.pool ? this.pool.size * EPISODES_PER_SCORER : 1;
+  }
+
+  /**
+   * Plays a turn: its search's next episode, or, where the next episodes are independent (warm-up,
+   * random search) and a pool is there, a batch of them scored at once. The records come back in
+   * episode order, the same log as one at a time; a host reports and saves after the batch.
+   */
+  play(turn: Turn): Promise<EpisodeRecord[]> {
+    return turn.search.runEpisodes(this.batch, this.pool);
+  }
+
   /** The uniform baseline: the widest uniform policy under the (anchored) wall, scored like an episode, once. */
   async uniformBaseline(): Promise<UniformBaseline> {
     this.uniform ??= await this.scoreUniform();
@@ -225,8 +267,9 @@ export class SearchSession {
 
   /** Frees the agents, the scorer and the reference model, each on its own: one that lived on a lost backend does not keep the others. */
   dispose(): void {
-    const parts = [this.searches?.amc, this.searches?.random, this.scorer, this.reference?.model];
+    const parts = [this.scorers, this.searches?.amc, this.searches?.random, this.scorer, this.reference?.model];
     this.searches = null;
+    this.scorers = null;
     for (const part of parts) {
       try {
         part?.dispose();
