@@ -7,6 +7,7 @@ import type { MemoryResult } from './memory';
 import type { PolicyRow } from './policy';
 import type { RecoveryResult } from './recovery';
 import type { EvaluatorStudy } from './evaluators';
+import type { PolicyStudy } from './policy-study-section';
 import type { RepeatRow } from './repeatability';
 import type { SearchSettings } from './runs';
 import type { ScaleRow } from './scale';
@@ -67,5 +68,7 @@ export interface Results {
   recovery?: RecoveryResult;
   /** Which evaluator ranks policies as fine-tuning does (bench/evaluators.ts), written by that script. */
   evaluators?: EvaluatorStudy;
+  /** Policy quality with the app's default evaluator, before and after fine-tuning (bench/policy-study.ts), written by that script. */
+  policyAuto?: PolicyStudy;
   notes: string[];
 }

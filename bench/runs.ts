@@ -16,6 +16,10 @@ export interface SearchSettings {
   rewardImages: number;
   calibration: number;
   roundTo: number;
+  /** `--evaluate` (auto: what the app runs); absent: the refit on `calibration` images, or sliced when 0 (the suite's searches before evaluators). */
+  evaluate?: string;
+  /** `--finetune EPOCHS --finetune-images N`: the best and the uniform policy recovered by distillation after the search. */
+  finetune?: { epochs: number; images: number };
 }
 
 export interface RunSpec extends SearchSettings {
@@ -35,7 +39,7 @@ export interface SearchReport {
   policy: Record<string, number>;
   options: { roundTo: number; refit: boolean };
   search: {
-    config: { agent: 'ddpg' | 'random'; seed: number; episodes: number; env: { resource: string; target: number; roundTo: number }; ddpg: { warmupEpisodes: number } };
+    config: { agent: 'ddpg' | 'random'; seed: number; episodes: number; evaluator?: string; env: { resource: string; target: number; roundTo: number }; ddpg: { warmupEpisodes: number } };
     data: string;
     rewardImages: number;
     backend: string;
@@ -43,6 +47,8 @@ export interface SearchReport {
     best: { episode: number; phase: string; reward: number; resourceRatio: number; score: { top1?: number }; keep: Record<string, number> };
     uniform: { ratio: number; resourceRatio: number; score: { top1?: number }; keep: Record<string, number> };
     test?: { images: number; best: { top1?: number }; uniform: { top1?: number } };
+    calibration?: number;
+    finetune?: { epochs: number; best?: { testBefore?: number; testAfter?: number }; uniform?: { testBefore?: number; testAfter?: number } };
     latency?: { measured?: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number } };
     log: { episode: number; phase: string; reward: number; resourceRatio: number; ms: Record<string, number> }[];
   };
@@ -74,9 +80,12 @@ export function mismatch(r: SearchReport, spec: RunSpec): string | undefined {
     ['episodes', c.episodes, spec.episodes],
     ['round-to', c.env.roundTo, spec.roundTo],
     ['reward images', r.search.rewardImages, spec.rewardImages],
-    ['refit', r.options.refit, spec.calibration > 0],
+    ...(spec.evaluate ? [] : [['refit', r.options.refit, spec.calibration > 0] as [string, unknown, unknown]]),
+    ['fine-tune epochs', r.search.finetune?.epochs, spec.finetune?.epochs],
     ['data', r.search.data, 'demo:val'],
   ];
+  // `auto` resolves per model: any evaluator recorded answers it; a named one must be the one that ran.
+  if (spec.evaluate) checks.push(['evaluator', c.evaluator && (spec.evaluate === 'auto' || c.evaluator === spec.evaluate) ? spec.evaluate : c.evaluator, spec.evaluate]);
   if (spec.agent === 'ddpg') checks.push(['warm-up', c.ddpg.warmupEpisodes, spec.warmup ?? 100]);
   const bad = checks.filter(([, a, b]) => a !== b);
   return bad.length ? bad.map(([k, a, b]) => `${k} ${String(a)} (want ${String(b)})`).join(', ') : undefined;
@@ -91,7 +100,8 @@ function cliArgs(spec: RunSpec, out: string): string[] {
     // Always given: the CLI's defaults are the app's (a warm-up of a third of the budget, the refit on), not the suite's.
     '--warmup', String(spec.warmup ?? 100),
     '--round-to', String(spec.roundTo),
-    ...(spec.calibration > 0 ? ['--refit', '--calibration', String(spec.calibration)] : ['--no-refit']),
+    ...(spec.evaluate ? ['--evaluate', spec.evaluate] : spec.calibration > 0 ? ['--refit', '--calibration', String(spec.calibration)] : ['--no-refit']),
+    ...(spec.finetune ? ['--finetune', String(spec.finetune.epochs), '--finetune-images', String(spec.finetune.images)] : []),
     '--reward-images', String(spec.rewardImages),
     '--seed', String(spec.seed),
     // The suite owns its run folders: a search it runs again (--fresh, or settings changed) replaces the last one's model.

@@ -23,7 +23,7 @@ import type { DataSource } from './eval';
 
 export interface SearchData {
   scoring: ScoringData;
-  /** "demo:val (500 images)", "photos/ (120 labeled images)". */
+  /** "demo:val (1000 images)", "photos/ (120 labeled images)". */
   label: string;
   /** Where calibration images come from, for the log. */
   calibrationLabel: string;

@@ -1,6 +1,6 @@
 /**
  * `amc search`: the AMC search in Node on the WASM backend, with the app's defaults (core/search/config.ts:
- * refit on 64 demo:train images, reward on 500 images, warm-up a third of the budget up to 100).
+ * refit on 64 demo:train images, reward on 1000 images, warm-up a third of the budget up to 100).
  * Writes the best policy's pruned model,
  * and report.json with the search log, the uniform baseline and (for demo:val) the test accuracy
  * of both; progress goes to stderr, one line per episode that matters. With --finetune N the best

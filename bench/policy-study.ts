@@ -1,0 +1,80 @@
+/**
+ * Policy quality with the app's default evaluator: AMC (DDPG) against uniform and random search
+ * when every episode is made ready as the app does (`--evaluate auto`: BatchNorm statistics
+ * recomputed on 256 demo:train images for the demo models) and rewarded on at least 1000 images,
+ * then the best and the uniform policy recovered by a short distillation, so each cell is read
+ * before and after fine-tuning. Issue 16's re-run of section 1.
+ *
+ *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--publish]
+ *
+ * Searches are `amc search` child processes in bench/runs/policy-auto/ (bench/runs.ts): a finished
+ * one is reused, so the study can stop and go on. Specs run seed by seed, so a study cut short
+ * still has whole seeds. --publish writes `policyAuto` into bench/results.json and regenerates
+ * BENCHMARKS.md from it (the other sections untouched).
+ */
+import { loadavg } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { initBackend } from '../src/core/measure/backends';
+import { markdown } from './markdown';
+import { originalAccuracy } from './policy';
+import { policyStudyRows, type PolicyStudy } from './policy-study-section';
+import type { Results } from './results';
+import { runSearches, type RunSpec, type SearchSettings } from './runs';
+import { argValue, DEMO_MODELS, logger } from './util';
+
+/**
+ * 120 episodes (40 warm-up, 80 learning) is what fits 36 searches into a few hours of this 2-core
+ * machine at 1000 reward images; section 1's searches had 200 (100 + 100) on 300.
+ */
+export const STUDY_SETTINGS: SearchSettings = Object.freeze({
+  episodes: 120,
+  warmup: 40,
+  rewardImages: 1000,
+  calibration: 0,
+  roundTo: 1,
+  evaluate: 'auto',
+  finetune: { epochs: 1, images: 2000 },
+});
+export const STUDY_TARGETS = [0.5, 0.25] as const;
+export const STUDY_DIR = 'bench/runs/policy-auto';
+
+/** Seed by seed, so a study stopped early has every model and target for the seeds it finished. */
+export function studySpecs(models: readonly string[], seeds: readonly number[], settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
+  const specs: RunSpec[] = [];
+  for (const seed of seeds)
+    for (const model of models)
+      for (const target of STUDY_TARGETS) for (const agent of ['ddpg', 'random'] as const) specs.push({ model, resource: 'macs', target, agent, seed, ...settings });
+  return specs;
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const log = logger('policy-study');
+  const load = loadavg();
+  await initBackend('wasm');
+  const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
+  const seeds = (argValue(argv, 'seeds')?.split(',') ?? ['1', '2', '3']).map(Number);
+  const jobs = Number(argValue(argv, 'jobs') ?? 1);
+  const t0 = performance.now();
+  const outcomes = await runSearches(studySpecs(models, seeds), STUDY_DIR, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
+  const original = await originalAccuracy(models);
+  const study: PolicyStudy = {
+    date: new Date().toISOString(),
+    command: `npx tsx bench/policy-study.ts ${argv.filter((a) => a !== '--publish').join(' ')}`.trim(),
+    settings: STUDY_SETTINGS,
+    load: { start: load, end: loadavg() },
+    minutes: (performance.now() - t0) / 60000,
+    rows: policyStudyRows(outcomes, original),
+    failed: outcomes.filter((o) => o.status === 'failed').map((o) => `${o.dir}: ${o.error}`),
+  };
+  writeFileSync(`${STUDY_DIR}/study.json`, JSON.stringify(study, null, 1) + '\n');
+  if (argv.includes('--publish')) {
+    const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
+    results.policyAuto = study;
+    writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+    writeFileSync('BENCHMARKS.md', markdown(results));
+    log('wrote bench/results.json and BENCHMARKS.md');
+  } else log(`wrote ${STUDY_DIR}/study.json (--publish also writes bench/results.json and BENCHMARKS.md)`);
+}
+
+if (process.argv[1]?.endsWith('policy-study.ts')) void main();
