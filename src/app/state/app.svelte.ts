@@ -11,6 +11,7 @@ import { initBackend, isBackendName, type BackendInfo, type BackendName } from '
 import { ModelError } from '../../core/model/errors';
 import { filesFromBrowser, filesFromUrl, type ModelFile } from '../../core/model/files';
 import { loadModel } from '../../core/model/load';
+import { sidecarsFromUrl } from '../../core/model/url-sidecars';
 import { keepOutputs } from '../../core/model/outputs';
 import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { disposeModel, instantiate } from '../../core/model/tfjs-model';
@@ -216,8 +217,11 @@ export class AppState {
     const progress = new ByteProgress((bytes) => this.progress(gen, label, bytes));
     this.startLoading(label, progress.counter);
     let files: ModelFile[];
+    // A model from a URL brings its metadata.json / labels.txt / class_names.txt as a dropped folder does;
+    // the bundled demo models have none (their classes are the demo dataset's), so nothing is asked for them.
+    const sidecars = kind === 'url' ? sidecarsFromUrl(url) : Promise.resolve([]);
     try {
-      files = await filesFromUrl(url, progress.fetch);
+      files = [...(await filesFromUrl(url, progress.fetch)), ...(await sidecars)];
     } catch (e) {
       if (gen === this.generation) this.fail(label, e, url);
       return;
