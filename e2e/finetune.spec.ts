@@ -128,9 +128,10 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
     await d.saveAs(to);
     saved[d.suggestedFilename()] = to;
   }
-  const modelJson = JSON.parse(readFileSync(saved['model.json'], 'utf8'));
+  const modelJson = JSON.parse(readFileSync(saved['mobilenet-like-finetuned.json'], 'utf8'));
+  expect(modelJson.weightsManifest[0].paths).toEqual(['./mobilenet-like-finetuned.weights.bin']);
   expect(modelJson.weightsManifest[0].weights.some((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'float16')).toBe(true);
-  const report = JSON.parse(readFileSync(saved['report.json'], 'utf8'));
+  const report = JSON.parse(readFileSync(saved['mobilenet-like-finetuned.report.json'], 'utf8'));
   expect(report.finetune.epochsDone).toBe(2);
   expect(report.finetune.history.length).toBe(3);
   expect(report.finetune.weights).toBe('float16');
@@ -139,10 +140,10 @@ test('prune, fine-tune 2 short epochs in the worker, reload after epoch 1 and re
   expect(report.pruned.params).toBe(prunedParams);
 
   // A fresh page with nothing of the app: stock tf.min.js loads the files.
-  const plain = await plainTfPage(context, { 'model.json': saved['model.json'], 'model.weights.bin': saved['model.weights.bin'] });
+  const plain = await plainTfPage(context, { 'mobilenet-like-finetuned.json': saved['mobilenet-like-finetuned.json'], 'mobilenet-like-finetuned.weights.bin': saved['mobilenet-like-finetuned.weights.bin'] });
   const r = await plain.evaluate(async () => {
     const tf = (globalThis as any).tf;
-    const m = await tf.loadLayersModel('/__check/model.json');
+    const m = await tf.loadLayersModel('/__check/mobilenet-like-finetuned.json');
     const x = tf.randomUniform([1, 32, 32, 3]);
     const y = m.predict(x);
     const out = { shape: y.shape, params: m.countParams(), finite: Array.from(await y.data()).every((v) => Number.isFinite(v as number)) };

@@ -68,9 +68,9 @@ test('the device card times the reference model; a pruned model shows its measur
   await expect(result.getByTestId('latency-detail')).toHaveAttribute('data-backend', 'wasm');
   expect(await value(result.getByTestId('latency-detail'), 'data-runs')).toBeGreaterThan(0);
 
-  // report.json carries the measurement.
+  // The report (builtin-pruned.report.json) carries the measurement.
   const dir = fixtureDir('latency');
-  const report = (await download(page, () => result.locator('[data-testid=download-link][data-file="report.json"]').click(), dir)) as {
+  const report = (await download(page, () => result.locator('[data-testid=download-link][data-file="builtin-pruned.report.json"]').click(), dir)) as {
     latency: { backend: string; runs: number; original: { medianMs: number; minMs: number }; pruned: { medianMs: number }; speedup: number; macsRatio: number };
   };
   expect(report.latency.backend).toBe('wasm');

@@ -27,7 +27,7 @@ test('a demo model pruned with BatchNorm statistics recomputed on demo:train: re
   await page.getByTestId('download-all').click();
   await expect.poll(() => downloads.length).toBe(3);
   const dir = fixtureDir('prune-evaluator');
-  const report = downloads.find((d) => d.suggestedFilename() === 'report.json')!;
+  const report = downloads.find((d) => d.suggestedFilename() === 'mobilenet-like-pruned.report.json')!;
   await report.saveAs(join(dir, 'report.json'));
   const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   expect(r.evaluator).toBe('bn');

@@ -141,12 +141,12 @@ test('the uniform slider updates MACs and params live; Prune shows a smaller mod
   await expect(page.getByTestId('pruned-argmax')).toHaveText(/^\d$/);
   const diff = await num(page.getByTestId('output-diff'));
   expect(diff).toBeCloseTo(Math.max(...orig.map((v, i) => Math.abs(v - pruned[i]))), 6);
-  await expect(page.getByTestId('snippet-files')).toHaveText("const model = await tf.loadLayersModel('model.json');");
+  await expect(page.getByTestId('snippet-files')).toHaveText("const model = await tf.loadLayersModel('builtin-pruned.json');");
   await expect(page.getByTestId('snippet-idb')).toHaveText("const model = await tf.loadLayersModel('indexeddb://amc-builtin-pruned');");
   expect(errors).toEqual([]);
 });
 
-test('Download gives model.json, model.weights.bin and report.json that plain tfjs loads with the same outputs', async ({ page, context }) => {
+test('Download gives builtin-pruned.json, .weights.bin and .report.json (named as tf.io downloads:// names them) that plain tfjs loads with the same outputs', async ({ page, context }) => {
   const errors = collectErrors(page);
   await openAndPrune(page, 0.5);
   const shown = await shownOutput(page, 'pruned');
@@ -162,20 +162,20 @@ test('Download gives model.json, model.weights.bin and report.json that plain tf
     saved[d.suggestedFilename()] = join(dir, d.suggestedFilename());
     await d.saveAs(saved[d.suggestedFilename()]);
   }
-  expect(Object.keys(saved).sort()).toEqual(['model.json', 'model.weights.bin', 'report.json']);
+  expect(Object.keys(saved).sort()).toEqual(['builtin-pruned.json', 'builtin-pruned.report.json', 'builtin-pruned.weights.bin']);
 
-  const modelJson = JSON.parse(readFileSync(saved['model.json'], 'utf8'));
+  const modelJson = JSON.parse(readFileSync(saved['builtin-pruned.json'], 'utf8'));
   expect(modelJson.format).toBe('layers-model');
-  expect(modelJson.weightsManifest[0].paths).toEqual(['./model.weights.bin']);
-  const report = JSON.parse(readFileSync(saved['report.json'], 'utf8'));
+  expect(modelJson.weightsManifest[0].paths).toEqual(['./builtin-pruned.weights.bin']);
+  const report = JSON.parse(readFileSync(saved['builtin-pruned.report.json'], 'utf8'));
   expect(report.pruned.params).toBe(prunedParams);
   expect(report.pruned.params).toBeLessThan(report.original.params);
   expect(report.policy.stem).toBe(16);
   expect(report.options).toMatchObject({ criterion: 'l1', roundTo: 8 });
 
   // A fresh page with nothing of the app: stock tf.min.js loads the two downloaded files by URL.
-  const check = await plainTfPage(context, { 'model.json': saved['model.json'], 'model.weights.bin': saved['model.weights.bin'] });
-  const r = await predictInPlainTf(check, '/__check/model.json');
+  const check = await plainTfPage(context, { 'builtin-pruned.json': saved['builtin-pruned.json'], 'builtin-pruned.weights.bin': saved['builtin-pruned.weights.bin'] });
+  const r = await predictInPlainTf(check, '/__check/builtin-pruned.json');
   expect(r.inputShape).toEqual([1, 32, 32, 3]);
   expect(r.params).toBe(prunedParams);
   expectClose(r.values, shown);
@@ -183,12 +183,12 @@ test('Download gives model.json, model.weights.bin and report.json that plain tf
   // The single-file links carry the same files.
   await expect(page.getByTestId('download-link')).toHaveCount(3);
   const one = page.waitForEvent('download');
-  await page.locator('[data-testid=download-link][data-file="model.weights.bin"]').click();
+  await page.locator('[data-testid=download-link][data-file="builtin-pruned.weights.bin"]').click();
   const d = await one;
-  expect(d.suggestedFilename()).toBe('model.weights.bin');
+  expect(d.suggestedFilename()).toBe('builtin-pruned.weights.bin');
   const again = join(dir, 'again.bin');
   await d.saveAs(again);
-  expect(readFileSync(again).equals(readFileSync(saved['model.weights.bin']))).toBe(true);
+  expect(readFileSync(again).equals(readFileSync(saved['builtin-pruned.weights.bin']))).toBe(true);
   expect(errors).toEqual([]);
 });
 
@@ -290,8 +290,8 @@ test('a failed save to browser storage is shown clearly and the rest keeps worki
 
   // Downloads and pruning again still work.
   const one = page.waitForEvent('download');
-  await page.locator('[data-testid=download-link][data-file="model.json"]').click();
-  expect((await one).suggestedFilename()).toBe('model.json');
+  await page.locator('[data-testid=download-link][data-file="builtin-pruned.json"]').click();
+  expect((await one).suggestedFilename()).toBe('builtin-pruned.json');
   const tensors = await page.getByTestId('prune-tensors').textContent();
   await setRange(page.getByTestId('ratio-slider'), 0.25);
   const live = await num(page.getByTestId('live-macs'));

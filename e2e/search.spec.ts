@@ -123,17 +123,19 @@ test('a short search fills the charts, survives a reload, finishes, and its best
     files[d.suggestedFilename()] = join(dir, d.suggestedFilename());
     await d.saveAs(files[d.suggestedFilename()]);
   }
-  expect(Object.keys(files).sort()).toEqual(['model.json', 'model.weights.bin', 'report.json']);
-  const report = JSON.parse(readFileSync(files['report.json'], 'utf8'));
+  // Named after the model, as tf.io's downloads://mobilenet-like-pruned names them.
+  expect(Object.keys(files).sort()).toEqual(['mobilenet-like-pruned.json', 'mobilenet-like-pruned.report.json', 'mobilenet-like-pruned.weights.bin']);
+  const report = JSON.parse(readFileSync(files['mobilenet-like-pruned.report.json'], 'utf8'));
   expect(report.policy).toEqual(log.best.keep);
   expect(report.pruned.macs).toBe(log.best.macs);
   // ...with the search it comes from.
   expect(report.search.picked).toMatchObject({ which: 'amc', episode: log.best.episode, reward: log.best.reward });
   expect(report.search.config.episodes).toBe(EPISODES);
   expect(report.search.uniform.ratio).toBeGreaterThan(0);
-  const modelJson = JSON.parse(readFileSync(files['model.json'], 'utf8'));
+  const modelJson = JSON.parse(readFileSync(files['mobilenet-like-pruned.json'], 'utf8'));
+  expect(modelJson.weightsManifest[0].paths).toEqual(['./mobilenet-like-pruned.weights.bin']);
   const bytes = modelJson.weightsManifest[0].weights.reduce((s: number, w: { shape: number[] }) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  expect(readFileSync(files['model.weights.bin']).byteLength).toBe(bytes);
+  expect(readFileSync(files['mobilenet-like-pruned.weights.bin']).byteLength).toBe(bytes);
 
   // "Compare and export the best" picks the same episode.
   await panel.getByTestId('search-pick-best').click();

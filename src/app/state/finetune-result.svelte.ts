@@ -9,7 +9,7 @@ import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions 
 import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
-import { exportBlobs, type ExportFile } from '../../core/export/browser';
+import { downloadName, exportBlobs, type ExportFile } from '../../core/export/browser';
 import { downloadBlob } from '../lib/download';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
@@ -235,10 +235,17 @@ export class FinetuneResult {
   exportFiles(): ExportFile[] {
     const fine = this.run.result;
     if (!fine) return [];
-    return exportBlobs(fine, this.report(), this.quantize === 'none' ? {} : { quantize: this.quantize });
+    return exportBlobs(fine, this.report(), { name: this.fileName, ...(this.quantize === 'none' ? {} : { quantize: this.quantize }) });
   }
 
-  /** Starts the downloads of the fine-tuned model.json, model.weights.bin and report.json. */
+  /** `<model>-finetuned`, the downloads' names (exportNames): after the original's name, not model.json. */
+  get fileName(): string {
+    const t = this.run.running?.teacher;
+    // A saved run reopened on another model has only its copy of the original ("original/model.json"): plain "model" then.
+    return downloadName(t && this.app.model === t && this.app.modelName ? this.app.modelName : 'model', 'finetuned');
+  }
+
+  /** Starts the downloads of the fine-tuned model's JSON, its weights and report (`<model>-finetuned.json`, …). */
   download(): void {
     for (const f of this.exportFiles()) downloadBlob(f.blob, f.name);
   }

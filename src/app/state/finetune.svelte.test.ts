@@ -109,7 +109,8 @@ describe('FinetuneState', () => {
     expect(report.finetune).toMatchObject({ epochsDone: 1, bestEpoch: 1, stopReason: 'stopped', backend: 'wasm' });
     expect(report.pruned.params).toBeGreaterThan(0);
     const files = state.outcome.exportFiles();
-    expect(files.map((f) => f.name)).toEqual(['model.json', 'model.weights.bin', 'report.json']);
+    // Named after the original (its model.json path here, so "model"), not model.json for every download.
+    expect(files.map((f) => f.name)).toEqual(['model-finetuned.json', 'model-finetuned.weights.bin', 'model-finetuned.report.json']);
   });
 
   it('refuses a bad count or epochs with one line, and a fatal worker error ends the run', async () => {

@@ -24,8 +24,7 @@ import { roundChannels, DEFAULT_ROUND_TO, type Policy } from '../../core/prune/p
 import type { ImportanceCriterion } from '../../core/prune/importance';
 import { pruneReport, type PruneReport } from '../../core/export/report';
 import { downloadBlob } from '../lib/download';
-import { exportBlobs, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile } from '../../core/export/browser';
-import { REPORT_FILE, WEIGHTS_FILE } from '../../core/export/files';
+import { downloadName, exportBlobs, exportNames, isStored, loadSnippet, saveToIndexedDb, storageName, type ExportFile, type ExportNames } from '../../core/export/browser';
 import { maxAbsDiff, sampleInputs, summarizeOutput, type OutputSummary } from '../lib/sample-input';
 import { snapKeep } from '../lib/snap';
 import { backendChoices, compareLatency, latencyReport, type LatencyComparison } from '../lib/latency-view';
@@ -97,6 +96,9 @@ export class PruneState {
   readonly liveCost: ModelCost = $derived.by(() => computeCost(this.analysis.graph, this.analysis.groupAnalysis, this.keep));
   readonly changed = $derived.by(() => this.prunable.some((g) => this.keep[g.id] !== g.channels));
   readonly storageName: string;
+  /** `<model>-pruned`: the downloads are `<model>-pruned.json`, `.weights.bin` and `.report.json` (exportNames). */
+  readonly fileName: string;
+  readonly fileNames: ExportNames;
   /** Where the pruned models shown here come from (the search names its picked episode). */
   sourceLabel = 'Prune panel';
 
@@ -117,8 +119,11 @@ export class PruneState {
     this.analysis = analysis;
     this.prunable = analysis.groups.filter((g) => g.prunable);
     this.keep = Object.fromEntries(this.prunable.map((g) => [g.id, g.channels]));
-    // indexeddb://amc-<the model's name>-pruned, not amc-model-pruned for every model.json.
-    this.storageName = storageName(app.source?.kind === 'builtin' ? (app.source.demo ?? 'builtin') : app.model === model && app.modelName ? app.modelName : model.source);
+    // indexeddb://amc-<the model's name>-pruned and <the model's name>-pruned.json, not amc-model-pruned and model.json for every model.
+    const named = app.source?.kind === 'builtin' ? (app.source.demo ?? 'builtin') : app.model === model && app.modelName ? app.modelName : model.source;
+    this.storageName = storageName(named);
+    this.fileName = downloadName(named, 'pruned');
+    this.fileNames = exportNames(this.fileName);
   }
 
   /** Every prunable group at `ratio`, rounded as the pruner rounds. */
@@ -226,7 +231,7 @@ export class PruneState {
           disposeModel(pruned);
         }
       });
-      const files = exportBlobs(result.model, report);
+      const files = exportBlobs(result.model, report, { name: this.fileName });
       outcome = {
         result,
         report,
@@ -328,10 +333,11 @@ export class PruneState {
     const rows = this.backends.kind === 'done' ? this.backends.rows : [];
     const report = { ...o.report, latency: latencyReport(this.latency.timing, o.report.ratios.macs, rows) } as PruneReport;
     const blob = new Blob([JSON.stringify(report, null, 2) + '\n'], { type: 'application/json' });
-    const fresh = { name: REPORT_FILE, blob, bytes: blob.size };
-    const old = o.urls[REPORT_FILE];
-    const files = o.files.map((f) => (f.name === REPORT_FILE ? fresh : f));
-    const urls = { ...o.urls, [REPORT_FILE]: URL.createObjectURL(fresh.blob) };
+    const name = this.fileNames.report;
+    const fresh = { name, blob, bytes: blob.size };
+    const old = o.urls[name];
+    const files = o.files.map((f) => (f.name === name ? fresh : f));
+    const urls = { ...o.urls, [name]: URL.createObjectURL(fresh.blob) };
     if (old) URL.revokeObjectURL(old);
     this.outcome = { ...o, report, files, urls };
   }
@@ -340,7 +346,7 @@ export class PruneState {
     if (this.status.kind === 'error') this.status = { kind: 'idle' };
   }
 
-  /** Starts the downloads of model.json, model.weights.bin and report.json. */
+  /** Starts the downloads of the model JSON, its weights and the report (fileNames). */
   downloadAll(): void {
     const o = this.outcome;
     if (!o) return;
@@ -366,15 +372,19 @@ export class PruneState {
   }
 
   get fileSnippet(): string {
-    return loadSnippet('model.json');
+    return loadSnippet(this.fileNames.model);
   }
 
   get dbSnippet(): string {
     return loadSnippet(`indexeddb://${this.storageName}`);
   }
 
+  get modelFile(): string {
+    return this.fileNames.model;
+  }
+
   get weightsFile(): string {
-    return WEIGHTS_FILE;
+    return this.fileNames.weights;
   }
 
   dispose(): void {

@@ -14,11 +14,13 @@ export const REPORT_FILE = 'report.json';
 export interface ExportOptions {
   /** Store float32 weights as float16 or uint8 (about 2x / 4x smaller); float32 when absent. */
   quantize?: Quantization;
+  /** The weights file's name, as the model JSON's manifest refers to it (model.weights.bin when absent). */
+  weightsFile?: string;
 }
 
 export function exportFiles(model: Pick<LoadedModel, 'modelJson' | 'weights'>, options: ExportOptions = {}): { modelJson: string; weights: ArrayBuffer } {
   const { specs, data } = quantizeWeights(model.weights, options.quantize);
   const { weightsManifest: _old, ...rest } = model.modelJson as Record<string, unknown>;
-  const json = { ...rest, format: 'layers-model', weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: specs }] };
+  const json = { ...rest, format: 'layers-model', weightsManifest: [{ paths: [`./${options.weightsFile ?? WEIGHTS_FILE}`], weights: specs }] };
   return { modelJson: JSON.stringify(json), weights: data };
 }
