@@ -1,6 +1,7 @@
 /**
  * The phone journey at 390x844 with touch: the guided steps (model -> data -> compress ->
- * recover -> export), each step's main action within a screen or two of the top, details
+ * recover -> export), each step's main action within a screen or two of the top (the search's
+ * Start in the first screen of Compress, pruning by hand one tap below it), details
  * folded away, the first-visit introduction, the layer table scrollable by keyboard, chart data
  * as tables, and the offer to resume an unfinished search at the top of the page after a reload.
  * Screenshots of each step at phone and desktop size go to test-results/journey/.
@@ -105,25 +106,26 @@ test('a phone walks the steps: each step alone, its main action within reach, de
   expect(await screensDown(page.getByTestId('evaluate-button'))).toBeLessThanOrEqual(2);
   await page.screenshot({ path: `${SHOTS}/phone-2-data.png` });
 
-  // 3. Compress, by hand: the ratio and Prune within two screens.
+  // 3. Compress: the search's Start in the first screen of the step; pruning by hand one tap away.
   await tapStep(page, 'compress');
-  await expect(page.getByTestId('prune-panel')).toBeVisible();
   await expect(page.getByTestId('search-panel')).toBeVisible();
-  expect(await screensDown(page.getByTestId('ratio-slider'))).toBeLessThanOrEqual(1.5);
-  const pruneDown = await screensDown(page.getByTestId('prune-button'));
-  console.log(`prune button: ${pruneDown.toFixed(2)} screens down`);
-  expect(pruneDown).toBeLessThanOrEqual(2);
+  await expect(page.getByTestId('prune-panel')).toBeVisible();
+  const searchDown = await screensDown(page.getByTestId('search-start'));
+  console.log(`search start: ${searchDown.toFixed(2)} screens down`);
+  expect(searchDown).toBeLessThanOrEqual(1);
+  expect(await inViewport(page.getByTestId('search-start'))).toBe(true);
   await page.screenshot({ path: `${SHOTS}/phone-3-compress.png` });
+  await page.getByTestId('jump-by-hand').tap();
+  expect(await inViewport(page.getByTestId('ratio-slider'))).toBe(true);
+  const scrolled = await page.evaluate(() => window.scrollY);
+  const pruneDown = (await screensDown(page.getByTestId('prune-button'))) - scrolled / PHONE.height;
+  console.log(`prune button: ${pruneDown.toFixed(2)} screens below the jump to "By hand"`);
+  expect(pruneDown).toBeLessThanOrEqual(2);
+  await page.screenshot({ path: `${SHOTS}/phone-3a-by-hand.png` });
   await setRange(page.getByTestId('ratio-slider'), 0.5);
   await page.getByTestId('prune-button').tap();
   await expect(page.getByTestId('prune-result')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('step-compress')).toHaveClass(/done/);
-  const searchDown = await screensDown(page.getByTestId('search-start'));
-  console.log(`search start: ${searchDown.toFixed(2)} screens down after pruning`);
-  // The search is one tap away: the jump at the top of the step brings its Start button on screen.
-  await page.evaluate(() => window.scrollTo({ top: 0 }));
-  await page.getByTestId('jump-search').tap();
-  expect(await inViewport(page.getByTestId('search-start'))).toBe(true);
 
   // 4. Recover: fine-tuning the model just pruned is the first thing on the step.
   await tapStep(page, 'recover');
@@ -141,7 +143,7 @@ test('a phone walks the steps: each step alone, its main action within reach, de
   page.on('download', (d) => files.push(d.suggestedFilename()));
   await download.tap();
   await expect.poll(() => files.length).toBeGreaterThanOrEqual(2);
-  expect(files).toContain('model.json');
+  expect(files).toContain('builtin-pruned.json');
 
   // The body never scrolls sideways on any step.
   for (const step of ['model', 'data', 'compress', 'recover', 'export']) {
