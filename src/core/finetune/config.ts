@@ -97,6 +97,8 @@ export function batchSizeFor(height: number, width: number): number {
 export function learningRateAt(c: FinetuneConfig, step: number, total: number): number {
   const warmupSteps = Math.max(1, Math.round(c.warmupFraction * total));
   const warm = Math.min(1, (step + 1) / warmupSteps);
-  const cos = 0.5 * (1 + Math.cos((Math.PI * Math.min(step, total)) / Math.max(1, total)));
+  // Over total - 1 intervals, so the last step runs at exactly finalLrFraction of the peak.
+  const last = Math.max(1, total - 1);
+  const cos = 0.5 * (1 + Math.cos((Math.PI * Math.min(step, last)) / last));
   return c.learningRate * warm * (c.finalLrFraction + (1 - c.finalLrFraction) * cos);
 }
