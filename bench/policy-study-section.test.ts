@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { policyStudyRows, policyStudySection, type PolicyStudy } from './policy-study-section';
+import type { RunOutcome, SearchReport } from './runs';
+import { STUDY_SETTINGS } from './policy-study';
+
+function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: number, uniform: number, after: number): RunOutcome {
+  const log = [
+    { episode: 0, phase: agent === 'ddpg' ? 'warm-up' : 'random', reward: -0.4, resourceRatio: 0.5, ms: {} },
+    { episode: 1, phase: agent === 'ddpg' ? 'learning' : 'random', reward: -0.2, resourceRatio: 0.5, ms: {} },
+  ];
+  const search = {
+    config: { agent, seed, episodes: 2, evaluator: 'bn', env: { resource: 'macs', target: 0.5, roundTo: 1 }, ddpg: { warmupEpisodes: 1 } },
+    best: { episode: 1, phase: log[1].phase, reward: -0.2, resourceRatio: 0.5, score: { top1: best }, keep: {} },
+    uniform: { ratio: 0.7, resourceRatio: 0.49, score: { top1: uniform }, keep: {} },
+    test: { images: 2000, best: { top1: test }, uniform: { top1: uniform } },
+    finetune: { epochs: 1, best: { testBefore: test, testAfter: after }, uniform: { testBefore: uniform, testAfter: uniform + 0.05 } },
+    log,
+  } as unknown as SearchReport['search'];
+  return { spec: { model: 'm', resource: 'macs', target: 0.5, agent, seed, ...STUDY_SETTINGS }, dir: '', status: 'ran', report: { search } as SearchReport };
+}
+
+describe('policy study section', () => {
+  const outcomes = [outcome('ddpg', 1, 0.8, 0.75, 0.7, 0.85), outcome('ddpg', 2, 0.82, 0.79, 0.72, 0.87), outcome('random', 1, 0.81, 0.74, 0.7, 0.84)];
+  const [row] = policyStudyRows(outcomes, { m: 0.9 });
+
+  it('reads before and after fine-tuning per agent, over the seeds that finished', () => {
+    expect(row.before.amc!.mean).toBeCloseTo(0.77, 9);
+    expect(row.before.amc!.n).toBe(2);
+    expect(row.before.random!.values).toEqual([0.74]);
+    expect(row.before.uniform!.mean).toBeCloseTo(0.71, 9);
+    expect(row.after.amc!.mean).toBeCloseTo(0.86, 9);
+    expect(row.after.uniform!.mean).toBeCloseTo(0.76, 9);
+    expect(row.after.random!.values).toEqual([0.84]);
+  });
+
+  it('says how optimistic each best was, and how the agent\'s rewards moved', () => {
+    expect(row.optimism.amc).toBeCloseTo(0.04, 9);
+    expect(row.optimism.random).toBeCloseTo(0.07, 9);
+    expect(row.rewards).toEqual({ warmup: -0.4, lastLearning: -0.2, random: expect.closeTo(-0.3, 9) });
+    expect(row.amcFoundAt).toEqual([{ seed: 1, episode: 2, phase: 'learning' }, { seed: 2, episode: 2, phase: 'learning' }]);
+  });
+
+  it('prints the margins it computed', () => {
+    const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
+    const text = policyStudySection(study);
+    expect(text).toContain('| m (90.0) | 50% | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 | 76.0 ± 1.4 (n=2) | 84.0 (n=1) | 86.0 ± 1.4 (n=2) | +10.0 | +2.0 |');
+    expect(text).toContain('AMC − uniform +6.0 points on average (ahead in 1 of 1 rows), AMC − random search +3.0');
+  });
+});
