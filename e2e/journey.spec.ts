@@ -9,7 +9,7 @@
  * and the log; screenshots of each step to test-results/journey/journey-<a|b>-<n>-<step>.png.
  */
 import { test, expect, type Download, type Page } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureDir, writeSequentialCnn } from './fixtures';
 import { collectErrors, waitForModel } from './helpers';
@@ -24,9 +24,19 @@ const EPISODES = '2';
 const OWN_IMAGES = 24;
 
 test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-test.describe.configure({ mode: 'serial' });
 
-const results: Record<string, { steps: StepFigures[]; export: Awaited<ReturnType<typeof predictInPlainTf>> & { files: string[] } }> = {};
+type Figures = { steps: StepFigures[]; export: Awaited<ReturnType<typeof predictInPlainTf>> & { files: string[] } };
+const results: Record<string, Figures> = {};
+
+/** Adds a journey's figures to the file (each test adds its own, so one that fails does not lose the other's). */
+function saveFigures(name: string, figures: Figures): void {
+  results[name] = figures;
+  mkdirSync(OUT, { recursive: true });
+  const journeys = existsSync(FIGURES) ? (JSON.parse(readFileSync(FIGURES, 'utf8')).journeys as Record<string, Figures>) : {};
+  journeys[name] = figures;
+  writeFileSync(FIGURES, JSON.stringify({ viewport: '390x844', touch: true, cpuSlowdown: CPU_SLOWDOWN, episodes: Number(EPISODES), journeys }, null, 2) + '\n');
+  console.log(`figures of journey ${name} written to ${FIGURES}`);
+}
 
 async function slowPhone(page: Page): Promise<void> {
   await observeLongTasks(page);
@@ -102,12 +112,6 @@ function expectReasonable(steps: StepFigures[]): void {
   }
 }
 
-test.afterAll(() => {
-  mkdirSync(OUT, { recursive: true });
-  writeFileSync(FIGURES, JSON.stringify({ viewport: '390x844', touch: true, cpuSlowdown: CPU_SLOWDOWN, episodes: Number(EPISODES), journeys: results }, null, 2) + '\n');
-  console.log(`figures written to ${FIGURES}`);
-});
-
 test('a. a bundled demo model on a slow phone: load, data, search, pick, recover, export, loaded in plain tfjs', async ({ page, context }) => {
   test.setTimeout(300_000);
   const errors = collectErrors(page);
@@ -133,7 +137,7 @@ test('a. a bundled demo model on a slow phone: load, data, search, pick, recover
   });
   report('a (demo model)', j.steps);
   const r = await predictInPlainTf(context, files);
-  results.a = { steps: j.steps, export: { ...r, files: files.map((f) => f.split('/').pop()!) } };
+  saveFigures('a', { steps: j.steps, export: { ...r, files: files.map((f) => f.split('/').pop()!) } });
   console.log(`journey a export: ${results.a.export.files.join(', ')}; ${r.modelFile} in plain tfjs: ${JSON.stringify(r.inputShape)} -> ${JSON.stringify(r.outputShape)}`);
   // Named after the model, as tf.io's downloads://builtin-finetuned would name them.
   expect(results.a.export.files.sort()).toEqual(['builtin-finetuned.json', 'builtin-finetuned.report.json', 'builtin-finetuned.weights.bin']);
@@ -186,7 +190,7 @@ test('b. a model of ones own, its own loose images, on a slow phone: through sea
   });
   report('b (own model, own images)', j.steps);
   const r = await predictInPlainTf(context, files);
-  results.b = { steps: j.steps, export: { ...r, files: files.map((f) => f.split('/').pop()!) } };
+  saveFigures('b', { steps: j.steps, export: { ...r, files: files.map((f) => f.split('/').pop()!) } });
   console.log(`journey b export: ${results.b.export.files.join(', ')}; ${r.modelFile} in plain tfjs: ${JSON.stringify(r.inputShape)} -> ${JSON.stringify(r.outputShape)}`);
   expect(r.modelFile).toBe('leaf-spots-finetuned.json');
   expect(r.weightsFiles).toEqual(['leaf-spots-finetuned.weights.bin']);
