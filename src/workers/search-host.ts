@@ -19,6 +19,11 @@
  * Every DRIFT_EVERY agent episodes (and at the start) the fixed reference model is re-timed and
  * the drift since the start is posted: a phone that heats up shows here.
  *
+ * MACs and params searches score their warm-up and random-search episodes in batches on a pool of
+ * scorer workers (deps.scorerPool, scorer-pool.ts): the same log as one at a time; each episode of a
+ * batch is posted as it would have been, after the batch is saved; pause and stop take effect
+ * between batches; the pool's workers end when the search finishes or stops.
+ *
  * A backend that fails (a lost GPU device, a WebGL context gone, an error thrown by a kernel)
  * does not end the search: the worker initializes WASM, rebuilds the scorer (and, for latency,
  * the table) there, restores the agent from the last finished episode and carries on, saying so.
@@ -72,6 +77,11 @@ export interface HostDeps {
     episode?: LatencyOptions;
     reference?: LatencyOptions;
   };
+  /**
+   * Scorers in other workers for the warm-up and random-search episodes of a MACs or params search
+   * (scorer-pool.ts; the session never asks in a latency search). Absent: every episode is scored here.
+   */
+  scorerPool?: SessionOptions['scorerPool'];
 }
 
 export const DRIFT_EVERY = SEARCH_TIMING.driftEvery;
@@ -250,6 +260,7 @@ export class SearchHost {
         burnIn: { options: this.deps.burnIn ?? BURN_IN },
         ...(this.driftEvery > 0 ? { drift: timing?.reference ?? SEARCH_TIMING.drift } : {}),
         timing: { table: timing?.table, episode: timing?.episode },
+        ...(this.deps.scorerPool ? { scorerPool: this.deps.scorerPool } : {}),
       },
       this.latencyHooks(id, persist, backend),
     );
@@ -346,19 +357,22 @@ export class SearchHost {
         const turn = s.search.nextTurn();
         if (!turn) break;
         const t0 = performance.now();
-        let record;
+        let records;
         try {
-          record = await turn.search.runEpisode();
+          // One episode, or a batch of independent ones scored at once on the scorer pool.
+          records = await s.search.play(turn);
         } catch (e) {
           // A failed backend: go on on WASM from the last finished episode (this one is run again).
           if (await this.fallBack(s, errLine(e))) continue;
           throw e;
         }
         s.elapsedMs += performance.now() - t0;
+        // A batch is saved once, after its last episode: a reload resumes after the batch.
         const saved = await this.afterEpisode(s);
-        const ms = performance.now() - t0;
-        this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved });
-        if (turn.which === 'amc' && this.driftEvery > 0 && s.search.amc.episode % this.driftEvery === 0) await this.checkDrift(s);
+        const ms = (performance.now() - t0) / records.length;
+        for (const record of records) this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved });
+        const crossed = (n: number) => Math.floor(n / this.driftEvery) > Math.floor((n - records.length) / this.driftEvery);
+        if (turn.which === 'amc' && this.driftEvery > 0 && crossed(s.search.amc.episode)) await this.checkDrift(s);
         await this.yieldNow();
       }
     } catch (e) {
@@ -369,8 +383,11 @@ export class SearchHost {
     }
     this.control.looping = false;
     if (this.control.stopRequested) return this.finishStop();
-    // Finished: nothing more is written (prune requests only read).
-    if (this.done(s)) this.releaseLock();
+    // Finished: nothing more is written (prune requests only read), no more episodes to score.
+    if (this.done(s)) {
+      s.search.closePool();
+      this.releaseLock();
+    }
     this.postStatus();
   }
 
@@ -378,6 +395,7 @@ export class SearchHost {
     const s = this.session;
     if (this.stopped) return;
     this.stopped = true;
+    s?.search.closePool();
     if (s?.meta && !this.done(s)) {
       s.meta = { ...s.meta, stopped: true };
       await this.save(s);
