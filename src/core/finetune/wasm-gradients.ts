@@ -25,6 +25,7 @@
  * `depthwiseInputGrad` for tests and for anyone who wants them as ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installWasmMatMul } from '../measure/wasm-matmul';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
@@ -384,6 +385,7 @@ let installed = false;
 export function installWasmGradients(): void {
   if (installed || tf.getKernel('Conv2D', 'wasm') === undefined) return;
   installed = true;
+  installWasmMatMul();
   const has = (name: string) => tf.getKernel(name, 'wasm') !== undefined;
   tf.registerGradient(batchNormGradient());
   if (!has('Conv2DBackpropFilter')) {

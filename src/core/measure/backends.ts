@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { errLine } from '../errors';
+import { installWasmMatMul } from './wasm-matmul';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
@@ -150,6 +151,7 @@ async function trySet(name: BackendName, wasmPaths?: WasmPaths): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`${LABEL[name]} backend failed to initialize`);
   await tf.ready();
+  if (name === 'wasm') installWasmMatMul();
   // A backend can initialize and still fail at its first kernel (lost GPU device, missing wasm):
   // prove it with one tiny op.
   const probe = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));
