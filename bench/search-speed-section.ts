@@ -18,7 +18,11 @@ export interface LoadSnapshot {
 export interface SearchSpeedResult {
   date: string;
   command: string;
+  /** The commit checked out when the run started (others' uncommitted edits may have been in the tree). */
+  commit?: string;
   note?: string;
+  /** What the numbers say, written after the run (kept in the JSON so a regenerated section keeps it). */
+  reading?: string;
   plan: { episodes: number; warmup: number; rewardImages: number; calibration: Record<Evaluator, number>; tmEpisodes: number; tmImages: number; cores: number };
   node: { version: string; backend: string };
   chromium?: { version: string; userAgent: string; flags: Record<string, unknown>; buildSeconds: number };
@@ -48,6 +52,16 @@ export function imagesPerEpisode(r: Pick<SpeedRun, 'evaluator' | 'rewardImages' 
   return r.rewardImages + passes * r.calibration;
 }
 
+/** Multiply-accumulates of one episode, in G: its images through a net of the policy's MACs (the calibration passes counted at the pruned net's size). */
+export function gmacsPerEpisode(r: Pick<SpeedRun, 'evaluator' | 'rewardImages' | 'calibration' | 'macsRatio' | 'originalMacs'>): number {
+  return (r.macsRatio * r.originalMacs * imagesPerEpisode(r)) / 1e9;
+}
+
+/** How fast the reward evaluation computed, GMAC/s (batched predict on the backend). */
+export function evaluateRate(r: SpeedRun): number {
+  return (r.macsRatio * r.originalMacs * r.rewardImages) / 1e9 / ((r.phases.evaluate ?? NaN) / 1000);
+}
+
 function minutes(seconds: number): string {
   return seconds < 90 ? `${seconds.toFixed(0)} s` : `${(seconds / 60).toFixed(1)} min`;
 }
@@ -72,7 +86,7 @@ function demoTables(r: SearchSpeedResult): string[] {
       const isDefault = r.defaults?.[model] === evaluator;
       const ratio = n && c ? (c.episodesPerSecond / n.episodesPerSecond).toFixed(2) : '-';
       const search = [n, c].filter((x): x is SpeedRun => Boolean(x)).map((x) => minutes(300 / x.episodesPerSecond)).join(' / ');
-      summary.push(`| ${model} | ${EVALUATOR_WORDS[evaluator]}${any.evaluator !== evaluator ? ` (runs ${any.evaluator})` : ''}${isDefault ? ' **(default)**' : ''} | ${any.calibration || '-'} | ${imagesPerEpisode(any)} | ${eps(n)} | ${eps(c)} | ${ratio} | ${search} |`);
+      summary.push(`| ${model} | ${EVALUATOR_WORDS[evaluator]}${any.evaluator !== evaluator ? ` (runs ${any.evaluator})` : ''}${isDefault ? ' **(default)**' : ''} | ${any.calibration || '-'} | ${imagesPerEpisode(any)} | ${any.originalMacs ? gmacsPerEpisode(any).toFixed(1) : '-'} | ${eps(n)} | ${eps(c)} | ${ratio} | ${search} |`);
       for (const x of [n, c]) {
         if (!x) continue;
         phases.push(`| ${model} | ${EVALUATOR_WORDS[evaluator]} | ${x.where} | ${ms(x.phases.prune)} | ${ms(x.phases.refit)} | ${ms(x.phases.batchNorm)} | ${ms(x.phases.evaluate)} | ${ms(x.phases.agent)} | ${ms(episodeMs(x))} | ${(x.macsRatio * 100).toFixed(0)}% |`);
@@ -80,8 +94,8 @@ function demoTables(r: SearchSpeedResult): string[] {
     }
   }
   return [
-    '| model | evaluator | calibration images | images through the net per episode | Node WASM episodes/s | Chromium WASM episodes/s | Chromium / Node | 300 random episodes (Node / Chromium) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| model | evaluator | calibration images | images through the net per episode | GMACs per episode | Node WASM episodes/s | Chromium WASM episodes/s | Chromium / Node | 300 random episodes (Node / Chromium) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...summary,
     '',
     'Where the time goes, mean ms per timed episode (*prune* = channel selection, rebuild and building the tfjs model; *refit* = least squares on the calibration images; *BatchNorm* = statistics recomputed on them; *evaluate* = top-1 on the reward images; *agent* = the random actions and the env; MACs = mean MACs of the episodes\' policies against the original):',
@@ -101,10 +115,18 @@ function verdict(r: SearchSpeedResult, aim = 2): string {
     const c = at('Chromium WASM');
     const reached = [n, c].filter((x): x is SpeedRun => Boolean(x)).map((x) => `${x.where} ${x.episodesPerSecond.toFixed(2)} ${x.episodesPerSecond >= aim ? '(reached)' : `(${Math.round((x.episodesPerSecond / aim) * 100)}% of it)`}`);
     const ref = c ?? n;
-    const bound = ref ? `; of its ${ms(episodeMs(ref))} ms, ${ms(ref.phases.evaluate)} ms evaluate ${ref.rewardImages} reward images and ${ms((ref.phases.batchNorm ?? 0) + (ref.phases.refit ?? 0))} ms the ${ref.calibration} calibration images` : '';
+    let bound = '';
+    if (ref) {
+      bound = `; of its ${ms(episodeMs(ref))} ms in ${ref.where}, ${ms(ref.phases.evaluate)} ms evaluate the ${ref.rewardImages} reward images and ${ms((ref.phases.batchNorm ?? 0) + (ref.phases.refit ?? 0))} ms go to the ${ref.calibration} calibration images`;
+      if (ref.originalMacs) {
+        const g = gmacsPerEpisode(ref);
+        const rate = Math.max(...[n, c].filter((x): x is SpeedRun => Boolean(x)).map(evaluateRate));
+        bound += `; an episode computes ${g.toFixed(1)} GMACs (${imagesPerEpisode(ref)} images at ${(ref.macsRatio * 100).toFixed(0)}% of ${(ref.originalMacs / 1e6).toFixed(1)} MMACs), so ${aim} episodes/s needs ${(aim * g).toFixed(1)} GMAC/s, ${((aim * g) / rate).toFixed(1)}x the ${rate.toFixed(1)} GMAC/s the reward evaluation reached here at best`;
+      }
+    }
     return `${model} with ${evaluator}: ${reached.join(', ')}${bound}`;
   });
-  return `The aim of ${aim} episodes/s with the default evaluator: ${parts.join('; ')}.`;
+  return `The aim of ${aim} episodes/s with the default evaluator: ${parts.join('. ')}.`;
 }
 
 function tmTable(r: SearchSpeedResult): string[] {
@@ -135,12 +157,13 @@ export function searchSpeedSection(r: SearchSpeedResult | undefined): string {
   return [
     SEARCH_SPEED_TITLE,
     '',
-    `How it was measured (\`${r.command}\`, ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${minutes(r.seconds)} in all; Node ${r.node.version} WASM beside ${chromium}): per demo model and evaluator, a search with the random agent (warm-up-like episodes: random actions under the 50% MACs wall, no DDPG updates) scored exactly as \`amc search\` and the page score a demo model: top-1 on ${p.rewardImages} demo:val images, calibration images from demo:train in the default counts (bn ${p.calibration.bn}, refit ${p.calibration.refit}, refit+bn ${p.calibration['refit+bn']}). ${p.warmup} untimed episodes, then ${p.episodes} timed ones, each timed around \`runEpisode()\`; episodes/s = ${p.episodes} / their total time. The same code (bench/search-speed/episodes.ts) ran in Node and in the page, one after the other for each model and evaluator (the order alternating), so the machine's load hits both alike; absolute figures carry that load (load average ${r.before.load[0].toFixed(1)} at the start, ${r.after.load[0].toFixed(1)} at the end), their ratios less. A 300-episode search is extrapolated from these random episodes: a DDPG search's 200 learning episodes add the agent's updates on top (about 0.4-0.8 s each, section 3).${r.note ? ` ${r.note}` : ''}`,
+    `How it was measured (\`${r.command}\`${r.commit ? ` at ${r.commit}` : ''}, ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${minutes(r.seconds)} in all; Node ${r.node.version} WASM beside ${chromium}): per demo model and evaluator, a search with the random agent (warm-up-like episodes: random actions under the 50% MACs wall, no DDPG updates) scored exactly as \`amc search\` and the page score a demo model: top-1 on ${p.rewardImages} demo:val images, calibration images from demo:train in the default counts (bn ${p.calibration.bn}, refit ${p.calibration.refit}, refit+bn ${p.calibration['refit+bn']}). ${p.warmup} untimed episodes, then ${p.episodes} timed ones, each timed around \`runEpisode()\`; episodes/s = ${p.episodes} / their total time. The same code (bench/search-speed/episodes.ts) ran in Node and in the page, one after the other for each model and evaluator (the order alternating), so the machine's load hits both alike; absolute figures carry that load (load average ${r.before.load[0].toFixed(1)} at the start, ${r.after.load[0].toFixed(1)} at the end), their ratios less. A 300-episode search is extrapolated from these random episodes: a DDPG search's 200 learning episodes add the agent's updates on top (about 0.4-0.8 s each, section 3).${r.note ? ` ${r.note}` : ''}`,
     '',
     ...demoTables(r),
     '',
     verdict(r),
     '',
     ...tmTable(r),
+    ...(r.reading ? ['', r.reading] : []),
   ].join('\n');
 }

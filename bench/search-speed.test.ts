@@ -26,6 +26,8 @@ describe('search speed bench', () => {
     expect(run.episodesPerSecond).toBeCloseTo(2 / (run.totalMs / 1000), 6);
     expect(run.tensors[1]).toBe(run.tensors[0]);
     expect(run.macsRatio).toBeLessThanOrEqual(0.55);
+    expect(run.inputSize).toBe(32);
+    expect(run.originalMacs).toBeGreaterThan(0);
   });
 
   it('scores a model by agreement with the original on unlabeled images resized to its input', async () => {
@@ -44,7 +46,7 @@ describe('search speed bench', () => {
 
   it('renders the tables and the verdict from a result', () => {
     const run = (where: string, episodesPerSecond: number): SpeedRun => ({
-      model: 'plain-cnn', where, asked: 'bn', evaluator: 'bn', rewardImages: 500, calibration: 256, inputSize: 32, warmup: 2, episodes: 12, setupMs: 1, warmupMs: 1,
+      model: 'plain-cnn', where, asked: 'bn', evaluator: 'bn', rewardImages: 500, calibration: 256, inputSize: 32, originalMacs: 40e6, warmup: 2, episodes: 12, setupMs: 1, warmupMs: 1,
       totalMs: (12 / episodesPerSecond) * 1000, episodesPerSecond, phases: { prune: 10, batchNorm: 300, evaluate: 400, agent: 2 }, perEpisodeMs: [], macsRatio: 0.49, tensors: [0, 0],
     });
     const snap = { uptime: '', load: [1, 1, 1], top: [] };
@@ -56,7 +58,9 @@ describe('search speed bench', () => {
       tm: { runs: [], skipped: 'absent' }, before: snap, after: snap,
     };
     const md = searchSpeedSection(r);
-    expect(md).toContain('| plain-cnn | bn **(default)** | 256 | 756 | 1.50 | 2.50 | 1.67 |');
+    // 756 images x 49% x 40 MMACs = 14.8 GMACs an episode.
+    expect(md).toContain('| plain-cnn | bn **(default)** | 256 | 756 | 14.8 | 1.50 | 2.50 | 1.67 |');
+    expect(md).toContain('so 2 episodes/s needs 29.6 GMAC/s');
     expect(md).toContain('Node WASM 1.50 (75% of it), Chromium WASM 2.50 (reached)');
     expect(md).toContain('_The 224x224 model: absent._');
     expect(searchSpeedSection(undefined)).toContain('Not run');

@@ -5,6 +5,7 @@
  *   npx tsx bench/search-speed.ts [--episodes 12] [--warmup 2] [--models a,b] [--evaluators slice,bn]
  *                                 [--tm-episodes 6] [--tm-images 64] [--tm-model DIR] [--cores 4]
  *                                 [--no-browser] [--no-tm] [--note "..."]
+ *   npx tsx bench/search-speed.ts --render     the section from bench/search-speed.json, nothing run
  *
  * Every run is bench/search-speed/episodes.ts: an EpisodeScorer and an AmcSearch with the random
  * agent, `--warmup` untimed episodes, then `--episodes` timed ones, each timed around runEpisode()
@@ -128,6 +129,13 @@ async function main() {
   const result: SearchSpeedResult = {
     date: new Date().toISOString(),
     command: `npx tsx bench/search-speed.ts ${argv.filter((a, i) => a !== '--note' && argv[i - 1] !== '--note').join(' ')}`.trim(),
+    commit: (() => {
+      try {
+        return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+      } catch {
+        return undefined;
+      }
+    })(),
     note: argValue(argv, 'note'),
     plan: { episodes, warmup, rewardImages: SCORING_DEFAULTS.rewardImages, calibration: Object.fromEntries(EVALUATORS.map((e) => [e, calibrationImages(e)])) as Record<Evaluator, number>, tmEpisodes, tmImages, cores },
     node: { version: process.version, backend: node.name },
@@ -217,7 +225,10 @@ async function main() {
   console.log(searchSpeedSection(result));
 }
 
-if (process.argv[1]?.endsWith('search-speed.ts')) {
+if (process.argv[1]?.endsWith('search-speed.ts') && argv.includes('--render')) {
+  // The section from the last run's JSON, nothing measured.
+  console.log(searchSpeedSection(readSearchSpeed()));
+} else if (process.argv[1]?.endsWith('search-speed.ts')) {
   main().catch((e) => {
     log(String(e instanceof Error ? (e.stack ?? e.message) : e));
     process.exit(1);

@@ -50,8 +50,10 @@ export interface SpeedRun {
   evaluator: Evaluator;
   rewardImages: number;
   calibration: number;
-  /** The model's input side (224 for the Teachable Machine export, 32 for the demo models). */
+  /** The model's input height (224 for the Teachable Machine export, 32 for the demo models). */
   inputSize: number;
+  /** The original's multiply-accumulates per image: with macsRatio, what an episode computes. */
+  originalMacs: number;
   warmup: number;
   episodes: number;
   /** Scorer creation (the original's outputs for fidelity) and the untimed warm-up episodes, ms. */
@@ -122,7 +124,8 @@ export async function timeEpisodes(model: LoadedModel, plan: SpeedPlan, where: s
     evaluator: scorer.evaluator,
     rewardImages: plan.rewardImages,
     calibration: scorer.evaluator === 'slice' ? 0 : plan.calibration,
-    inputSize: analysis.graph.inputSize,
+    inputSize: Number(analysis.graph.tensors.get(analysis.graph.inputs[0])?.shape[1] ?? analysis.graph.inputSize),
+    originalMacs: analysis.cost.totalMacs,
     warmup: plan.warmup,
     episodes: n,
     setupMs,
