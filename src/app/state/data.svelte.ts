@@ -5,22 +5,20 @@
  *
  * One direction: source + model -> plan (classes, skipped files) -> decoded bytes at the model's
  * input -> evaluation. A newer request drops the results of an older one (sequence numbers).
- * Evaluation runs on the app's tfjs queue, on the main thread, pausing between batches so the
- * page stays responsive; the tensor count after it is the count before it.
+ * Evaluation runs in a worker of its own (src/app/lib/eval-client.ts), so the page's main thread
+ * only shows its progress; the worker's tensor count after it is the count before it.
  */
-import * as tf from '@tensorflow/tfjs';
 import { Cancelled, decodePlan, evenSubsample, MAX_IMAGE_BYTES } from '../../core/data/decode';
 import { labelSourceText, labelsOf, planImageFiles, type DataPlan } from '../../core/data/folders';
 import { conformImages, defaultScaling, inputSpecOf, type ImageSet, type InputSpec, type ScalingName } from '../../core/data/images';
 import { CLASS_NAMES, generateDataset, NUM_CLASSES, SPLIT_SIZES, IMAGE_SIZE, type Dataset } from '../../core/data/procedural';
-import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions } from '../../core/measure/accuracy';
 import type { ModelAnalysis } from '../../core/model/analyze';
 import { ModelError } from '../../core/model/errors';
 import type { ModelFile } from '../../core/model/files';
 import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
-import { disposeModel, instantiate } from '../../core/model/tfjs-model';
 import type { LoadedModel } from '../../core/model/types';
 import { decodeBrowserImage, nextFrame } from '../lib/browser-images';
+import { defaultEvalWorker, startEval, type EvalTask, type EvalWorkerFactory } from '../lib/eval-client';
 import { declaredInputShapes } from '../lib/model-info';
 import { parseCardAccuracy, type CardAccuracy, type DemoSplit } from '../lib/model-card';
 import { outputsOf, toErrorView, type AppState, type ErrorView, type PrunedModel } from './app.svelte';
@@ -114,8 +112,8 @@ function demoSplit(split: DemoSplit, onProgress: (f: number) => void): Promise<D
 }
 
 /**
- * Images per batch: small enough that one batch takes a fraction of a second on the main thread
- * (about 600M MACs) and holds at most about 1.5M input values; at most 100 images.
+ * Images per batch: small enough that one batch takes a fraction of a second (about 600M MACs),
+ * so the worker's progress moves, and holds at most about 1.5M input values; at most 100 images.
  */
 export function batchSizeFor(spec: InputSpec, macsPerImage = 0): number {
   const byValues = Math.floor(1_500_000 / (spec.height * spec.width * spec.channels));
@@ -141,6 +139,10 @@ export class DataState {
   private analysis: ModelAnalysis | null = null;
   private seq = 0;
   private evalSeq = 0;
+  private evalTask: EvalTask | null = null;
+
+  /** Makes the evaluation worker (tests run one in process). */
+  evalWorker: EvalWorkerFactory = defaultEvalWorker;
 
   constructor(private readonly app: AppState) {
     app.dataSink = (files) => void this.useFiles(files);
@@ -168,6 +170,7 @@ export class DataState {
     this.model = model;
     this.analysis = analysis;
     if (newModel) {
+      this.cancelEvaluation();
       this.scaling = defaultScaling(model.sidecars);
       this.scalingIsDefault = true;
       this.status = { kind: 'idle' };
@@ -377,7 +380,11 @@ export class DataState {
     }
   }
 
-  /** Evaluates the original model and, when one exists, the pruned model on the prepared data. */
+  /**
+   * Evaluates the original model and, when one exists, the pruned model on the prepared data, in
+   * the evaluation worker (src/workers/eval.worker.ts) on the page's backend: the page only shows
+   * the progress.
+   */
   async evaluate(): Promise<void> {
     const prepared = this.prepared;
     const model = this.app.model;
@@ -386,64 +393,51 @@ export class DataState {
     const scaling = this.scaling;
     const id = ++this.evalSeq;
     const { set } = prepared;
-    const steps = prepared.kind === 'labeled' ? (pruned ? 2 : 1) : pruned ? 2 : 1;
-    let step = 0;
-    const opts: EvalOptions = {
-      scaling,
-      imageSize: [set.height, set.width],
-      channels: set.channels,
-      batchSize: batchSizeFor(prepared.spec, this.app.analysis?.cost.totalMacs),
-      pause: nextFrame,
-      onProgress: (f, what) => {
-        if (id === this.evalSeq) this.status = { kind: 'running', fraction: (step + f) / steps, what: `${step === 0 ? 'original' : 'pruned'} model: ${what}` };
-      },
-    };
+    const labeled = prepared.kind === 'labeled' && !!set.labels;
     this.status = { kind: 'running', fraction: 0, what: 'starting' };
-    // Let "Evaluating…" paint before the first batch.
-    await nextFrame();
-    let tensorsBefore = 0;
+    // Labeled: the accuracy of each model. Unlabeled: the original's outputs, then the pruned model's fidelity to them.
+    const task = startEval(
+      {
+        models: labeled ? [model, ...(pruned ? [pruned] : [])] : pruned ? [pruned] : [],
+        ...(labeled ? { labels: set.labels } : { reference: model }),
+        images: set.images,
+        eval: { scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: batchSizeFor(prepared.spec, this.app.analysis?.cost.totalMacs) },
+      },
+      {
+        backend: this.app.backend.kind === 'ready' ? this.app.backend.info.name : undefined,
+        factory: this.evalWorker,
+        onProgress: (p) => {
+          if (id === this.evalSeq) this.status = { kind: 'running', fraction: (p.step + p.fraction) / p.steps, what: `${p.step === 0 ? 'original' : 'pruned'} model: ${p.what}` };
+        },
+      },
+    );
+    this.evalTask = task;
     try {
-      const rows: EvalRow[] = [];
-      const labeled = prepared.kind === 'labeled' && set.labels;
-      const first = await this.app.withTfModel(model, async (m) => {
-        tensorsBefore = tf.memory().numTensors;
-        const t0 = performance.now();
-        if (labeled) {
-          const r = await evaluateAccuracy(m, set.images, set.labels!, opts);
-          return { row: { which: 'original', top1: r.top1, top5: r.top5, n: r.n, ms: performance.now() - t0 } as EvalRow, ref: null };
-        }
-        const ref = await referenceOutputs(m, set.images, opts);
-        return { row: { which: 'original', n: ref.n, ms: performance.now() - t0 } as EvalRow, ref };
-      });
-      rows.push(first.row);
-      if (pruned) {
-        step = 1;
-        const row = await this.app.exclusive(async () => {
-          const p = await instantiate(pruned);
-          try {
-            const t0 = performance.now();
-            if (labeled) {
-              const r = await evaluateAccuracy(p, set.images, set.labels!, opts);
-              return { which: 'pruned', top1: r.top1, top5: r.top5, n: r.n, ms: performance.now() - t0 } as EvalRow;
-            }
-            const f = await evaluateFidelity(first.ref!, p, set.images, opts);
-            return { which: 'pruned', agreement: f.agreement, meanKL: f.meanKL, n: f.n, ms: performance.now() - t0 } as EvalRow;
-          } finally {
-            disposeModel(p);
-          }
-        });
-        rows.push(row);
-      }
-      const tensorsAfter = await this.app.exclusive(async () => tf.memory().numTensors);
+      const a = await task.done;
       if (id !== this.evalSeq) return;
-      this.result = { rows, prepared, scaling, model, pruned, backend: tf.getBackend() ?? 'none', tensorsBefore, tensorsAfter };
+      const rows: EvalRow[] = labeled
+        ? a.scores.map((r, i) => ({ which: i === 0 ? 'original' : 'pruned', top1: r.top1, top5: r.top5, n: r.n, ms: r.ms }))
+        : [
+            { which: 'original', n: a.reference?.n ?? 0, ms: a.reference?.ms ?? 0 },
+            ...a.scores.map((f): EvalRow => ({ which: 'pruned', agreement: f.agreement, meanKL: f.meanKL, n: f.n, ms: f.ms })),
+          ];
+      this.result = { rows, prepared, scaling, model, pruned, backend: a.backend.name, tensorsBefore: a.tensorsBefore, tensorsAfter: a.tensorsAfter };
       this.status = { kind: 'idle' };
     } catch (e) {
       if (id !== this.evalSeq) return;
       // Another model was loaded meanwhile: nothing to report about this one.
       if (this.app.model !== model) this.status = { kind: 'idle' };
       else this.status = { kind: 'error', message: `${errLine(e).replace(/\.$/, '')}. Try another backend or other data; the model is unchanged.` };
+    } finally {
+      if (this.evalTask === task) this.evalTask = null;
     }
+  }
+
+  /** Drops the evaluation under way (a new model came): its worker ends, nothing it finds is shown. */
+  private cancelEvaluation(): void {
+    ++this.evalSeq;
+    this.evalTask?.cancel();
+    this.evalTask = null;
   }
 
   dismissEvalError(): void {

@@ -9,6 +9,7 @@ import { uniformPolicy } from '../../core/prune/policy';
 import { pruneModel } from '../../core/prune/prune';
 import type { FromFinetune, ToFinetune } from '../../workers/finetune-messages';
 import { toModelPayload } from '../../workers/payload';
+import { localEvalFactory, type LocalEvalWorker } from '../../testing/local-eval-worker';
 import type { AppState } from './app.svelte';
 import type { DataState, PreparedData } from './data.svelte';
 import { FinetuneState } from './finetune.svelte';
@@ -50,7 +51,7 @@ function prepared(model: LoadedModel): PreparedData {
 }
 
 /** A finished run of `original` -> `pruned`, the Data panel's images prepared for `forModel`. */
-async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'demo') {
+async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'demo', evalWorkers: LocalEvalWorker[] = []) {
   const workers: FakeWorker[] = [];
   const app = { model: original, analysis: null, pruned: { original, model: pruned, label: 'uniform 0.5' }, exclusive: (fn: () => Promise<unknown>) => fn() } as unknown as AppState;
   const data = { prepared: prepared(forModel), scaling: 'unit' } as unknown as DataState;
@@ -59,6 +60,8 @@ async function finishedRun(forModel: LoadedModel, source: 'demo' | 'data' = 'dem
     workers.push(w);
     return w as unknown as Worker;
   });
+  // The comparison's evaluation worker, in process.
+  state.outcome.evalWorker = localEvalFactory(evalWorkers);
   state.source = source;
   await state.start();
   const w = workers[0];
@@ -85,6 +88,17 @@ describe('fine-tune comparison', () => {
     expect(c.n).toBe(20);
     expect(c.original.top1).toBeGreaterThanOrEqual(0);
     expect(c.trainingImages).toBe(false);
+  });
+
+  it('a new run drops the comparison under way: its evaluation worker ends and nothing it finds is shown', async () => {
+    const evalWorkers: LocalEvalWorker[] = [];
+    const state = await finishedRun(original, 'demo', evalWorkers);
+    expect(state.outcome.compare.kind).toBe('running');
+    state.outcome.reset();
+    expect(evalWorkers).toHaveLength(1);
+    expect(evalWorkers[0].terminated).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(state.outcome.compare.kind).toBe('idle');
   });
 
   it("report.json's config and image counts are what the worker said it ran", async () => {

@@ -4,18 +4,15 @@
  * the accuracy of the quantized download, report.json and the export. One per FinetuneState, which
  * owns the run it reads.
  */
-import * as tf from '@tensorflow/tfjs';
-import { evaluateAccuracy, evaluateFidelity, referenceOutputs, type EvalOptions } from '../../core/measure/accuracy';
-import { disposeModel, instantiate } from '../../core/model/tfjs-model';
+import type { BackendName } from '../../core/measure/backends';
 import { loadModel } from '../../core/model/load';
-import type { LoadedModel } from '../../core/model/types';
 import { downloadName, exportBlobs, type ExportFile } from '../../core/export/browser';
 import { downloadBlob } from '../lib/download';
 import { exportFiles, type Quantization } from '../../core/export/files';
 import type { PruneReport } from '../../core/export/report';
 import { errLine } from '../../core/errors';
-import { modelFilesAsInput } from '../../workers/payload';
-import { nextFrame } from '../lib/browser-images';
+import { modelFilesAsInput, type PlainEvalOptions } from '../../workers/payload';
+import { defaultEvalWorker, startEval, type EvalTask, type EvalWorkerFactory } from '../lib/eval-client';
 import type { AppState } from './app.svelte';
 import type { DataState, PreparedData } from './data.svelte';
 import type { FinetuneState } from './finetune.svelte';
@@ -54,6 +51,9 @@ export function dataName(p: PreparedData): string {
   return p.source.kind === 'demo' ? `demo:${p.source.split}` : p.source.label;
 }
 
+/** What the comparison's steps score, in the order the worker runs them. */
+const STEPS = ['original', 'pruned', 'fine-tuned'];
+
 /** Why there is no comparison: the Data panel has no images prepared for the run's original model. */
 const NO_EVAL_IMAGES = (what: string) => `Choose evaluation images for this model in the Data panel to ${what}.`;
 
@@ -68,8 +68,13 @@ export class FinetuneResult {
   quantize = $state<'none' | Quantization>('none');
   quantCheck = $state.raw<QuantCheck>({ kind: 'idle' });
 
+  /** Makes the evaluation worker (tests run one in process). */
+  evalWorker: EvalWorkerFactory = defaultEvalWorker;
+
   private compareSeq = 0;
   private quantSeq = 0;
+  private compareTask: EvalTask | null = null;
+  private quantTask: EvalTask | null = null;
 
   constructor(
     private readonly run: FinetuneRun,
@@ -81,18 +86,21 @@ export class FinetuneResult {
   reset(): void {
     this.compare = { kind: 'idle' };
     this.quantCheck = { kind: 'idle' };
-    ++this.compareSeq;
-    ++this.quantSeq;
+    this.dropCompare();
+    this.dropQuantCheck();
   }
 
   /** A new best model came back: its quantized check is measured again (at once when the run is done). */
   onResult(done: boolean): void {
-    ++this.quantSeq;
+    this.dropQuantCheck();
     this.quantCheck = { kind: 'idle' };
     if (this.quantize !== 'none' && done) void this.checkQuantized();
   }
 
-  /** Accuracy (or agreement) of the original, pruned and fine-tuned model on the Data panel's images. */
+  /**
+   * Accuracy (or agreement) of the original, pruned and fine-tuned model on the Data panel's
+   * images, in the evaluation worker (src/workers/eval.worker.ts) on the page's backend.
+   */
   async evaluate(): Promise<void> {
     const s = this.run.running;
     const fine = this.run.result;
@@ -101,49 +109,48 @@ export class FinetuneResult {
     // "Open it" or another model, the Data panel's images may belong to another model).
     const p = this.run.dataImages;
     if (!p) {
-      ++this.compareSeq;
+      this.dropCompare();
       this.compare = { kind: 'error', message: NO_EVAL_IMAGES('compare the three models') };
       return;
     }
-    const id = ++this.compareSeq;
+    this.dropCompare();
+    const id = this.compareSeq;
     const set = p.set;
     const labeled = p.kind === 'labeled' && !!set.labels;
-    const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
-    const models: [keyof Pick<Extract<CompareStatus, { kind: 'done' }>, 'original' | 'pruned' | 'finetuned'>, LoadedModel][] = [
-      ['original', s.teacher],
-      ['pruned', s.student],
-      ['finetuned', fine],
-    ];
-    this.compare = { kind: 'running', what: 'original', fraction: 0 };
+    this.compare = { kind: 'running', what: STEPS[0], fraction: 0 };
+    // Labeled: the three models' accuracy. Unlabeled: the original's outputs (agreement 1 with
+    // itself), then the pruned and fine-tuned models' agreement with them. Three steps either way.
+    const task = startEval(
+      {
+        models: labeled ? [s.teacher, s.student, fine] : [s.student, fine],
+        ...(labeled ? { labels: set.labels } : { reference: s.teacher }),
+        images: set.images,
+        eval: this.evalOptions(p),
+      },
+      {
+        backend: this.pageBackend(),
+        factory: this.evalWorker,
+        onProgress: (q) => {
+          if (id === this.compareSeq) this.compare = { kind: 'running', what: STEPS[q.step] ?? STEPS[2], fraction: (q.step + q.fraction) / q.steps };
+        },
+      },
+    );
+    this.compareTask = task;
     try {
-      const scores = await this.app.exclusive(async () => {
-        const out: Record<string, CompareScore> = {};
-        let ref: Awaited<ReturnType<typeof referenceOutputs>> | null = null;
-        for (let i = 0; i < models.length; i++) {
-          const [which, model] = models[i];
-          if (id !== this.compareSeq) throw new Error('superseded');
-          this.compare = { kind: 'running', what: which === 'finetuned' ? 'fine-tuned' : which, fraction: i / models.length };
-          const m = await instantiate(model);
-          try {
-            if (labeled) out[which] = { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
-            else if (!ref) {
-              ref = await referenceOutputs(m, set.images, opts);
-              out[which] = { agreement: 1 };
-            } else out[which] = { agreement: (await evaluateFidelity(ref, m, set.images, opts)).agreement };
-          } finally {
-            disposeModel(m);
-          }
-        }
-        return out;
-      });
+      const a = await task.done;
       if (id !== this.compareSeq) return;
+      const [original, pruned, finetuned]: CompareScore[] = labeled
+        ? a.scores.map((r) => ({ top1: r.top1 }))
+        : [{ agreement: 1 }, ...a.scores.map((r) => ({ agreement: r.agreement }))];
       const data = dataName(p);
       const t = this.run.trainedOn;
       const trainingImages = t?.kind === 'images' && t.name === data && t.count === set.n;
-      this.compare = { kind: 'done', original: scores.original, pruned: scores.pruned, finetuned: scores.finetuned, n: set.n, data, backend: tf.getBackend() ?? 'none', labeled, trainingImages };
+      this.compare = { kind: 'done', original, pruned, finetuned, n: set.n, data, backend: a.backend.name, labeled, trainingImages };
       if (this.quantize !== 'none') void this.checkQuantized();
     } catch (e) {
       if (id === this.compareSeq) this.compare = { kind: 'error', message: `Could not compare the models: ${errLine(e)}.` };
+    } finally {
+      if (this.compareTask === task) this.compareTask = null;
     }
   }
 
@@ -153,7 +160,10 @@ export class FinetuneResult {
     if (q !== 'none') void this.checkQuantized();
   }
 
-  /** The quantized fine-tuned model, read back as a download would be, scored on the Data panel's images. */
+  /**
+   * The quantized fine-tuned model, read back as a download would be, scored on the Data panel's
+   * images in the evaluation worker (its top-1, or its agreement with the original).
+   */
   async checkQuantized(): Promise<void> {
     const q = this.quantize;
     const fine = this.run.result;
@@ -161,38 +171,57 @@ export class FinetuneResult {
     if (q === 'none' || !fine || !s) return;
     const p = this.run.dataImages;
     if (!p) {
-      ++this.quantSeq;
+      this.dropQuantCheck();
       this.quantCheck = { kind: 'error', message: NO_EVAL_IMAGES('measure the quantized model') };
       return;
     }
-    const id = ++this.quantSeq;
+    this.dropQuantCheck();
+    const id = this.quantSeq;
     this.quantCheck = { kind: 'measuring' };
     try {
       const files = exportFiles(fine, { quantize: q });
       const float32Bytes = exportFiles(fine).weights.byteLength;
       const quantized = await loadModel(modelFilesAsInput(files, `quantized-${q}/model.json`));
+      if (id !== this.quantSeq) return;
       const set = p.set;
       const labeled = p.kind === 'labeled' && !!set.labels;
-      const opts: EvalOptions = { scaling: this.data.scaling, imageSize: [set.height, set.width], channels: set.channels, batchSize: 50, pause: nextFrame };
-      const score = await this.app.exclusive(async (): Promise<CompareScore> => {
-        const m = await instantiate(quantized);
-        try {
-          if (labeled) return { top1: (await evaluateAccuracy(m, set.images, set.labels!, opts)).top1 };
-          const t = await instantiate(s.teacher);
-          try {
-            return { agreement: (await evaluateFidelity(t, m, set.images, opts)).agreement };
-          } finally {
-            disposeModel(t);
-          }
-        } finally {
-          disposeModel(m);
-        }
+      const task = startEval(
+        { models: [quantized], ...(labeled ? { labels: set.labels } : { reference: s.teacher }), images: set.images, eval: this.evalOptions(p) },
+        { backend: this.pageBackend(), factory: this.evalWorker },
+      );
+      this.quantTask = task;
+      const a = await task.done.finally(() => {
+        if (this.quantTask === task) this.quantTask = null;
       });
       if (id !== this.quantSeq) return;
-      this.quantCheck = { kind: 'done', quantize: q, score, bytes: files.weights.byteLength, float32Bytes, backend: tf.getBackend() ?? 'none' };
+      const score: CompareScore = labeled ? { top1: a.scores[0].top1 } : { agreement: a.scores[0].agreement };
+      this.quantCheck = { kind: 'done', quantize: q, score, bytes: files.weights.byteLength, float32Bytes, backend: a.backend.name };
     } catch (e) {
       if (id === this.quantSeq) this.quantCheck = { kind: 'error', message: `Could not measure the ${q} model: ${errLine(e)}.` };
     }
+  }
+
+  /** How the Data panel's images become inputs (its scaling), in batches of 50. */
+  private evalOptions(p: PreparedData): PlainEvalOptions {
+    return { scaling: this.data.scaling, imageSize: [p.set.height, p.set.width], channels: p.set.channels, batchSize: 50 };
+  }
+
+  /** The page's backend, which the evaluation worker uses too. */
+  private pageBackend(): BackendName | undefined {
+    return this.app.backend?.kind === 'ready' ? this.app.backend.info.name : undefined;
+  }
+
+  /** Supersedes the comparison under way: its worker ends and nothing it finds is shown. */
+  private dropCompare(): void {
+    ++this.compareSeq;
+    this.compareTask?.cancel();
+    this.compareTask = null;
+  }
+
+  private dropQuantCheck(): void {
+    ++this.quantSeq;
+    this.quantTask?.cancel();
+    this.quantTask = null;
   }
 
   /** report.json of the fine-tuned model: the prune report (when on screen) with the fine-tune's log. */
