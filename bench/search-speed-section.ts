@@ -1,8 +1,9 @@
 /**
  * BENCHMARKS.md's section on search speed, from bench/search-speed.json (bench/search-speed.ts).
- * No Node imports and no measuring here, so bench/markdown.ts can call `searchSpeedSection` with
- * `readSearchSpeed()`'s result whenever it regenerates the file.
+ * Nothing measured here and nothing heavy imported (no Playwright, no tfjs), so bench/markdown.ts
+ * renders it from `readSearchSpeed()` whenever it regenerates the file.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import type { Evaluator } from '../src/core/prune/config';
 import type { SpeedPlan, SpeedRun } from './search-speed/episodes';
 
@@ -167,4 +168,11 @@ export function searchSpeedSection(r: SearchSpeedResult | undefined): string {
     ...tmTable(r),
     ...(r.reading ? ['', r.reading] : []),
   ].join('\n');
+}
+
+export const SEARCH_SPEED_JSON = 'bench/search-speed.json';
+
+/** The last run's result, for BENCHMARKS.md generation (undefined when the bench never ran). */
+export function readSearchSpeed(file = SEARCH_SPEED_JSON): SearchSpeedResult | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SearchSpeedResult) : undefined;
 }

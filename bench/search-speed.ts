@@ -44,10 +44,10 @@ import { EVALUATORS, type Evaluator } from '../src/core/prune/config';
 import { calibrationImages, resolveEvaluator, SCORING_DEFAULTS } from '../src/core/search/config';
 import { CHROMIUM_ARGS, serve } from './browser';
 import { timeEpisodes, type SpeedPlan, type SpeedRun } from './search-speed/episodes';
-import { searchSpeedSection, type SearchSpeedResult, type ThreadsMode } from './search-speed-section';
+import { readSearchSpeed, SEARCH_SPEED_JSON, searchSpeedSection, type SearchSpeedResult, type ThreadsMode } from './search-speed-section';
+export { readSearchSpeed, SEARCH_SPEED_JSON };
 import { argValue, DEMO_MODELS, logger, modelPath, presentModels } from './util';
 
-export const SEARCH_SPEED_JSON = 'bench/search-speed.json';
 const APP_DIR = 'bench/runs/search-speed-app';
 const PAGE = '/bench/search-speed/index.html';
 
@@ -233,9 +233,4 @@ if (process.argv[1]?.endsWith('search-speed.ts') && argv.includes('--render')) {
     log(String(e instanceof Error ? (e.stack ?? e.message) : e));
     process.exit(1);
   });
-}
-
-/** The last run's result, for BENCHMARKS.md generation (undefined when the bench never ran). */
-export function readSearchSpeed(file = SEARCH_SPEED_JSON): SearchSpeedResult | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SearchSpeedResult) : undefined;
 }
