@@ -5,7 +5,7 @@
  * then the best and the uniform policy recovered by a short distillation, so each cell is read
  * before and after fine-tuning. Issue 16's re-run of section 1.
  *
- *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--publish]
+ *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets 0.5,0.25] [--publish]
  *
  * Searches are `amc search` child processes in bench/runs/policy-auto/ (bench/runs.ts): a finished
  * one is reused, so the study can stop and go on. Specs run seed by seed, so a study cut short
@@ -39,11 +39,11 @@ export const STUDY_TARGETS = [0.5, 0.25] as const;
 export const STUDY_DIR = 'bench/runs/policy-auto';
 
 /** Seed by seed, so a study stopped early has every model and target for the seeds it finished. */
-export function studySpecs(models: readonly string[], seeds: readonly number[], settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
+export function studySpecs(models: readonly string[], seeds: readonly number[], targets: readonly number[] = STUDY_TARGETS, settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
   const specs: RunSpec[] = [];
   for (const seed of seeds)
     for (const model of models)
-      for (const target of STUDY_TARGETS) for (const agent of ['ddpg', 'random'] as const) specs.push({ model, resource: 'macs', target, agent, seed, ...settings });
+      for (const target of targets) for (const agent of ['ddpg', 'random'] as const) specs.push({ model, resource: 'macs', target, agent, seed, ...settings });
   return specs;
 }
 
@@ -55,8 +55,9 @@ async function main() {
   const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
   const seeds = (argValue(argv, 'seeds')?.split(',') ?? ['1', '2', '3']).map(Number);
   const jobs = Number(argValue(argv, 'jobs') ?? 1);
+  const targets = (argValue(argv, 'targets')?.split(',') ?? STUDY_TARGETS.map(String)).map(Number);
   const t0 = performance.now();
-  const outcomes = await runSearches(studySpecs(models, seeds), STUDY_DIR, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
+  const outcomes = await runSearches(studySpecs(models, seeds, targets), STUDY_DIR, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
   const original = await originalAccuracy(models);
   const study: PolicyStudy = {
     date: new Date().toISOString(),
