@@ -6,7 +6,8 @@ import { loadModel } from '../model/load';
 import type { LoadedModel } from '../model/types';
 import { uniformPolicy } from './policy';
 import { pruneModel } from './prune';
-import { leastSquares, refitPruned } from './refit';
+import '@tensorflow/tfjs-backend-wasm';
+import { leastSquares, normalEquationsJs, normalEquationsTf, refitPruned } from './refit';
 
 describe('least squares', () => {
   it('recovers the weights that generated exact data', () => {
@@ -19,6 +20,32 @@ describe('least squares', () => {
     for (let r = 0; r < rows; r++) for (let k = 0; k < o; k++) for (let i = 0; i < f; i++) Y[r * o + k] += X[r * f + i] * W[i * o + k];
     const got = leastSquares(X, Y, rows, f, o, 1e-12);
     got.forEach((v, i) => expect(v).toBeCloseTo(W[i], 6));
+  });
+
+  it('forms the normal equations with tfjs on WASM as the loops do, and solves them as well', async () => {
+    const rows = 300;
+    const f = 40;
+    const o = 12;
+    // ReLU-like features, about 40% of them zero (which the loops skip), from a fixed pseudo-random stream.
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const X = Float64Array.from({ length: rows * f }, () => Math.max(0, next() - 0.4));
+    const W = Float64Array.from({ length: f * o }, (_, i) => Math.cos(i * 0.11));
+    const Y = new Float64Array(rows * o);
+    for (let r = 0; r < rows; r++) for (let k = 0; k < o; k++) for (let i = 0; i < f; i++) Y[r * o + k] += X[r * f + i] * W[i * o + k];
+    // The other tests here run on the CPU backend, as before WASM was imported.
+    const previous = tf.getBackend() ?? 'cpu';
+    await tf.setBackend('wasm');
+    try {
+      const js = normalEquationsJs(X, Y, rows, f, o);
+      const viaTf = normalEquationsTf(X, Y, rows, f, o);
+      for (let i = 0; i < f; i++) for (let j = 0; j <= i; j++) expect(viaTf.gram[i * f + j]).toBeCloseTo(js.gram[i * f + j], 2);
+      viaTf.moments.forEach((v, i) => expect(v).toBeCloseTo(js.moments[i], 2));
+      const solved = leastSquares(X, Y, rows, f, o, 1e-9, normalEquationsTf);
+      solved.forEach((v, i) => expect(v).toBeCloseTo(W[i], 2));
+    } finally {
+      await tf.setBackend(previous);
+    }
   });
 });
 

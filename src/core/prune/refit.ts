@@ -133,17 +133,72 @@ function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, chan
   return out;
 }
 
-/** Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization. */
-export function leastSquares(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number, ridge: number = REFIT_DEFAULTS.ridge): Float64Array {
-  const A = new Float64Array(features * features);
+/** X^T X (lower triangle at least) and X^T Y, the two products of the normal equations. */
+export interface NormalEquations {
+  /** features x features; only the lower triangle is read. */
+  gram: Float64Array;
+  /** features x outputs. */
+  moments: Float64Array;
+}
+
+/** In float64 JavaScript, skipping the zeros ReLU leaves (about half of every activation). */
+export function normalEquationsJs(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
+  const gram = new Float64Array(features * features);
+  const moments = new Float64Array(features * outputs);
   for (let r = 0; r < rows; r++) {
     const x = r * features;
     for (let i = 0; i < features; i++) {
       const xi = X[x + i];
       if (xi === 0) continue;
-      for (let j = 0; j <= i; j++) A[i * features + j] += xi * X[x + j];
+      for (let j = 0; j <= i; j++) gram[i * features + j] += xi * X[x + j];
+      for (let o = 0; o < outputs; o++) moments[i * outputs + o] += xi * Y[r * outputs + o];
     }
   }
+  return { gram, moments };
+}
+
+/**
+ * The same products as two float32 matrix products on the current tfjs backend: on WASM 4-9x
+ * faster than the loops (640 sampled positions: 465 -> 53 ms for 480 features and 160 outputs, as
+ * a Teachable Machine MobileNetV2's wide pointwise layers have; 7.7 -> 2.1 ms for 64 and 32).
+ * float32 sums lose little here: the ridge below bounds the system's condition number.
+ */
+export function normalEquationsTf(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
+  const [gram, moments] = tf.tidy(() => {
+    const x = tf.tensor2d(Float32Array.from(X), [rows, features]);
+    const y = tf.tensor2d(Float32Array.from(Y), [rows, outputs]);
+    return [tf.matMul(x, x, true, false), tf.matMul(x, y, true, false)];
+  });
+  try {
+    return { gram: Float64Array.from(gram.dataSync()), moments: Float64Array.from(moments.dataSync()) };
+  } finally {
+    tf.dispose([gram, moments]);
+  }
+}
+
+/**
+ * Multiply-adds (rows x features x (features + outputs)) from which the products run as tfjs ops;
+ * only on WASM, whose matrix product beats the loops (on WebGPU a read back would stall the queue,
+ * and the CPU backend's product is JavaScript too).
+ */
+const TF_PRODUCTS_FROM = 1e6;
+
+function normalEquations(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
+  const work = rows * features * (features + outputs);
+  return work >= TF_PRODUCTS_FROM && tf.getBackend() === 'wasm' ? normalEquationsTf(X, Y, rows, features, outputs) : normalEquationsJs(X, Y, rows, features, outputs);
+}
+
+/** Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization. */
+export function leastSquares(
+  X: Float64Array,
+  Y: Float64Array,
+  rows: number,
+  features: number,
+  outputs: number,
+  ridge: number = REFIT_DEFAULTS.ridge,
+  products: typeof normalEquations = normalEquations,
+): Float64Array {
+  const { gram: A, moments } = products(X, Y, rows, features, outputs);
   let trace = 0;
   for (let i = 0; i < features; i++) trace += A[i * features + i];
   const lambda = ridge * Math.max(trace / features, 1e-12);
@@ -163,12 +218,7 @@ export function leastSquares(X: Float64Array, Y: Float64Array, rows: number, fea
   const W = new Float64Array(features * outputs);
   const b = new Float64Array(features);
   for (let o = 0; o < outputs; o++) {
-    b.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const y = Y[r * outputs + o];
-      if (y === 0) continue;
-      for (let i = 0; i < features; i++) b[i] += X[r * features + i] * y;
-    }
+    for (let i = 0; i < features; i++) b[i] = moments[i * outputs + o];
     for (let i = 0; i < features; i++) {
       let s = b[i];
       for (let k = 0; k < i; k++) s -= A[i * features + k] * b[k];
