@@ -9,7 +9,8 @@ import { prod } from './layers/handler';
 import { tfjsOutputShape } from './tfjs-shape';
 import { layerName } from './load';
 import type { KerasLayerJson, LoadedModel } from './types';
-import { checkModelCost, DEFAULT_MAX_MODEL_BYTES, firstCallNode } from './validate';
+import { firstCallNode } from './validate';
+import { checkModelCost, DEFAULT_MAX_MODEL_BYTES } from './validate-weights';
 import { elementCount } from './weights';
 
 export interface GraphLayer {

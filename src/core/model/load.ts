@@ -9,7 +9,9 @@ import { isModelClass } from './keras-classes';
 import { normalizeModelConfig } from './normalize';
 import { disposeModel, instantiate } from './tfjs-model';
 import type { KerasLayerJson, KerasTopology, LoadedModel, ProgressFn, WeightArray } from './types';
-import { DEFAULT_MAX_MODEL_BYTES, finiteWarnings, show, validateJsonDepth, validateManifest, validateTopology } from './validate';
+import { validateTopology } from './validate';
+import { show, validateJsonDepth } from './validate-values';
+import { DEFAULT_MAX_MODEL_BYTES, finiteWarnings, validateManifest } from './validate-weights';
 import { decodeWeight, storedBytes } from './weights';
 
 export { DEFAULT_MAX_MODEL_BYTES };

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors';
-import { show } from './validate';
+import { show } from './validate-values';
 import type { LoadedModel } from './types';
 import { encodeWeights } from './weights';
 

@@ -8,7 +8,7 @@ import { knownLayerClass } from './keras-classes';
 import { layerHandler } from './layers';
 import { DEFAULT_MAX_MODEL_BYTES, loadModel } from './load';
 import { disposeModel, instantiate } from './tfjs-model';
-import { jsonDepth } from './validate';
+import { jsonDepth } from './validate-values';
 
 const MiB = 1024 ** 2;
 
