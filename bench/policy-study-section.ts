@@ -43,6 +43,8 @@ export interface PolicyStudy {
   minutes: number;
   rows: PolicyStudyRow[];
   failed: string[];
+  /** The reading of the figures, written after looking at them (--note). */
+  note?: string;
 }
 
 const optimism = (searches: { best: { score: { top1?: number } }; test?: { best: { top1?: number } } }[]) =>
@@ -135,6 +137,7 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
     '| model | MACs | AMC warm-up | AMC last 20 learning | random search | AMC best: reward set − test | random best: reward set − test |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rewards,
+    ...(s.note ? ['', s.note] : []),
     ...(s.failed.length ? ['', `Failed: ${s.failed.join('; ')}`] : []),
   ].join('\n');
 }

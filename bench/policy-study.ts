@@ -5,7 +5,10 @@
  * then the best and the uniform policy recovered by a short distillation, so each cell is read
  * before and after fine-tuning. Issue 16's re-run of section 1.
  *
- *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets 0.5,0.25] [--publish]
+ *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets 0.5,0.25] [--publish] [--note TEXT]
+ *
+ * --note: what the run's figures mean (why the agent does or does not beat random search), printed
+ * under the tables.
  *
  * Searches are `amc search` child processes in bench/runs/policy-auto/ (bench/runs.ts): a finished
  * one is reused, so the study can stop and go on. Specs run seed by seed, so a study cut short
@@ -61,12 +64,13 @@ async function main() {
   const original = await originalAccuracy(models);
   const study: PolicyStudy = {
     date: new Date().toISOString(),
-    command: `npx tsx bench/policy-study.ts ${argv.filter((a) => a !== '--publish').join(' ')}`.trim(),
+    command: `npx tsx bench/policy-study.ts ${argv.filter((a, i) => a !== '--publish' && a !== '--note' && argv[i - 1] !== '--note').join(' ')}`.trim(),
     settings: STUDY_SETTINGS,
     load: { start: load, end: loadavg() },
     minutes: (performance.now() - t0) / 60000,
     rows: policyStudyRows(outcomes, original),
     failed: outcomes.filter((o) => o.status === 'failed').map((o) => `${o.dir}: ${o.error}`),
+    note: argValue(argv, 'note'),
   };
   writeFileSync(`${STUDY_DIR}/study.json`, JSON.stringify(study, null, 1) + '\n');
   if (argv.includes('--publish')) {
