@@ -81,11 +81,12 @@ export function mismatch(r: SearchReport, spec: RunSpec): string | undefined {
     ['round-to', c.env.roundTo, spec.roundTo],
     ['reward images', r.search.rewardImages, spec.rewardImages],
     ...(spec.evaluate ? [] : [['refit', r.options.refit, spec.calibration > 0] as [string, unknown, unknown]]),
-    ['fine-tune epochs', r.search.finetune?.epochs, spec.finetune?.epochs],
     ['data', r.search.data, 'demo:val'],
   ];
   // `auto` resolves per model: any evaluator recorded answers it; a named one must be the one that ran.
   if (spec.evaluate) checks.push(['evaluator', c.evaluator && (spec.evaluate === 'auto' || c.evaluator === spec.evaluate) ? spec.evaluate : c.evaluator, spec.evaluate]);
+  // A report with a fine-tune also answers a spec without one (the search is the same).
+  if (spec.finetune) checks.push(['fine-tune epochs', r.search.finetune?.epochs, spec.finetune.epochs]);
   if (spec.agent === 'ddpg') checks.push(['warm-up', c.ddpg.warmupEpisodes, spec.warmup ?? 100]);
   const bad = checks.filter(([, a, b]) => a !== b);
   return bad.length ? bad.map(([k, a, b]) => `${k} ${String(a)} (want ${String(b)})`).join(', ') : undefined;
