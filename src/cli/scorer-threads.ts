@@ -23,7 +23,8 @@ export function defaultWorkers(): number {
 
 const ENTRY = new URL('./scorer-thread.ts', import.meta.url);
 
-function startThread(entry: URL): Worker {
+/** A worker thread on `entry`, a .ts file loaded through tsx (or a .js file as it is). */
+export function startThread(entry: URL): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
   // tsx's ESM entry (require.resolve would give its CommonJS one, which cannot register the ESM loader).
   const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;

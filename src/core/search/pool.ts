@@ -5,8 +5,11 @@
  * A latency search never gets one: its timings need the device to itself.
  *
  * The local scorer runs on the thread that also dispatches, and a scoring call there rarely yields
- * to the event loop, so a remote scorer that finishes meanwhile would wait for the next dispatch:
- * remote scorers are given a second policy ahead (depth 2) and are served before the local one.
+ * to the event loop: a remote scorer's answer waits until the local call ends. So remote scorers
+ * are given a second policy ahead (depth 2), are served before the local one, and, before the local
+ * scorer takes its next policy, the thread turns its event loop once (a macrotask), so answers
+ * that came in meanwhile hand the remotes their next policies first. Without that turn, measured
+ * on mobilenet-like, the local scorer took 4 policies of every 6 while the thread sat idle.
  */
 import type { Score } from './search';
 
@@ -97,8 +100,18 @@ export class SlotPool implements ScorerPool {
       const finished = (slot: PoolSlot) => {
         busy.set(slot, busy.get(slot)! - 1);
         inFlight--;
-        pump();
-        settle();
+        if (slot !== this.local || failure || !queue.length) {
+          pump();
+          settle();
+          return;
+        }
+        // The local scorer is free: the remotes' answers that came in meanwhile go first.
+        inFlight++;
+        void nextMacrotask().then(() => {
+          inFlight--;
+          pump();
+          settle();
+        });
       };
       pump();
       settle();
@@ -128,6 +141,12 @@ export class SlotPool implements ScorerPool {
     }
     this.slots.push(this.local);
   }
+}
+
+/** One turn of the event loop: messages from other threads that are waiting are handled first. */
+function nextMacrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  return new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** The search's own scorer as a pool slot. */
