@@ -81,7 +81,8 @@ export function mismatch(r: SearchReport, spec: RunSpec): string | undefined {
     ['round-to', c.env.roundTo, spec.roundTo],
     ['reward images', r.search.rewardImages, spec.rewardImages],
     ...(spec.evaluate ? [] : [['refit', r.options.refit, spec.calibration > 0] as [string, unknown, unknown]]),
-    ['data', r.search.data, 'demo:val'],
+    // The CLI labels its data with the count it used: "demo:val (1000 images)".
+    ['data', r.search.data.replace(/ \(.*\)$/, ''), 'demo:val'],
   ];
   // `auto` resolves per model: any evaluator recorded answers it; a named one must be the one that ran.
   if (spec.evaluate) checks.push(['evaluator', c.evaluator && (spec.evaluate === 'auto' || c.evaluator === spec.evaluate) ? spec.evaluate : c.evaluator, spec.evaluate]);
