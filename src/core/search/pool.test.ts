@@ -105,17 +105,19 @@ describe('scorer pool', () => {
     const session = await SearchSession.open({ model, analysis, config, data, backend: tf.getBackend(), scorerPool: factory });
     expect(factory).toHaveBeenCalledOnce();
     expect(session.pool?.size).toBe(2);
+    const dispose = vi.spyOn(session.pool!, 'dispose');
     session.begin(true);
     const plays: string[] = [];
-    for (let turn = session.nextTurn(); turn; turn = session.nextTurn()) plays.push(`${turn.which}:${(await session.play(turn)).length}`);
-    // The agent's 4 warm-up episodes together, random search's in batches, the agent's learning episodes alone.
-    expect(plays).toEqual(['amc:4', 'random:6', 'amc:1', 'amc:1']);
+    for (let turn = session.nextTurn(); turn; turn = session.nextTurn()) plays.push(`${turn.which}:${(await session.play(turn)).length}${session.pool ? '' : ' (pool ended)'}`);
+    // The agent's 4 warm-up episodes together, random search's in batches, the agent's learning episodes alone;
+    // the pool ends once no search has an independent episode left.
+    expect(plays).toEqual(['amc:4', 'random:6 (pool ended)', 'amc:1 (pool ended)', 'amc:1 (pool ended)']);
+    expect(dispose).toHaveBeenCalledOnce();
     const alone = await SearchSession.open({ model, analysis, config, data, backend: tf.getBackend() });
     alone.begin(true);
     for (let turn = alone.nextTurn(); turn; turn = alone.nextTurn()) await alone.play(turn);
     expect(logOf(session.amc.log)).toEqual(logOf(alone.amc.log));
     expect(logOf(session.random!.log)).toEqual(logOf(alone.random!.log));
-    const dispose = vi.spyOn(session.pool!, 'dispose');
     session.dispose();
     alone.dispose();
     expect(dispose).toHaveBeenCalledOnce();

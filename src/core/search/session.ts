@@ -214,8 +214,11 @@ export class SearchSession {
    * random search) and a pool is there, a batch of them scored at once. The records come back in
    * episode order, the same log as one at a time; a host reports and saves after the batch.
    */
-  play(turn: Turn): Promise<EpisodeRecord[]> {
-    return turn.search.runEpisodes(this.batch, this.pool);
+  async play(turn: Turn): Promise<EpisodeRecord[]> {
+    const records = await turn.search.runEpisodes(this.batch, this.pool);
+    // The agent's learning episodes are played one at a time: once no search has independent episodes left, the pool's threads end.
+    if (this.scorers && ![this.amc, this.random].some((s) => s && !s.done && s.independentAhead > 0)) this.closePool();
+    return records;
   }
 
   /** The uniform baseline: the widest uniform policy under the (anchored) wall, scored like an episode, once. */
