@@ -31,6 +31,7 @@ import { calibrationImages, defaultWarmup, resolveEvaluator, type EvaluatorChoic
 import { demoScoringData } from '../core/search/demo-data';
 import { bestOf } from '../core/search/best';
 import { SearchError } from '../core/search/env';
+import { EPISODES_PER_SCORER } from '../core/search/pool';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord, Score } from '../core/search/search';
 import { SearchSession } from '../core/search/session';
@@ -149,8 +150,8 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       `${config.episodes} episodes (${agent === 'ddpg' ? `${config.ddpg.warmupEpisodes} warm-up` : 'random search'}), seed ${config.seed}, reward on ${data.label}, ${evaluatorText(scorer.evaluator, calibrationUsed, data.calibrationLabel)}, ${backend.name}`,
   );
   if (scorer.evaluatorNote) log(`evaluate   ${scorer.evaluatorNote}`);
-  if (session.pool) log(`workers    ${session.pool.size} scorers (${session.pool.size - 1} worker thread${session.pool.size > 2 ? 's' : ''}) for the ${agent === 'ddpg' ? 'warm-up' : 'random'} episodes, ${session.batch} at a time`);
-  else if (workers > 1 && latency) log('workers    1: a latency search times each episode with the device to itself');
+  if (workers > 1 && latency) log('workers    1: a latency search times each episode with the device to itself');
+  else if (workers > 1) log(`workers    ${workers} scorers (${workers - 1} worker thread${workers > 2 ? 's' : ''}) for the ${agent === 'ddpg' ? 'warm-up' : 'random'} episodes, ${workers * EPISODES_PER_SCORER} at a time`);
 
   // Scored under the anchored wall, the one the episodes meet.
   const uniform = await session.uniformBaseline();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../../testing/fixtures';
 import { analyzeModel, type ModelAnalysis } from '../model/analyze';
 import { loadModel } from '../model/load';
@@ -101,17 +101,23 @@ describe('scorer pool', () => {
 
   it('a session batches the warm-up and random search on its pool, alternating as before', async () => {
     const config = ddpg(6, 4);
-    const factory = vi.fn(async (s: EpisodeScorer) => (await inProcessPool(s, 1)).pool);
+    let dispose: MockInstance | undefined;
+    const factory = vi.fn(async (s: EpisodeScorer) => {
+      const { pool } = await inProcessPool(s, 1);
+      dispose = vi.spyOn(pool, 'dispose');
+      return pool;
+    });
     const session = await SearchSession.open({ model, analysis, config, data, backend: tf.getBackend(), scorerPool: factory });
-    expect(factory).toHaveBeenCalledOnce();
-    expect(session.pool?.size).toBe(2);
-    const dispose = vi.spyOn(session.pool!, 'dispose');
+    // Started when a turn first has independent episodes, not before.
+    expect(factory).not.toHaveBeenCalled();
+    expect(session.pool).toBeNull();
     session.begin(true);
     const plays: string[] = [];
     for (let turn = session.nextTurn(); turn; turn = session.nextTurn()) plays.push(`${turn.which}:${(await session.play(turn)).length}${session.pool ? '' : ' (pool ended)'}`);
     // The agent's 4 warm-up episodes together, random search's in batches, the agent's learning episodes alone;
     // the pool ends once no search has an independent episode left.
     expect(plays).toEqual(['amc:4', 'random:6 (pool ended)', 'amc:1 (pool ended)', 'amc:1 (pool ended)']);
+    expect(factory).toHaveBeenCalledOnce();
     expect(dispose).toHaveBeenCalledOnce();
     const alone = await SearchSession.open({ model, analysis, config, data, backend: tf.getBackend() });
     alone.begin(true);
@@ -140,10 +146,11 @@ describe('scorer pool', () => {
       },
       {},
     );
+    session.begin(false);
+    await session.play(session.nextTurn()!);
     expect(factory).not.toHaveBeenCalled();
     expect(session.pool).toBeNull();
     expect(session.batch).toBe(1);
-    session.begin(false);
     // Even handed a pool, a latency search plays one episode at a time on its own scorer.
     const pool: ScorerPool = { size: 4, scoreMany: vi.fn(), dispose: vi.fn() };
     expect(session.amc.independentAhead).toBe(0);

@@ -47,8 +47,9 @@ export interface SessionOptions {
   /** Timing of the latency table and of each episode's paired latency (tests make them short). */
   timing?: { table?: { layer?: LatencyOptions; endToEnd?: LatencyOptions }; episode?: LatencyOptions };
   /**
-   * Scorers in other threads for the independent episodes (pool.ts), built beside the session's
-   * scorer (null: none). Never asked for in a latency search: timing needs the device to itself.
+   * Scorers in other threads for the independent episodes (pool.ts), beside the session's scorer
+   * (null: none). Asked for when a turn first has independent episodes to play (a search resumed
+   * after its warm-up never starts threads), never in a latency search: timing needs the device to itself.
    */
   scorerPool?: (scorer: EpisodeScorer, backend: string) => Promise<ScorerPool | null>;
 }
@@ -97,17 +98,20 @@ export class SearchSession {
     /** The latency table in use (latency searches), null otherwise. */
     readonly latency: SavedLatency | null,
     private readonly reference: Reference | null,
-    /** The scorer pool of warm-up and random-search episodes (MACs and params searches), or null. */
-    private scorers: ScorerPool | null,
   ) {}
 
-  /** The scorer pool (null: none, or closed). */
+  /** The scorer pool of warm-up and random-search episodes (MACs and params searches), once started. */
+  private scorers: ScorerPool | null = null;
+  private poolState: 'unstarted' | 'started' | 'closed' = 'unstarted';
+
+  /** The scorer pool (null: none, not started yet, or closed). */
   get pool(): ScorerPool | null {
     return this.scorers;
   }
 
   /** Ends the pool's threads before the session ends (after the last episode); later batches are played one episode at a time. */
   closePool(): void {
+    this.poolState = 'closed';
     const pool = this.scorers;
     this.scorers = null;
     pool?.dispose();
@@ -126,14 +130,7 @@ export class SearchSession {
         evaluator: config.evaluator,
         ...(latency ? { latency: options.timing?.episode ?? EPISODE_LATENCY } : {}),
       });
-      let pool: ScorerPool | null = null;
-      try {
-        if (!latency && options.scorerPool) pool = await options.scorerPool(scorer, options.backend);
-      } catch (e) {
-        scorer.dispose();
-        throw e;
-      }
-      const session = new SearchSession(options, env, scorer, latency, reference, pool);
+      const session = new SearchSession(options, env, scorer, latency, reference);
       session.anchor();
       return session;
     } catch (e) {
@@ -215,10 +212,19 @@ export class SearchSession {
    * episode order, the same log as one at a time; a host reports and saves after the batch.
    */
   async play(turn: Turn): Promise<EpisodeRecord[]> {
+    if (turn.search.independentAhead >= 2) await this.startPool();
     const records = await turn.search.runEpisodes(this.batch, this.pool);
     // The agent's learning episodes are played one at a time: once no search has independent episodes left, the pool's threads end.
     if (this.scorers && ![this.amc, this.random].some((s) => s && !s.done && s.independentAhead > 0)) this.closePool();
     return records;
+  }
+
+  /** Starts the pool the options ask for, once; never for a latency search. */
+  private async startPool(): Promise<void> {
+    const factory = this.options.scorerPool;
+    if (this.poolState !== 'unstarted' || !factory || this.latency) return;
+    this.poolState = 'started';
+    this.scorers = await factory(this.scorer, this.options.backend);
   }
 
   /** The uniform baseline: the widest uniform policy under the (anchored) wall, scored like an episode, once. */
