@@ -43,7 +43,7 @@ test('a MACs search scores its independent episodes on nested scorer workers and
   const scorers = workers.filter((u) => /scorer\.worker/.test(u)).length;
   expect(scorers, workers.join(' ')).toBeGreaterThanOrEqual(1);
   // The search is done: its scorers are ended (the search worker stays, for the picked episodes' models).
-  await expect.poll(() => closed.filter((u) => /scorer\.worker/.test(u)).length).toBe(scorers);
+  await expect.poll(() => closed.filter((u) => /scorer\.worker/.test(u)).length, { message: `closed: ${closed.join(' ')}`, timeout: 60_000 }).toBe(scorers);
   expect(closed.some((u) => /search\.worker/.test(u))).toBe(false);
   expect(errors).toEqual([]);
 });
