@@ -106,6 +106,8 @@ function cliArgs(spec: RunSpec, out: string): string[] {
     ...(spec.finetune ? ['--finetune', String(spec.finetune.epochs), '--finetune-images', String(spec.finetune.images)] : []),
     '--reward-images', String(spec.rewardImages),
     '--seed', String(spec.seed),
+    // One scorer: the suite runs --jobs searches side by side, and each episode's phases are timed from the log.
+    '--workers', '1',
     // The suite owns its run folders: a search it runs again (--fresh, or settings changed) replaces the last one's model.
     '--out', out, '--force',
   ];
