@@ -40,6 +40,12 @@ describe('policy study section', () => {
     expect(row.amcFoundAt).toEqual([{ seed: 1, episode: 2, phase: 'learning' }, { seed: 2, episode: 2, phase: 'learning' }]);
   });
 
+  it('prints a dash where a column has nothing yet, as read back from results.json (NaN became null)', () => {
+    const partial = JSON.parse(JSON.stringify({ ...row, rewards: { ...row.rewards!, random: NaN }, optimism: { amc: 0.04, random: NaN } }));
+    const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [partial], failed: [] };
+    expect(policyStudySection(study)).toContain('| m | 50% | -0.400 | -0.200 | - | 4.0 | - |');
+  });
+
   it('prints the margins it computed', () => {
     const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
     const text = policyStudySection(study);

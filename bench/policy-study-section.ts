@@ -92,7 +92,9 @@ export function policyStudyRows(outcomes: RunOutcome[], original: Record<string,
 }
 
 const pct = (x: number) => (x * 100).toFixed(1);
-const num = (x: number, digits: number) => (Number.isNaN(x) ? '-' : x.toFixed(digits));
+// NaN (nothing to average) comes back from results.json as null.
+const num = (x: number | null, digits: number) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '-');
+const points = (x: number | null) => num(typeof x === 'number' ? x * 100 : null, 1);
 // One seed has no spread to show.
 const cellText = (c: Cell | null) => (!c ? '-' : c.n === 1 ? `${pct(c.mean)} (n=1)` : `${pct(c.mean)} ± ${pct(c.sd)} (n=${c.n})`);
 const diff = (a: Cell | null, b: Cell | null) => (a && b ? `${a.mean >= b.mean ? '+' : '−'}${pct(Math.abs(a.mean - b.mean))}` : '-');
@@ -113,7 +115,7 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
   const found = s.rows.map((r) => `${r.model} ${Math.round(r.target * 100)}%: ${r.amcFoundAt.map((f) => `${f.episode} (${f.phase})`).join(', ')}`);
   const rewards = s.rows
     .filter((r) => r.rewards)
-    .map((r) => `| ${r.model} | ${Math.round(r.target * 100)}% | ${r.rewards!.warmup.toFixed(3)} | ${r.rewards!.lastLearning.toFixed(3)} | ${num(r.rewards!.random, 3)} | ${num(r.optimism.amc * 100, 1)} | ${num(r.optimism.random * 100, 1)} |`);
+    .map((r) => `| ${r.model} | ${Math.round(r.target * 100)}% | ${num(r.rewards!.warmup, 3)} | ${num(r.rewards!.lastLearning, 3)} | ${num(r.rewards!.random, 3)} | ${points(r.optimism.amc)} | ${points(r.optimism.random)} |`);
   const line = (when: 'before' | 'after') => {
     const u = margin(s.rows, when, 'uniform');
     const rs = margin(s.rows, when, 'random');
