@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { policyStudyRows, policyStudySection, type PolicyStudy } from './policy-study-section';
 import type { RunOutcome, SearchReport } from './runs';
-import { STUDY_SETTINGS } from './policy-study';
+import { STUDY_FINETUNE, STUDY_SETTINGS } from './policy-study';
 
 function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: number, uniform: number, after: number): RunOutcome {
   const log = [
@@ -46,8 +46,11 @@ describe('policy study section', () => {
     expect(policyStudySection(study)).toContain('| m | 50% | -0.400 | -0.200 | - | 4.0 | - |');
   });
 
-  it('prints the margins it computed', () => {
-    const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
+  it('prints the margins it computed, and the fine-tuned columns only for a study that fine-tuned', () => {
+    const plain: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
+    expect(policyStudySection(plain)).toContain('| m (90.0) | 50% | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 |\n');
+    expect(policyStudySection(plain)).not.toContain('fine-tuned');
+    const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: { ...STUDY_SETTINGS, finetune: STUDY_FINETUNE }, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
     const text = policyStudySection(study);
     expect(text).toContain('| m (90.0) | 50% | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 | 76.0 ± 1.4 (n=2) | 84.0 (n=1) | 86.0 ± 1.4 (n=2) | +10.0 | +2.0 |');
     expect(text).toContain('AMC − uniform +6.0 points on average (ahead in 1 of 1 rows), AMC − random search +3.0');

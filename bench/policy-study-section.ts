@@ -41,6 +41,8 @@ export interface PolicyStudy {
   settings: SearchSettings;
   load: { start: number[]; end: number[] };
   minutes: number;
+  /** Wall time of the searches the tables read, summed (they ran several at once). */
+  searchHours?: number;
   rows: PolicyStudyRow[];
   failed: string[];
   /** The reading of the figures, written after looking at them (--note). */
@@ -106,12 +108,13 @@ function margin(rows: PolicyStudyRow[], when: 'before' | 'after', other: 'unifor
 }
 
 export function policyStudySection(s: PolicyStudy | undefined): string {
-  const title = '## 9. Policy quality with the default evaluator, before and after fine-tuning';
+  const title = '## 9. Policy quality with the default evaluator';
   if (!s) return `${title}\n\n_Not run (\`npx tsx bench/policy-study.ts\`)._`;
   const st = s.settings;
-  const rows = s.rows.map((r) => [
-    `| ${r.model} (${pct(r.original)}) | ${Math.round(r.target * 100)}% | ${r.evaluator ?? '-'} | ${cellText(r.before.uniform)} | ${cellText(r.before.random)} | ${cellText(r.before.amc)} | ${diff(r.before.amc, r.before.uniform)} | ${diff(r.before.amc, r.before.random)} | ${cellText(r.after.uniform)} | ${cellText(r.after.random)} | ${cellText(r.after.amc)} | ${diff(r.after.amc, r.after.uniform)} | ${diff(r.after.amc, r.after.random)} |`,
-  ]);
+  const ft = st.finetune;
+  const before = (r: PolicyStudyRow) => `${cellText(r.before.uniform)} | ${cellText(r.before.random)} | ${cellText(r.before.amc)} | ${diff(r.before.amc, r.before.uniform)} | ${diff(r.before.amc, r.before.random)}`;
+  const after = (r: PolicyStudyRow) => ` | ${cellText(r.after.uniform)} | ${cellText(r.after.random)} | ${cellText(r.after.amc)} | ${diff(r.after.amc, r.after.uniform)} | ${diff(r.after.amc, r.after.random)}`;
+  const rows = s.rows.map((r) => `| ${r.model} (${pct(r.original)}) | ${Math.round(r.target * 100)}% | ${r.evaluator ?? '-'} | ${before(r)}${ft ? after(r) : ''} |`);
   const found = s.rows.map((r) => `${r.model} ${Math.round(r.target * 100)}%: ${r.amcFoundAt.map((f) => `${f.episode} (${f.phase})`).join(', ')}`);
   const rewards = s.rows
     .filter((r) => r.rewards)
@@ -126,13 +129,13 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
   return [
     title,
     '',
-    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC, ${s.minutes.toFixed(0)} min, load average ${s.load.start[0].toFixed(1)} at the start and ${s.load.end[0].toFixed(1)} at the end, other work running beside it): every cell is \`amc search\` on a demo model at a MACs target with the app's default evaluator (\`--evaluate ${st.evaluate}\`: on these models, BatchNorm statistics recomputed on 256 demo:train images), rewarded on ${st.rewardImages} demo:val images, ${st.episodes} episodes (${st.warmup} warm-up, ${st.episodes - (st.warmup ?? 0)} learning), channels not rounded; then its best policy and the uniform one recovered by ${st.finetune?.epochs} epoch of distillation on ${st.finetune?.images} demo:train images (\`--finetune\`). Top-1 (%) on the 2000 demo:test images; mean ± sample standard deviation over seeds ${[...new Set(s.rows.flatMap((r) => r.seeds))].join(', ')} (n = seeds that finished). The random search has the same budget, wall and evaluator; its best policy is fine-tuned the same way. Section 1's table is the earlier study (refit evaluator, 300 reward images, 200 episodes, no fine-tuning).`,
+    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC${s.searchHours ? `; the searches took ${s.searchHours.toFixed(1)} h of wall time in all, several at once, beside other work` : ''}): every cell is \`amc search\` on a demo model at a MACs target with the app's default evaluator (\`--evaluate ${st.evaluate}\`: on these models, BatchNorm statistics recomputed on 256 demo:train images), rewarded on ${st.rewardImages} demo:val images, ${st.episodes} episodes (${st.warmup} warm-up, ${st.episodes - (st.warmup ?? 0)} learning), channels not rounded${ft ? `; then its best policy and the uniform one recovered by ${ft.epochs} epoch of distillation on ${ft.images} demo:train images (\`--finetune\`)` : ''}. Top-1 (%) on the 2000 demo:test images${ft ? '' : ', without fine-tuning'}; mean ± sample standard deviation over seeds ${[...new Set(s.rows.flatMap((r) => r.seeds))].join(', ')} (n = seeds that finished). The random search has the same budget, wall and evaluator${ft ? '; its best policy is fine-tuned the same way' : ''}. Section 1's table is the earlier study (refit evaluator, 300 reward images, 200 episodes).`,
     '',
-    '| model (original) | MACs | evaluator | uniform | random | AMC | AMC − uniform | AMC − random | uniform, fine-tuned | random, fine-tuned | AMC, fine-tuned | AMC − uniform | AMC − random |',
-    '|---|---:|---|---|---|---|---:|---:|---|---|---|---:|---:|',
+    `| model (original) | MACs | evaluator | uniform | random | AMC | AMC − uniform | AMC − random${ft ? ' | uniform, fine-tuned | random, fine-tuned | AMC, fine-tuned | AMC − uniform | AMC − random' : ''} |`,
+    `|---|---:|---|---|---|---|---:|---:${ft ? '|---|---|---|---:|---:' : ''}|`,
     ...rows,
     '',
-    `In short: ${line('before')}; ${line('after')}. The issue's aim was AMC ahead of uniform by 3 points or more on average and ahead of random search on every demo model. AMC's best policy came from its learning episodes in ${learned} of ${learnedTotal.length} searches (${found.join('; ')}).`,
+    `In short: ${line('before')}${ft ? `; ${line('after')}` : ''}. The issue's aim was AMC ahead of uniform by 3 points or more on average and ahead of random search on every demo model. AMC's best policy came from its learning episodes in ${learned} of ${learnedTotal.length} searches (${found.join('; ')}).`,
     '',
     'Does the agent learn? Mean reward (−error on the reward images) of AMC\'s warm-up episodes (random actions), its last 20 learning episodes, and all of random search\'s episodes; then how far each best policy\'s top-1 on the reward images stood above its demo:test top-1 (points; the maximum of noisy scores is optimistic, and more so over many distinct candidates):',
     '',

@@ -76,6 +76,7 @@ async function main() {
     settings,
     load: { start: load, end: loadavg() },
     minutes: (performance.now() - t0) / 60000,
+    searchHours: outcomes.reduce((h, o) => h + (o.report?.search.seconds ?? 0), 0) / 3600,
     rows: policyStudyRows(outcomes, original),
     failed: outcomes.filter((o) => o.status === 'failed').map((o) => `${o.dir}: ${o.error}`),
     note: argValue(argv, 'note'),
