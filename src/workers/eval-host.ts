@@ -10,6 +10,7 @@ import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { errLine } from '../core/errors';
 import { disposeModel, instantiate } from '../core/model/tfjs-model';
 import type { EvalAnswer, EvalJob, FromEvalWorker, ModelScore, ToEvalWorker } from './eval-messages';
+import { serialQueue } from './serial';
 
 export interface EvalHostDeps {
   post(msg: FromEvalWorker): void;
@@ -18,16 +19,14 @@ export interface EvalHostDeps {
 }
 
 export class EvalHost {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly inOrder = serialQueue();
   private backend: BackendInfo | null = null;
 
   constructor(private readonly deps: EvalHostDeps) {}
 
   /** Serves `msg` after every request before it. */
   handle(msg: ToEvalWorker): Promise<void> {
-    const run = this.queue.then(() => this.serve(msg));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.inOrder(() => this.serve(msg));
   }
 
   private async serve(msg: ToEvalWorker): Promise<void> {

@@ -18,6 +18,7 @@ import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOp
 import type { ModelPayload } from './payload';
 import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 import { errLine } from '../core/errors';
+import { serialQueue } from './serial';
 
 export const MIN_RUNS = 5;
 
@@ -47,7 +48,7 @@ export interface LatencyHostDeps {
 }
 
 export class LatencyHost {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly inOrder = serialQueue();
   private backend: BackendInfo | null = null;
   private readonly references = new Map<string, { model: tf.LayersModel; monitor: DriftMonitor; checks: number }>();
   private readonly warmed = new Set<string>();
@@ -56,9 +57,7 @@ export class LatencyHost {
 
   /** Serves `msg` after every request before it. */
   handle(msg: ToLatencyWorker): Promise<void> {
-    const run = this.queue.then(() => this.serve(msg));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.inOrder(() => this.serve(msg));
   }
 
   private async serve(msg: ToLatencyWorker): Promise<void> {

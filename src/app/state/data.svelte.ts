@@ -19,6 +19,7 @@ import { DEFAULT_INPUT_SIZE } from '../../core/model/graph';
 import type { LoadedModel } from '../../core/model/types';
 import { decodeBrowserImage, nextFrame } from '../lib/browser-images';
 import { defaultEvalWorker, startEval, type EvalTask, type EvalWorkerFactory } from '../lib/eval-client';
+import type { ModelScore } from '../../workers/eval-messages';
 import { declaredInputShapes } from '../lib/model-info';
 import { parseCardAccuracy, type CardAccuracy, type DemoSplit } from '../lib/model-card';
 import { outputsOf, toErrorView, type AppState, type ErrorView, type PrunedModel } from './app.svelte';
@@ -48,14 +49,8 @@ export interface PreparedData {
   labelText: string;
 }
 
-export interface EvalRow {
+export interface EvalRow extends ModelScore {
   which: 'original' | 'pruned';
-  top1?: number;
-  top5?: number;
-  agreement?: number;
-  meanKL?: number;
-  n: number;
-  ms: number;
 }
 
 export interface EvalResult {
