@@ -42,8 +42,9 @@ test('a MACs search scores its independent episodes on nested scorer workers and
   expect(workers.some((u) => /search\.worker/.test(u)), workers.join(' ')).toBe(true);
   const scorers = workers.filter((u) => /scorer\.worker/.test(u)).length;
   expect(scorers, workers.join(' ')).toBeGreaterThanOrEqual(1);
-  // The search is done: its scorers are ended (the search worker stays, for the picked episodes' models).
-  await expect.poll(() => closed.filter((u) => /scorer\.worker/.test(u)).length, { message: `closed: ${closed.join(' ')}`, timeout: 60_000 }).toBe(scorers);
+  // The search worker stays (for the picked episodes' models). That the pool's scorers end with
+  // the search is checked in src/workers/search-host-pool.test.ts: Chromium does not always report
+  // the close of a worker nested in a worker to the page (a CI run saw only the blob: threads close).
   expect(closed.some((u) => /search\.worker/.test(u))).toBe(false);
   expect(errors).toEqual([]);
 });
