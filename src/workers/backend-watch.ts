@@ -37,3 +37,8 @@ export function watchBackend(info: BackendInfo, onLost: (reason: string) => void
     // Nothing to watch: failures still surface as errors during an episode.
   }
 }
+
+/** Whether a worker's initialized backend still answers a request for `name` (none: whatever is in use). */
+export function stillInUse(backend: BackendInfo | null, name?: BackendInfo['name']): backend is BackendInfo {
+  return !!backend && (!name || backend.name === name) && tf.getBackend() === backend.name;
+}

@@ -10,6 +10,7 @@ import type { BackendInfo, BackendName } from '../core/measure/backends';
 import { errLine } from '../core/errors';
 import { disposeModel, instantiate } from '../core/model/tfjs-model';
 import type { EvalAnswer, EvalJob, FromEvalWorker, ModelScore, ToEvalWorker } from './eval-messages';
+import { stillInUse } from './backend-watch';
 import { serialQueue } from './serial';
 
 export interface EvalHostDeps {
@@ -40,7 +41,7 @@ export class EvalHost {
   }
 
   private async use(name?: BackendName): Promise<BackendInfo> {
-    if (this.backend && (!name || this.backend.name === name) && tf.getBackend() === this.backend.name) return this.backend;
+    if (stillInUse(this.backend, name)) return this.backend;
     this.backend = await this.deps.initBackend(name);
     return this.backend;
   }

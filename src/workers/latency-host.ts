@@ -18,6 +18,7 @@ import type { CompareRow, DeviceFlags, FromLatencyWorker, ModelsTiming, TimingOp
 import type { ModelPayload } from './payload';
 import { BURN_IN, burnIn, type BurnInOptions } from '../core/measure/burn-in';
 import { errLine } from '../core/errors';
+import { stillInUse } from './backend-watch';
 import { serialQueue } from './serial';
 
 export const MIN_RUNS = 5;
@@ -77,7 +78,7 @@ export class LatencyHost {
 
   /** The backend `name` (or whatever is in use, or the automatic choice), initialized. */
   private async use(name?: BackendName): Promise<BackendInfo> {
-    if (this.backend && (!name || this.backend.name === name) && tf.getBackend() === this.backend.name) return this.backend;
+    if (stillInUse(this.backend, name)) return this.backend;
     this.backend = await this.deps.initBackend(name);
     return this.backend;
   }
