@@ -232,6 +232,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     measured = { originalMs: o.medianMs, bestMs: b.medianMs, uniformMs: u.medianMs, speedup: o.medianMs / b.medianMs, uniformSpeedup: o.medianMs / u.medianMs, runs: FINAL_LATENCY.runs };
     log(`latency    interleaved, median of ${FINAL_LATENCY.runs}: original ${o.medianMs.toFixed(2)} ms, best ${b.medianMs.toFixed(2)} ms (${pct(b.medianMs / o.medianMs, 1)}), uniform ${u.medianMs.toFixed(2)} ms (${pct(u.medianMs / o.medianMs, 1)})`);
   }
+  const scorers = session.scorersUsed;
   session.dispose();
   const report = {
     ...pruneReport(model, analysis, { ...candidate.result, model: candidate.model }, { roundTo: config.env.roundTo, refit: candidate.refit !== undefined }),
@@ -244,6 +245,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
       calibration: calibrationUsed,
       backend: backend.name,
       seconds: (performance.now() - t0) / 1000,
+      scorers,
       log: search.log,
       best,
       uniform,

@@ -75,6 +75,10 @@ describe('search worker host with a scorer pool', () => {
       [5, 6],
       [6, 6],
     ]);
+    // Each message says how many scorers scored its batch: the pool's 2, then the learning episodes alone.
+    const scorers = (m: FromWorker[]) => m.flatMap((x) => (x.type === 'episode' ? [`${x.search}:${x.scorers}`] : []));
+    expect(scorers(pooled.messages)).toEqual([...Array(4).fill('amc:2'), ...Array(6).fill('random:2'), 'amc:1', 'amc:1']);
+    expect(new Set(scorers(alone.messages).map((s) => s.split(':')[1]))).toEqual(new Set(['1']));
     // Ended with the search: the local scorer is all that is left of it.
     expect(pooled.pools[0].size).toBe(1);
   });

@@ -370,7 +370,8 @@ export class SearchHost {
         // A batch is saved once, after its last episode: a reload resumes after the batch.
         const saved = await this.afterEpisode(s);
         const ms = (performance.now() - t0) / records.length;
-        for (const record of records) this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved });
+        const scorers = records.length > 1 ? s.search.scorersUsed : 1;
+        for (const record of records) this.deps.post({ type: 'episode', search: turn.which, record, ms, tensors: tf.memory().numTensors, saved, scorers });
         const crossed = (n: number) => Math.floor(n / this.driftEvery) > Math.floor((n - records.length) / this.driftEvery);
         if (turn.which === 'amc' && this.driftEvery > 0 && crossed(s.search.amc.episode)) await this.checkDrift(s);
         await this.yieldNow();

@@ -89,7 +89,8 @@ export type FromWorker =
   | { type: 'backend'; backend: BackendInfo; message: string; episode: number; originalLatencyMs?: number }
   | { type: 'restored'; amc: EpisodeRecord[]; random: EpisodeRecord[]; elapsedMs: number }
   | { type: 'baseline'; uniform: UniformBaseline }
-  | { type: 'episode'; search: 'amc' | 'random'; record: EpisodeRecord; ms: number; tensors: number; saved: boolean }
+  /** `scorers`: how many scored it and the episodes beside it at once (1: alone). */
+  | { type: 'episode'; search: 'amc' | 'random'; record: EpisodeRecord; ms: number; tensors: number; saved: boolean; scorers: number }
   | { type: 'status'; status: WorkerStatus; episodes: number; randomEpisodes: number; elapsedMs: number }
   /** The answer to a prune request. */
   | { type: 'pruned'; requestId: number; result: PrunedPayload }

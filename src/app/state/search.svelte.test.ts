@@ -115,9 +115,9 @@ describe('SearchState', () => {
     w.send({ type: 'status', status: 'running', episodes: 0, randomEpisodes: 0, elapsedMs: 0 });
     expect(state.phase).toBe('running');
     expect(state.msLeft).toBeUndefined();
-    w.send({ type: 'episode', search: 'amc', record: record(0, -0.6, 0.45, 0.4, 'warm-up'), ms: 1000, tensors: 10, saved: true });
-    w.send({ type: 'episode', search: 'random', record: record(0, -0.7, 0.5, 0.3, 'random'), ms: 500, tensors: 10, saved: true });
-    w.send({ type: 'episode', search: 'amc', record: record(1, -0.3, 0.49, 0.7), ms: 3000, tensors: 10, saved: true });
+    w.send({ type: 'episode', search: 'amc', record: record(0, -0.6, 0.45, 0.4, 'warm-up'), ms: 1000, tensors: 10, saved: true, scorers: 1 });
+    w.send({ type: 'episode', search: 'random', record: record(0, -0.7, 0.5, 0.3, 'random'), ms: 500, tensors: 10, saved: true, scorers: 1 });
+    w.send({ type: 'episode', search: 'amc', record: record(1, -0.3, 0.49, 0.7), ms: 3000, tensors: 10, saved: true, scorers: 1 });
     // The first episode shows at once; the ones right behind it wait for the next batch.
     expect(state.log).toHaveLength(1);
     state.flush();
@@ -196,7 +196,7 @@ describe('SearchState', () => {
     expect(workers).toHaveLength(2);
     expect(workers[0].terminated).toBe(true);
     // Messages from the old worker are ignored.
-    workers[0].send({ type: 'episode', search: 'amc', record: record(0, -0.1, 0.5, 0.9), ms: 1, tensors: 1, saved: false });
+    workers[0].send({ type: 'episode', search: 'amc', record: record(0, -0.1, 0.5, 0.9), ms: 1, tensors: 1, saved: false, scorers: 1 });
     expect(state.log).toHaveLength(0);
   });
 

@@ -97,6 +97,8 @@ export class SearchState extends SearchSettings {
   randomLog = $state.raw<EpisodeRecord[]>([]);
   uniform = $state.raw<UniformBaseline | null>(null);
   elapsedMs = $state(0);
+  /** The most scorers that scored episodes at once in this search (report.json's `scorers`). */
+  private scorers = 1;
   tensors = $state<number | null>(null);
   private amcMs = $state.raw<number[]>([]);
   private randomMs = $state.raw<number[]>([]);
@@ -456,6 +458,7 @@ export class SearchState extends SearchSettings {
       data: this.dataLabel,
       backend: this.info?.backend,
       seconds: this.elapsedMs / 1000,
+      scorers: this.scorers,
       log: this.log,
       best: this.best,
       uniform: this.uniform,
@@ -492,6 +495,7 @@ export class SearchState extends SearchSettings {
     this.randomLog = [];
     this.uniform = null;
     this.elapsedMs = 0;
+    this.scorers = 1;
     this.tensors = null;
     this.amcMs = [];
     this.randomMs = [];
@@ -562,6 +566,7 @@ export class SearchState extends SearchSettings {
     }
     this.elapsedMs += batch.reduce((t, m) => t + m.ms, 0);
     this.tensors = batch[batch.length - 1].tensors;
+    this.scorers = Math.max(this.scorers, ...batch.map((m) => m.scorers));
     if (this.meta && batch.some((m) => m.saved)) {
       const best = bestOf(this.log, this.config?.env);
       const randomBest = bestOf(this.randomLog, this.config?.env);

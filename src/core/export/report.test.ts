@@ -116,6 +116,8 @@ describe('searchReport', () => {
     expect(r.random).toBeUndefined();
     expect(r.latency).toBeUndefined();
     expect(r).toMatchObject({ rewardImages: 50, calibration: 0, episodes: 4, picked: { which: 'amc', episode: 3 } });
+    expect(r.scorers).toBeUndefined();
+    expect(searchReport({ config: searchConfig({ episodes: 4 }), data: '', backend: 'wasm', seconds: 1, scorers: 3, log, uniform: null }).scorers).toBe(3);
     // Without a latency target the best is the highest reward.
     expect(searchReport({ config: searchConfig({ episodes: 4 }), data: '', backend: undefined, seconds: 0, log, uniform: null }).best?.episode).toBe(1);
     expect(searchReport({ config, data: '', backend: undefined, seconds: 0, log: [], uniform: null }).best).toBeNull();

@@ -146,6 +146,11 @@ export interface SearchReport {
   adapter?: AdapterInfo;
   /** Time spent searching, s. */
   seconds: number;
+  /**
+   * Scorers that scored episodes at once (the pool for the warm-up and random search; 1: one at a
+   * time, as every latency search is). Episodes per second depend on it, the log does not.
+   */
+  scorers?: number;
   /** Episodes run by the agent (or by random search, when it is the agent). */
   episodes: number;
   best: EpisodeEntry | null;
@@ -168,6 +173,7 @@ export interface SearchReportInput {
   calibration?: number;
   backend: BackendInfo | string | undefined;
   seconds: number;
+  scorers?: number;
   log: readonly EpisodeRecord[];
   /** The search's best; default bestOf(log) under the config's target. */
   best?: EpisodeRecord;
@@ -203,6 +209,7 @@ export function searchReport(s: SearchReportInput): SearchReport {
     backend: backend?.name,
     ...(backend?.adapter ? { adapter: backend.adapter } : {}),
     seconds: s.seconds,
+    ...(s.scorers !== undefined ? { scorers: s.scorers } : {}),
     episodes: s.log.length,
     best: best ? episodeEntry(best) : null,
     uniform: s.uniform,

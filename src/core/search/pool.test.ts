@@ -111,6 +111,7 @@ describe('scorer pool', () => {
     // Started when a turn first has independent episodes, not before.
     expect(factory).not.toHaveBeenCalled();
     expect(session.pool).toBeNull();
+    expect(session.scorersUsed).toBe(1);
     session.begin(true);
     const plays: string[] = [];
     for (let turn = session.nextTurn(); turn; turn = session.nextTurn()) plays.push(`${turn.which}:${(await session.play(turn)).length}${session.pool ? '' : ' (pool ended)'}`);
@@ -119,6 +120,8 @@ describe('scorer pool', () => {
     expect(plays).toEqual(['amc:4', 'random:6 (pool ended)', 'amc:1 (pool ended)', 'amc:1 (pool ended)']);
     expect(factory).toHaveBeenCalledOnce();
     expect(dispose).toHaveBeenCalledOnce();
+    // The report's `scorers`: the pool's size, still known after the pool ended.
+    expect(session.scorersUsed).toBe(2);
     const alone = await SearchSession.open({ model, analysis, config, data, backend: tf.getBackend() });
     alone.begin(true);
     for (let turn = alone.nextTurn(); turn; turn = alone.nextTurn()) await alone.play(turn);
@@ -151,6 +154,7 @@ describe('scorer pool', () => {
     expect(factory).not.toHaveBeenCalled();
     expect(session.pool).toBeNull();
     expect(session.batch).toBe(1);
+    expect(session.scorersUsed).toBe(1);
     // Even handed a pool, a latency search plays one episode at a time on its own scorer.
     const pool: ScorerPool = { size: 4, scoreMany: vi.fn(), dispose: vi.fn() };
     expect(session.amc.independentAhead).toBe(0);

@@ -102,6 +102,7 @@ export class SearchSession {
 
   /** The scorer pool of warm-up and random-search episodes (MACs and params searches), once started. */
   private scorers: ScorerPool | null = null;
+  private widestPool = 1;
   private poolState: 'unstarted' | 'started' | 'closed' = 'unstarted';
 
   /** The scorer pool (null: none, not started yet, or closed). */
@@ -201,6 +202,11 @@ export class SearchSession {
     return null;
   }
 
+  /** The most scorers that have scored this session's episodes at once (1: one at a time); for the report. */
+  get scorersUsed(): number {
+    return this.widestPool;
+  }
+
   /** Episodes a turn plays at most: a batch per pool (EPISODES_PER_SCORER per scorer), else one. */
   get batch(): number {
     return this.pool ? this.pool.size * EPISODES_PER_SCORER : 1;
@@ -225,6 +231,7 @@ export class SearchSession {
     if (this.poolState !== 'unstarted' || !factory || this.latency) return;
     this.poolState = 'started';
     this.scorers = await factory(this.scorer, this.options.backend);
+    this.widestPool = Math.max(this.widestPool, this.scorers?.size ?? 1);
   }
 
   /** The uniform baseline: the widest uniform policy under the (anchored) wall, scored like an episode, once. */
