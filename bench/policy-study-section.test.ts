@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { policyStudyRows, policyStudySection, type PolicyStudy } from './policy-study-section';
 import type { RunOutcome, SearchReport } from './runs';
-import { STUDY_FINETUNE, STUDY_SETTINGS } from './policy-study';
+import { parseTargets, STUDY_FINETUNE, STUDY_SETTINGS, studySpecs } from './policy-study';
 
-function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: number, uniform: number, after: number): RunOutcome {
+function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: number, uniform: number, after: number, resource: 'macs' | 'latency' = 'macs'): RunOutcome {
   const log = [
     { episode: 0, phase: agent === 'ddpg' ? 'warm-up' : 'random', reward: -0.4, resourceRatio: 0.5, ms: {} },
     { episode: 1, phase: agent === 'ddpg' ? 'learning' : 'random', reward: -0.2, resourceRatio: 0.5, ms: {} },
@@ -14,9 +14,10 @@ function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: num
     uniform: { ratio: 0.7, resourceRatio: 0.49, score: { top1: uniform }, keep: {} },
     test: { images: 2000, best: { top1: test }, uniform: { top1: uniform } },
     finetune: { epochs: 1, best: { testBefore: test, testAfter: after }, uniform: { testBefore: uniform, testAfter: uniform + 0.05 } },
+    ...(resource === 'latency' ? { latency: { measured: { originalMs: 2, bestMs: 2 * best - 0.6, uniformMs: 1, speedup: 0, uniformSpeedup: 2, runs: 9 } } } : {}),
     log,
   } as unknown as SearchReport['search'];
-  return { spec: { model: 'm', resource: 'macs', target: 0.5, agent, seed, ...STUDY_SETTINGS }, dir: '', status: 'ran', report: { search } as SearchReport };
+  return { spec: { model: 'm', resource, target: 0.5, agent, seed, ...STUDY_SETTINGS }, dir: '', status: 'ran', report: { search } as SearchReport };
 }
 
 describe('policy study section', () => {
@@ -43,16 +44,42 @@ describe('policy study section', () => {
   it('prints a dash where a column has nothing yet, as read back from results.json (NaN became null)', () => {
     const partial = JSON.parse(JSON.stringify({ ...row, rewards: { ...row.rewards!, random: NaN }, optimism: { amc: 0.04, random: NaN } }));
     const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [partial], failed: [] };
-    expect(policyStudySection(study)).toContain('| m | 50% | -0.400 | -0.200 | - | 4.0 | - |');
+    expect(policyStudySection(study)).toContain('| m | 50% MACs | -0.400 | -0.200 | - | 4.0 | - |');
   });
 
   it('prints the margins it computed, and the fine-tuned columns only for a study that fine-tuned', () => {
     const plain: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
-    expect(policyStudySection(plain)).toContain('| m (90.0) | 50% | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 |\n');
+    expect(policyStudySection(plain)).toContain('| m (90.0) | 50% MACs | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 |\n');
     expect(policyStudySection(plain)).not.toContain('fine-tuned');
     const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: { ...STUDY_SETTINGS, finetune: STUDY_FINETUNE }, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
     const text = policyStudySection(study);
-    expect(text).toContain('| m (90.0) | 50% | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 | 76.0 ± 1.4 (n=2) | 84.0 (n=1) | 86.0 ± 1.4 (n=2) | +10.0 | +2.0 |');
+    expect(text).toContain('| m (90.0) | 50% MACs | bn | 71.0 ± 1.4 (n=2) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +6.0 | +3.0 | 76.0 ± 1.4 (n=2) | 84.0 (n=1) | 86.0 ± 1.4 (n=2) | +10.0 | +2.0 |');
     expect(text).toContain('AMC − uniform +6.0 points on average (ahead in 1 of 1 rows), AMC − random search +3.0');
+  });
+
+  it('keeps a latency target apart from the MACs one at the same ratio, with where its policies really landed', () => {
+    const both = [...outcomes, outcome('ddpg', 1, 0.8, 0.7, 0.6, 0.8, 'latency'), outcome('random', 1, 0.75, 0.65, 0.6, 0.8, 'latency')];
+    const rows = policyStudyRows(both, { m: 0.9 });
+    expect(rows.map((r) => `${r.resource} ${r.before.amc!.n}`)).toEqual(['macs 2', 'latency 1']);
+    expect(rows[0].latency).toBeUndefined();
+    expect(rows[1].latency!.amc!.mean).toBeCloseTo(0.5, 9);
+    expect(rows[1].latency!.random!.mean).toBeCloseTo(0.45, 9);
+    expect(rows[1].latency!.uniform!.mean).toBeCloseTo(0.5, 9);
+    const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows, failed: [] };
+    const text = policyStudySection(study);
+    expect(text).toContain('| m (90.0) | 50% latency | bn | 60.0 (n=1) | 65.0 (n=1) | 70.0 (n=1) | +10.0 | +5.0 |');
+    expect(text).toContain('| m | 50% latency | 50.0 (n=1) | 45.0 (n=1) | 50.0 (n=1) |');
+  });
+
+  it('reads --targets as the CLI reads --target, a bare ratio being MACs, and refuses the rest', () => {
+    expect(parseTargets('0.25,latency:0.5,macs:.5')).toEqual([
+      { resource: 'macs', target: 0.25 },
+      { resource: 'latency', target: 0.5 },
+      { resource: 'macs', target: 0.5 },
+    ]);
+    expect(() => parseTargets('params:0.5')).toThrow(/params:0.5/);
+    expect(() => parseTargets('latency:1.5')).toThrow(/latency:1.5/);
+    const specs = studySpecs(['m'], [1], parseTargets('latency:0.5'));
+    expect(specs.map((s) => `${s.resource}:${s.target}:${s.agent}`)).toEqual(['latency:0.5:ddpg', 'latency:0.5:random']);
   });
 });

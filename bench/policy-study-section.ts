@@ -1,6 +1,6 @@
 /** BENCHMARKS.md's section on policy quality with the app's default evaluator (bench/policy-study.ts). */
 import { mean, sd } from './util';
-import type { RunOutcome, SearchSettings } from './runs';
+import type { RunOutcome, RunSpec, SearchReport, SearchSettings } from './runs';
 
 export interface Cell {
   mean: number;
@@ -16,6 +16,8 @@ const cell = (values: (number | undefined)[]): Cell | null => {
 
 export interface PolicyStudyRow {
   model: string;
+  /** Absent in studies from before latency targets: those were all MACs. */
+  resource?: RunSpec['resource'];
   target: number;
   original: number;
   evaluator?: string;
@@ -32,6 +34,11 @@ export interface PolicyStudyRow {
    * much of "best" is the reward's noise picked out by taking a maximum (the winner's curse).
    */
   optimism: { amc: number; random: number };
+  /**
+   * Latency targets: each policy's latency over the original's, as the search measured them at its
+   * end (interleaved, median of the runs), so the wall's prediction is checked against the device.
+   */
+  latency?: { uniform: Cell | null; random: Cell | null; amc: Cell | null };
   seeds: number[];
 }
 
@@ -54,17 +61,20 @@ const optimism = (searches: { best: { score: { top1?: number } }; test?: { best:
 
 export function policyStudyRows(outcomes: RunOutcome[], original: Record<string, number>): PolicyStudyRow[] {
   const rows: PolicyStudyRow[] = [];
-  for (const key of [...new Set(outcomes.map((o) => `${o.spec.model}|${o.spec.target}`))]) {
-    const [model, t] = key.split('|');
-    const mine = outcomes.filter((o) => o.spec.model === model && o.spec.target === Number(t) && o.report?.search.test);
+  for (const key of [...new Set(outcomes.map((o) => `${o.spec.model}|${o.spec.resource}|${o.spec.target}`))]) {
+    const [model, resource, t] = key.split('|') as [string, RunSpec['resource'], string];
+    const mine = outcomes.filter((o) => o.spec.model === model && o.spec.resource === resource && o.spec.target === Number(t) && o.report?.search.test);
     if (!mine.length) continue;
     const of = (agent: 'ddpg' | 'random') => mine.filter((o) => o.spec.agent === agent).map((o) => o.report!.search);
     const amc = of('ddpg');
     const random = of('random');
     const all = mine.map((o) => o.report!.search);
     const rewardMean = (entries: { reward: number }[]) => (entries.length ? mean(entries.map((e) => e.reward)) : NaN);
+    const measured = (searches: SearchReport['search'][], which: 'bestMs' | 'uniformMs') =>
+      cell(searches.map((s) => s.latency?.measured).map((m) => (m ? m[which] / m.originalMs : undefined)));
     rows.push({
       model,
+      resource,
       target: Number(t),
       original: original[model],
       evaluator: all[0].config.evaluator,
@@ -87,6 +97,7 @@ export function policyStudyRows(outcomes: RunOutcome[], original: Record<string,
           }
         : null,
       optimism: { amc: optimism(amc), random: optimism(random) },
+      ...(resource === 'latency' ? { latency: { uniform: measured(amc, 'uniformMs'), random: measured(random, 'bestMs'), amc: measured(amc, 'bestMs') } } : {}),
       seeds: [...new Set(mine.map((o) => o.spec.seed))].sort(),
     });
   }
@@ -99,6 +110,7 @@ const num = (x: number | null, digits: number) => (typeof x === 'number' && Numb
 const points = (x: number | null) => num(typeof x === 'number' ? x * 100 : null, 1);
 // One seed has no spread to show.
 const cellText = (c: Cell | null) => (!c ? '-' : c.n === 1 ? `${pct(c.mean)} (n=1)` : `${pct(c.mean)} ± ${pct(c.sd)} (n=${c.n})`);
+const targetText = (r: PolicyStudyRow) => `${Math.round(r.target * 100)}% ${r.resource === 'latency' ? 'latency' : 'MACs'}`;
 const diff = (a: Cell | null, b: Cell | null) => (a && b ? `${a.mean >= b.mean ? '+' : '−'}${pct(Math.abs(a.mean - b.mean))}` : '-');
 
 /** Mean over rows of AMC minus another column, in points, and on how many rows AMC is ahead. */
@@ -114,32 +126,44 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
   const ft = st.finetune;
   const before = (r: PolicyStudyRow) => `${cellText(r.before.uniform)} | ${cellText(r.before.random)} | ${cellText(r.before.amc)} | ${diff(r.before.amc, r.before.uniform)} | ${diff(r.before.amc, r.before.random)}`;
   const after = (r: PolicyStudyRow) => ` | ${cellText(r.after.uniform)} | ${cellText(r.after.random)} | ${cellText(r.after.amc)} | ${diff(r.after.amc, r.after.uniform)} | ${diff(r.after.amc, r.after.random)}`;
-  const rows = s.rows.map((r) => `| ${r.model} (${pct(r.original)}) | ${Math.round(r.target * 100)}% | ${r.evaluator ?? '-'} | ${before(r)}${ft ? after(r) : ''} |`);
-  const found = s.rows.map((r) => `${r.model} ${Math.round(r.target * 100)}%: ${r.amcFoundAt.map((f) => `${f.episode} (${f.phase})`).join(', ')}`);
+  const rows = s.rows.map((r) => `| ${r.model} (${pct(r.original)}) | ${targetText(r)} | ${r.evaluator ?? '-'} | ${before(r)}${ft ? after(r) : ''} |`);
+  const found = s.rows.map((r) => `${r.model} ${targetText(r)}: ${r.amcFoundAt.map((f) => `${f.episode} (${f.phase})`).join(', ')}`);
   const rewards = s.rows
     .filter((r) => r.rewards)
-    .map((r) => `| ${r.model} | ${Math.round(r.target * 100)}% | ${num(r.rewards!.warmup, 3)} | ${num(r.rewards!.lastLearning, 3)} | ${num(r.rewards!.random, 3)} | ${points(r.optimism.amc)} | ${points(r.optimism.random)} |`);
+    .map((r) => `| ${r.model} | ${targetText(r)} | ${num(r.rewards!.warmup, 3)} | ${num(r.rewards!.lastLearning, 3)} | ${num(r.rewards!.random, 3)} | ${points(r.optimism.amc)} | ${points(r.optimism.random)} |`);
   const line = (when: 'before' | 'after') => {
     const u = margin(s.rows, when, 'uniform');
     const rs = margin(s.rows, when, 'random');
     return `${when} fine-tuning, AMC − uniform ${u.mean >= 0 ? '+' : '−'}${pct(Math.abs(u.mean))} points on average (ahead in ${u.ahead} of ${u.of} rows), AMC − random search ${rs.mean >= 0 ? '+' : '−'}${pct(Math.abs(rs.mean))} (ahead in ${rs.ahead} of ${rs.of})`;
   };
+  const latencyRows = s.rows.filter((r) => r.latency);
+  const latency = latencyRows.length
+    ? [
+        '',
+        "Latency targets: each policy's latency as a share of the original's (%), as the search measured them at its end (original, best and uniform interleaved in one run, median of the runs, Node WASM on this machine). The wall stops each episode by the per-layer table's prediction, refitted on every episode's measured latency; these columns check where the policies really landed.",
+        '',
+        '| model | target | uniform | random | AMC |',
+        '|---|---:|---|---|---|',
+        ...latencyRows.map((r) => `| ${r.model} | ${targetText(r)} | ${cellText(r.latency!.uniform)} | ${cellText(r.latency!.random)} | ${cellText(r.latency!.amc)} |`),
+      ]
+    : [];
   const learnedTotal = s.rows.flatMap((r) => r.amcFoundAt);
   const learned = learnedTotal.filter((f) => f.phase === 'learning').length;
   return [
     title,
     '',
-    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC${s.searchHours ? `; the searches took ${s.searchHours.toFixed(1)} h of wall time in all, several at once, beside other work` : ''}): every cell is \`amc search\` on a demo model at a MACs target with the app's default evaluator (\`--evaluate ${st.evaluate}\`: on these models, BatchNorm statistics recomputed on 256 demo:train images), rewarded on ${st.rewardImages} demo:val images, ${st.episodes} episodes (${st.warmup} warm-up, ${st.episodes - (st.warmup ?? 0)} learning), channels not rounded${ft ? `; then its best policy and the uniform one recovered by ${ft.epochs} epoch of distillation on ${ft.images} demo:train images (\`--finetune\`)` : ''}. Top-1 (%) on the 2000 demo:test images${ft ? '' : ', without fine-tuning'}; mean ± sample standard deviation over seeds ${[...new Set(s.rows.flatMap((r) => r.seeds))].join(', ')} (n = seeds that finished). The random search has the same budget, wall and evaluator${ft ? '; its best policy is fine-tuned the same way' : ''}. Section 1's table is the earlier study (refit evaluator, 300 reward images, 200 episodes).`,
+    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC${s.searchHours ? `; the searches took ${s.searchHours.toFixed(1)} h of wall time in all, several at once, beside other work` : ''}): every cell is \`amc search\` on a demo model at a MACs or latency target with the app's default evaluator (\`--evaluate ${st.evaluate}\`: on these models, BatchNorm statistics recomputed on 256 demo:train images), rewarded on ${st.rewardImages} demo:val images, ${st.episodes} episodes (${st.warmup} warm-up, ${st.episodes - (st.warmup ?? 0)} learning), channels not rounded${ft ? `; then its best policy and the uniform one recovered by ${ft.epochs} epoch of distillation on ${ft.images} demo:train images (\`--finetune\`)` : ''}. Top-1 (%) on the 2000 demo:test images${ft ? '' : ', without fine-tuning'}; mean ± sample standard deviation over seeds ${[...new Set(s.rows.flatMap((r) => r.seeds))].join(', ')} (n = seeds that finished). The random search has the same budget, wall and evaluator${ft ? '; its best policy is fine-tuned the same way' : ''}. Section 1's table is the earlier study (refit evaluator, 300 reward images, 200 episodes).`,
     '',
-    `| model (original) | MACs | evaluator | uniform | random | AMC | AMC − uniform | AMC − random${ft ? ' | uniform, fine-tuned | random, fine-tuned | AMC, fine-tuned | AMC − uniform | AMC − random' : ''} |`,
+    `| model (original) | target | evaluator | uniform | random | AMC | AMC − uniform | AMC − random${ft ? ' | uniform, fine-tuned | random, fine-tuned | AMC, fine-tuned | AMC − uniform | AMC − random' : ''} |`,
     `|---|---:|---|---|---|---|---:|---:${ft ? '|---|---|---|---:|---:' : ''}|`,
     ...rows,
+    ...latency,
     '',
     `In short: ${line('before')}${ft ? `; ${line('after')}` : ''}. The issue's aim was AMC ahead of uniform by 3 points or more on average and ahead of random search on every demo model. AMC's best policy came from its learning episodes in ${learned} of ${learnedTotal.length} searches (${found.join('; ')}).`,
     '',
     'Does the agent learn? Mean reward (−error on the reward images) of AMC\'s warm-up episodes (random actions), its last 20 learning episodes, and all of random search\'s episodes; then how far each best policy\'s top-1 on the reward images stood above its demo:test top-1 (points; the maximum of noisy scores is optimistic, and more so over many distinct candidates):',
     '',
-    '| model | MACs | AMC warm-up | AMC last 20 learning | random search | AMC best: reward set − test | random best: reward set − test |',
+    '| model | target | AMC warm-up | AMC last 20 learning | random search | AMC best: reward set − test | random best: reward set − test |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rewards,
     ...(s.note ? ['', s.note] : []),

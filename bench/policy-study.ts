@@ -5,7 +5,10 @@
  * then the best and the uniform policy recovered by a short distillation, so each cell is read
  * before and after fine-tuning. Issue 16's re-run of section 1.
  *
- *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets 0.5,0.25] [--finetune] [--publish] [--note TEXT]
+ *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets macs:0.5,macs:0.25,latency:0.5] [--finetune] [--publish] [--note TEXT]
+ *
+ * --targets: RESOURCE:RATIO as `amc search --target` takes it (a bare ratio is MACs). Latency
+ * searches time every episode, so run them with --jobs 1 and as little beside them as you can.
  *
  * --note: what the run's figures mean (why the agent does or does not beat random search), printed
  * under the tables.
@@ -45,15 +48,32 @@ export const STUDY_SETTINGS: SearchSettings = Object.freeze({
  * as "before": it is off by default.
  */
 export const STUDY_FINETUNE = Object.freeze({ epochs: 1, images: 2000 });
-export const STUDY_TARGETS = [0.5, 0.25] as const;
+export interface StudyTarget {
+  resource: RunSpec['resource'];
+  target: number;
+}
+export const STUDY_TARGETS: readonly StudyTarget[] = [
+  { resource: 'macs', target: 0.5 },
+  { resource: 'macs', target: 0.25 },
+  { resource: 'latency', target: 0.5 },
+];
+
+export function parseTargets(text: string): StudyTarget[] {
+  return text.split(',').map((item) => {
+    const m = /^(?:(macs|latency):)?(\d*\.?\d+)$/.exec(item.trim());
+    const target = m ? Number(m[2]) : NaN;
+    if (!m || !(target > 0 && target <= 1)) throw new Error(`--targets: '${item}' is not RESOURCE:RATIO (macs:0.5, latency:0.5) or a bare MACs ratio`);
+    return { resource: (m[1] ?? 'macs') as StudyTarget['resource'], target };
+  });
+}
 export const STUDY_DIR = 'bench/runs/policy-auto';
 
 /** Seed by seed, so a study stopped early has every model and target for the seeds it finished. */
-export function studySpecs(models: readonly string[], seeds: readonly number[], targets: readonly number[] = STUDY_TARGETS, settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
+export function studySpecs(models: readonly string[], seeds: readonly number[], targets: readonly StudyTarget[] = STUDY_TARGETS, settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
   const specs: RunSpec[] = [];
   for (const seed of seeds)
     for (const model of models)
-      for (const target of targets) for (const agent of ['ddpg', 'random'] as const) specs.push({ model, resource: 'macs', target, agent, seed, ...settings });
+      for (const { resource, target } of targets) for (const agent of ['ddpg', 'random'] as const) specs.push({ model, resource, target, agent, seed, ...settings });
   return specs;
 }
 
@@ -65,7 +85,8 @@ async function main() {
   const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
   const seeds = (argValue(argv, 'seeds')?.split(',') ?? ['1', '2', '3']).map(Number);
   const jobs = Number(argValue(argv, 'jobs') ?? 1);
-  const targets = (argValue(argv, 'targets')?.split(',') ?? STUDY_TARGETS.map(String)).map(Number);
+  const asked = argValue(argv, 'targets');
+  const targets = asked ? parseTargets(asked) : STUDY_TARGETS;
   const t0 = performance.now();
   const settings: SearchSettings = argv.includes('--finetune') ? { ...STUDY_SETTINGS, finetune: STUDY_FINETUNE } : STUDY_SETTINGS;
   const outcomes = await runSearches(studySpecs(models, seeds, targets, settings), STUDY_DIR, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
