@@ -29,9 +29,8 @@ import { pruneModel } from '../src/core/prune/prune';
 import { Rng } from '../src/core/random';
 import { demoScoringData } from '../src/core/search/demo-data';
 import { EpisodeScorer } from '../src/core/search/scorer';
-import { markdown } from './markdown';
 import { correlations, partialSpearman, type Correlation } from './rank';
-import type { Results } from './results';
+import { publish } from './results';
 import { argValue, DEMO_MODELS, logger, modelPath } from './util';
 
 export interface StudyPlan {
@@ -186,11 +185,7 @@ async function main() {
   study.load.end = loadavg();
   writeFileSync(join('bench', 'runs', 'evaluators', 'study.json'), JSON.stringify(study, null, 1));
   if (argv.includes('--publish')) {
-    // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
-    const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
-    results.evaluators = study;
-    writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
-    writeFileSync('BENCHMARKS.md', markdown(results));
+    publish('evaluators', study);
     log('wrote bench/results.json and BENCHMARKS.md section 8');
   } else log('wrote bench/runs/evaluators/study.json (--publish also writes bench/results.json and BENCHMARKS.md)');
 }

@@ -14,8 +14,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { markdown } from './markdown';
-import type { Results } from './results';
+import { publish } from './results';
 import { readReport } from './runs';
 import { argValue, DEMO_MODELS, logger, modelPath } from './util';
 
@@ -80,7 +79,7 @@ function backendTimings(): RecoveryResult['backends'] {
   return { command: 'npx tsx bench/finetune-backends.ts --gl 128', date: b.started, rows };
 }
 
-interface FinetuneReport {
+export interface FinetuneReport {
   backend: string;
   bestEpoch: number;
   config: { epochs: number; seed: number };
@@ -94,6 +93,7 @@ interface FinetuneReport {
 
 const tsx = join('node_modules', '.bin', 'tsx');
 
+/** One `amc` command (the CLI users run) as a child process, its stdout and stderr into `logFile`. */
 function child(args: string[], logFile: string): Promise<void> {
   const out = createWriteStream(logFile);
   return new Promise((ok, fail) => {
@@ -109,7 +109,7 @@ function child(args: string[], logFile: string): Promise<void> {
   });
 }
 
-const readJson = <T>(file: string): T | undefined => {
+export const readJson = <T>(file: string): T | undefined => {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
@@ -149,7 +149,34 @@ function cellName(c: Pick<RecoveryCell, 'model' | 'start' | 'seed' | 'labels'>):
   return `${c.model}-${c.start}-seed${c.seed}${c.labels ? '-labels' : ''}`;
 }
 
-function summarize(cell: RecoveryCell, r: FinetuneReport): void {
+/** What a cell reads from its fine-tune's report.json. */
+export type FinetuneFigures = Pick<RecoveryCell, 'top1ByEpoch' | 'bestEpoch' | 'exportedTop1' | 'secondsPerEpoch' | 'imagesPerEpoch' | 'backend' | 'finishedAt' | 'seconds'>;
+
+export interface FinetunePlan {
+  limit: number;
+  epochs: number;
+  seed: number;
+  labels: boolean;
+}
+
+/** Whether a fine-tune's report in a cell's folder was run with `plan` (so the cell can be reused). */
+export function finetuneMatches(r: FinetuneReport | undefined, plan: FinetunePlan): r is FinetuneReport {
+  return !!r && r.config.epochs === plan.epochs && r.config.seed === plan.seed && r.data.includes(`(${plan.limit} images`) && r.data.includes('labels not used') === !plan.labels;
+}
+
+/**
+ * `amc finetune` of the pruned model `start` from its original `model` into `dir` (report.json,
+ * finetune.log): every epoch kept (patience = epochs), demo:test top-1 after each.
+ */
+export function runFinetune(start: string, model: string, dir: string, plan: FinetunePlan): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  return child(
+    ['finetune', start, '--teacher', modelPath(model), '--data', 'demo:train', '--limit', String(plan.limit), '--epochs', String(plan.epochs), '--patience', String(plan.epochs), '--seed', String(plan.seed), ...(plan.labels ? [] : ['--distill-only']), '--eval', 'demo:test', '--out', dir, '--force'],
+    join(dir, 'finetune.log'),
+  );
+}
+
+export function summarize(cell: FinetuneFigures, r: FinetuneReport): void {
   const epochs = r.history.filter((h) => h.epoch > 0 && h.ms !== undefined);
   const images = /\((\d+) images/.exec(r.data)?.[1];
   cell.top1ByEpoch = r.evaluation?.top1ByEpoch;
@@ -191,19 +218,15 @@ export async function recoveryBench(opts: { runs: string; limit: number; epochs:
         }
         cell.macsRatio = from.macsRatio;
         cell.source = from.source;
-        const prior = readJson<FinetuneReport>(join(dir, 'report.json'));
-        const matches = prior && prior.config.epochs === opts.epochs && prior.config.seed === cell.seed && prior.data.includes(`(${opts.limit} images`) && prior.data.includes('labels not used') === !cell.labels;
+        const plan = { limit: opts.limit, epochs: opts.epochs, seed: cell.seed, labels: cell.labels };
+        const matches = finetuneMatches(readJson<FinetuneReport>(join(dir, 'report.json')), plan);
         if (!matches && opts.reuseOnly) {
           log(`${name}: not run (--reuse-only)`);
           continue;
         }
         if (!matches) {
           log(`${name}: fine-tuning ${opts.epochs} epochs on ${opts.limit} demo:train images`);
-          mkdirSync(dir, { recursive: true });
-          await child(
-            ['finetune', from.path, '--teacher', modelPath(cell.model), '--data', 'demo:train', '--limit', String(opts.limit), '--epochs', String(opts.epochs), '--patience', String(opts.epochs), '--seed', String(cell.seed), ...(cell.labels ? [] : ['--distill-only']), '--eval', 'demo:test', '--out', dir, '--force'],
-            join(dir, 'finetune.log'),
-          );
+          await runFinetune(from.path, cell.model, dir, plan);
         }
         cell.status = matches ? 'reused' : 'ran';
         summarize(cell, readJson<FinetuneReport>(join(dir, 'report.json'))!);
@@ -237,10 +260,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const num = (name: string, fallback: number) => Number(argValue(argv, name) ?? fallback);
   const models = argValue(argv, 'models')?.split(',') ?? [...DEMO_MODELS];
   const result = await recoveryBench({ runs: 'bench/runs', limit: num('limit', 3000), epochs: num('epochs', 5), jobs: num('jobs', 1), models, reuseOnly: argv.includes('--reuse-only'), note: argValue(argv, 'note') }, logger('recovery'));
-  // Into the published results (the other sections untouched), and BENCHMARKS.md regenerated from them.
-  const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
-  results.recovery = result;
-  writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
-  writeFileSync('BENCHMARKS.md', markdown(results));
+  publish('recovery', result);
   process.stderr.write(`recovery: wrote bench/results.json and BENCHMARKS.md (${(result.seconds / 60).toFixed(1)} min)\n`);
 }

@@ -1,4 +1,6 @@
 /** The shape of bench/results.json, which BENCHMARKS.md is generated from (bench/markdown.ts). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { markdown } from './markdown';
 import type { BackendInfo } from '../src/core/measure/backends';
 import type { LatencyOptions } from '../src/core/measure/latency';
 import type { BrowserInfo, Responsiveness } from './browser';
@@ -8,6 +10,7 @@ import type { PolicyRow } from './policy';
 import type { RecoveryResult } from './recovery';
 import type { EvaluatorStudy } from './evaluators';
 import type { PolicyStudy } from './policy-study-section';
+import type { PolicyFinetuneResult } from './policy-finetune-section';
 import type { RepeatRow } from './repeatability';
 import type { SearchSettings } from './runs';
 import type { ScaleRow } from './scale';
@@ -70,5 +73,18 @@ export interface Results {
   evaluators?: EvaluatorStudy;
   /** Policy quality with the app's default evaluator, before and after fine-tuning (bench/policy-study.ts), written by that script. */
   policyAuto?: PolicyStudy;
+  /** Section 9's start points (uniform, random search's best, AMC's best) fine-tuned by `amc finetune` (bench/policy-finetune.ts), written by that script. */
+  policyFinetune?: PolicyFinetuneResult;
   notes: string[];
+}
+
+/**
+ * Writes one study's result into bench/results.json, the other keys as they are on disk now (other
+ * scripts publish into the same file), and regenerates BENCHMARKS.md from the whole of it.
+ */
+export function publish<K extends keyof Results>(key: K, value: Results[K]): void {
+  const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
+  results[key] = value;
+  writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+  writeFileSync('BENCHMARKS.md', markdown(results));
 }
