@@ -73,10 +73,16 @@ describe('policyFinetuneSection', () => {
     );
     expect(md).toContain('| mobilenet-like | 50% MACs | 79.0 → 85.0 → 88.0 | 80.0 → 86.0 → 90.0 | 84.0 → 87.0 → 89.0 | +5.0 → +1.0 | +4.0 → −1.0 | 300 | 3.0 |');
     expect(md).toContain('within 0.00 points');
-    expect(md).toMatch(/Not finished[^\n]*resnet-like 50% MACs uniform \(stopped after epoch 0 of 2\)/);
-    expect(md).toMatch(/resnet-like 50% MACs random search \(not reached/);
-    expect(md).toMatch(/resnet-like 50% latency AMC \(its search has not finished\)/);
+    expect(md).toMatch(/Not finished[^\n]*resnet-like 50% MACs: uniform \(stopped after epoch 0 of 2\), random search \(not reached[^)]*\), AMC \(not planned\)/);
+    expect(md).toContain('Not run, their searches had not finished: resnet-like 50% latency.');
+    expect(md).not.toContain('| resnet-like | 50% latency |');
     expect(md).toContain('beside latency searches');
+  });
+
+  it('says "all three" when a whole triple is missing for one reason', () => {
+    const md = policyFinetuneSection(result([cell('uniform', [0.79, 0.85, 0.88]), cell('random', [0.8, 0.86, 0.9]), cell('amc', [0.84, 0.87, 0.89]), ...(['uniform', 'random', 'amc'] as const).map((s) => cell(s, [], { model: 'plain-cnn', status: 'not run', top1ByEpoch: undefined }))]));
+    expect(md).toContain('plain-cnn 50% MACs: all three (not reached in the time this study had)');
+    expect(md).toContain('| plain-cnn | 50% MACs | - | - | - | - → - | - → - | - | - |');
   });
 
   it('says how to run it when there is no result', () => {

@@ -101,7 +101,11 @@ function whyUnfinished(c: PolicyFinetuneCell | undefined, epochs: number): strin
 export function policyFinetuneSection(r: PolicyFinetuneResult | undefined, recovery?: RecoveryResult): string {
   const title = "### 9b. Section 9's policies before and after fine-tuning";
   if (!r) return `${title}\n\n_Not run (\`npx tsx bench/policy-finetune.ts --publish\`)._`;
-  const rows = policyFinetuneRows(r);
+  const cellOf = (x: { model: string; target: string }, s: Start) => r.cells.find((c) => c.model === x.model && c.target === x.target && c.start === s);
+  const all = policyFinetuneRows(r);
+  // A (model, target) none of whose searches has finished is said in a line, not shown as an empty row.
+  const noSearch = all.filter((x) => STARTS.every((s) => !cellOf(x, s) || cellOf(x, s)!.status === 'no search'));
+  const rows = all.filter((x) => !noSearch.includes(x));
   const E = r.plan.epochs;
   const curve = (xs: (number | undefined)[]) => (xs.every((x) => x === undefined) ? '-' : xs.map(pct).join(' → '));
   const table = [
@@ -132,8 +136,15 @@ export function policyFinetuneSection(r: PolicyFinetuneResult | undefined, recov
     '',
     table,
   ];
-  const missing = rows.flatMap((x) => x.unfinished.map((s) => ({ x, s, c: r.cells.find((c) => c.model === x.model && c.target === x.target && c.start === s) })));
-  if (missing.length) lines.push('', `Not finished (the table shows the epochs they reached): ${missing.map(({ x, s, c }) => `${x.model} ${targetText(x.target)} ${START_LABEL[s]} (${whyUnfinished(c, E)})`).join('; ')}.`);
+  const missing = rows
+    .filter((x) => x.unfinished.length)
+    .map((x) => {
+      const why = x.unfinished.map((s) => whyUnfinished(cellOf(x, s), E));
+      const what = why.every((w) => w === why[0]) ? `${x.unfinished.length === STARTS.length ? 'all three' : x.unfinished.map((s) => START_LABEL[s]).join(' and ')} (${why[0]})` : x.unfinished.map((s, i) => `${START_LABEL[s]} (${why[i]})`).join(', ');
+      return `${x.model} ${targetText(x.target)}: ${what}`;
+    });
+  if (missing.length) lines.push('', `Not finished (the table shows the epochs they reached): ${missing.join('; ')}.`);
+  if (noSearch.length) lines.push('', `Not run, their searches had not finished: ${noSearch.map((x) => `${x.model} ${targetText(x.target)}`).join(', ')}.`);
   const seedSpread = recovery?.cells.filter((c) => c.model === 'mobilenet-like' && c.start === 'amc-macs50' && !c.labels && c.top1ByEpoch);
   const sds =
     seedSpread && seedSpread.length > 1
