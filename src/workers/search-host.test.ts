@@ -60,6 +60,7 @@ describe('search worker host', () => {
     const ready = messages[0] as Extract<FromWorker, { type: 'ready' }>;
     expect(ready.labeled).toBe(true);
     expect(ready.images).toBe(30);
+    expect(ready.calibration).toBe(0);
     expect(ready.groups.length).toBeGreaterThan(0);
     const baseline = messages[1] as Extract<FromWorker, { type: 'baseline' }>;
     expect(baseline.uniform.resourceRatio).toBeLessThanOrEqual(0.5);
@@ -137,6 +138,16 @@ describe('search worker host', () => {
     for (const e of episodes(messages, 'random')) expect(e.resourceRatio).toBeLessThanOrEqual(0.5);
     expect(store.last.meta.randomEpisodes).toBe(3);
     expect(store.last.progress.random?.config.agent).toBe('random');
+  });
+
+  it('says how many images calibrate the evaluator, for the report', async () => {
+    const { host, messages, until } = makeHost(null);
+    const calibration = randomImages(12, 8, 4, 9).images;
+    await host.handle(startMessage(files, { ...data, calibration }, { ...config(1), evaluator: 'bn' }, { meta: null, run: false }));
+    await until((m) => statuses(m).includes('paused'));
+    const ready = messages[0] as Extract<FromWorker, { type: 'ready' }>;
+    expect(ready.evaluator).toBe('bn');
+    expect(ready.calibration).toBe(12);
   });
 
   it('returns the pruned model of any policy, equal to pruning it directly', async () => {

@@ -225,6 +225,7 @@ export class SearchHost {
         floor: env.floor,
         labeled: data.labels !== undefined,
         images: data.images.length / bytesPerImage(data.eval),
+        calibration: scorer.evaluator === 'slice' ? 0 : (data.calibration?.length ?? 0) / bytesPerImage(data.eval),
         evaluator: scorer.evaluator,
         ...(scorer.evaluatorNote ? { evaluatorNote: scorer.evaluatorNote } : {}),
         ...(scorer.originalLatencyMs !== undefined ? { originalLatencyMs: scorer.originalLatencyMs } : {}),

@@ -73,7 +73,9 @@ export type FromWorker =
       /** Resource with every group at its narrowest. */
       floor: number;
       labeled: boolean;
+      /** Reward images, and the evaluator's calibration images (0: sliced), as the scorer got them. */
       images: number;
+      calibration?: number;
       /** The evaluator the scorer runs, and why it is not the one asked for (a model without BatchNorm). */
       evaluator: Evaluator;
       evaluatorNote?: string;

@@ -5,7 +5,7 @@ import { analyzeModel, type ModelAnalysis } from '../../core/model/analyze';
 import { loadModel } from '../../core/model/load';
 import type { LoadedModel } from '../../core/model/types';
 import type { DataState } from '../state/data.svelte';
-import { calibrationOfItsKind, outputClasses, searchData, searchDataLabel, searchDataWarnings } from './search-data';
+import { calibrationOfItsKind, outputClasses, searchCalibrationCount, searchData, searchDataLabel, searchDataWarnings } from './search-data';
 
 let model: LoadedModel;
 let analysis: ModelAnalysis;
@@ -72,6 +72,12 @@ describe('search data', () => {
     expect(w).toMatch(/Only 4 reward images: a score on them moves in steps of 25 points/);
     // 10 images, 5 scoring: too few left for calibration, so it takes all 10 (shared with the reward).
     expect(searchDataWarnings(model, analysis, dataWith(true, true), 5, 64).join(' ')).toMatch(/Only 10 calibration images/);
+  });
+
+  it('says how many calibration images the evaluator really gets: all a small folder has, the asked count from the demo', () => {
+    expect(searchCalibrationCount(model, analysis, dataWith(true, true), 5, 64)).toBe(10);
+    expect(searchCalibrationCount(model, analysis, null, 500, 256)).toBe(256);
+    expect(searchCalibrationCount(model, analysis, dataWith(true, true), 5, 0)).toBe(0);
   });
 
   it("uses the user's prepared images for this model, evenly subsampled, with their labels and scaling", () => {

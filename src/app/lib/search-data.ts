@@ -91,6 +91,12 @@ export function searchDataWarnings(model: LoadedModel, analysis: ModelAnalysis, 
   return [rewardSetWarning(n), calibrationWarning(calib, c.kind === 'files' && c.shared)].filter((w): w is string => w !== null);
 }
 
+/** How many calibration images the evaluator will really get: a small folder has fewer than asked for. */
+export function searchCalibrationCount(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration: number): number {
+  const c = choose(model, analysis, data, count, calibration);
+  return c.kind === 'files' ? c.calibration.length : c.calibration;
+}
+
 function labelOf(c: Choice, analysis: ModelAnalysis): string {
   const d: DataChoice = c.kind === 'files' ? { kind: 'images', name: c.name, count: c.keep.length, labeled: c.labeled } : { kind: 'demo', split: 'val', count: c.count, labeled: c.labeled };
   return dataChoiceLabel(d, analysis);

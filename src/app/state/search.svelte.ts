@@ -457,6 +457,7 @@ export class SearchState extends SearchSettings {
       config,
       data: this.dataLabel,
       backend: this.info?.backend,
+      ...(this.info ? { rewardImages: this.info.images, calibration: this.info.calibration } : {}),
       seconds: this.elapsedMs / 1000,
       scorers: this.scorers,
       log: this.log,
