@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STUDY_SETTINGS } from './policy-study';
-import { mismatch, type RunSpec, type SearchReport } from './runs';
+import { claimRun, mismatch, type RunSpec, type SearchReport } from './runs';
 
 const spec: RunSpec = { model: 'plain-cnn', resource: 'macs', target: 0.5, agent: 'ddpg', seed: 2, ...STUDY_SETTINGS };
 
@@ -30,5 +34,22 @@ describe('a finished search answers a spec', () => {
   it('not when its data or its evaluator differ', () => {
     expect(mismatch(report({ data: 'photos/ (40 images)' }), spec)).toMatch(/^data photos\//);
     expect(mismatch(report(), { ...spec, evaluate: 'refit' })).toMatch(/evaluator bn \(want refit\)/);
+  });
+});
+
+describe('a run folder claimed by one bench process', () => {
+  it('is not claimed again while that process lives, and is taken over once it has ended', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'amc-claim-')), 'plain-cnn-macs50-ddpg-1');
+    const release = claimRun(dir)!;
+    expect(readFileSync(join(dir, 'claim.pid'), 'utf8')).toBe(String(process.pid));
+    expect(claimRun(dir)).toBeNull();
+    release();
+    expect(existsSync(join(dir, 'claim.pid'))).toBe(false);
+    // A process that has exited leaves its claim behind.
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(join(dir, 'claim.pid'), ended);
+    const again = claimRun(dir);
+    expect(again).not.toBeNull();
+    again!();
   });
 });

@@ -144,6 +144,38 @@ export interface RunOutcome {
 }
 
 /** Runs the searches not yet done, `jobs` at a time; returns every spec's report. */
+/**
+ * Claims a run folder for this process (`claim.pid`, created exclusively), so two bench processes
+ * sharing a runs folder never run one search twice at once. A claim whose process has ended is
+ * taken over. Returns the release function, or null when a live process holds it.
+ */
+export function claimRun(dir: string): (() => void) | null {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'claim.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (alive(pid)) return null;
+      rmSync(file, { force: true });
+    }
+  }
+  return null;
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function runSearches(specs: RunSpec[], runs: string, opts: { jobs: number; fresh: boolean; reuseOnly?: boolean }, log: (s: string) => void): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = specs.map((spec) => ({ spec, dir: runDir(runs, spec), status: 'reused' }));
   const todo: RunOutcome[] = [];
@@ -169,6 +201,17 @@ export async function runSearches(specs: RunSpec[], runs: string, opts: { jobs: 
     while (next < todo.length) {
       const o = todo[next++];
       const t0 = performance.now();
+      // Another bench process sharing the folder may have finished it or be running it since the list was made.
+      const release = claimRun(o.dir);
+      const since = readReport(o.dir);
+      if (!release || (since && !mismatch(since, o.spec))) {
+        release?.();
+        o.report = since && !mismatch(since, o.spec) ? since : undefined;
+        o.status = o.report ? 'reused' : 'missing';
+        done++;
+        log(`${runName(o.spec)}: ${o.report ? 'finished by another process: reused' : 'another process is running it: skipped here'}`);
+        continue;
+      }
       log(`${runName(o.spec)}: started (${commandLine(o.spec, o.dir)})`);
       try {
         if (existsSync(join(o.dir, 'report.json'))) rmSync(join(o.dir, 'report.json'));
@@ -179,6 +222,8 @@ export async function runSearches(specs: RunSpec[], runs: string, opts: { jobs: 
       } catch (e) {
         o.status = 'failed';
         o.error = (e as Error).message;
+      } finally {
+        release();
       }
       done++;
       log(`${runName(o.spec)}: ${o.status} in ${((performance.now() - t0) / 60000).toFixed(1)} min (${done}/${todo.length} to run)${o.error ? `: ${o.error}` : ''}`);
