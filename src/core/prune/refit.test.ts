@@ -7,7 +7,19 @@ import type { LoadedModel } from '../model/types';
 import { uniformPolicy } from './policy';
 import { pruneModel } from './prune';
 import '@tensorflow/tfjs-backend-wasm';
-import { leastSquares, normalEquationsJs, normalEquationsTf, refitPruned } from './refit';
+import { cholesky, leastSquares, normalEquationsJs, normalEquationsTf } from './least-squares';
+import { refitPruned } from './refit';
+
+/** Runs `body` on the WASM backend; the other tests here run on the CPU backend, as before WASM was imported. */
+async function onWasm<T>(body: () => Promise<T> | T): Promise<T> {
+  const previous = tf.getBackend() ?? 'cpu';
+  await tf.setBackend('wasm');
+  try {
+    return await body();
+  } finally {
+    await tf.setBackend(previous);
+  }
+}
 
 describe('least squares', () => {
   it('recovers the weights that generated exact data', () => {
@@ -33,19 +45,36 @@ describe('least squares', () => {
     const W = Float64Array.from({ length: f * o }, (_, i) => Math.cos(i * 0.11));
     const Y = new Float64Array(rows * o);
     for (let r = 0; r < rows; r++) for (let k = 0; k < o; k++) for (let i = 0; i < f; i++) Y[r * o + k] += X[r * f + i] * W[i * o + k];
-    // The other tests here run on the CPU backend, as before WASM was imported.
-    const previous = tf.getBackend() ?? 'cpu';
-    await tf.setBackend('wasm');
-    try {
+    await onWasm(() => {
       const js = normalEquationsJs(X, Y, rows, f, o);
       const viaTf = normalEquationsTf(X, Y, rows, f, o);
       for (let i = 0; i < f; i++) for (let j = 0; j <= i; j++) expect(viaTf.gram[i * f + j]).toBeCloseTo(js.gram[i * f + j], 2);
       viaTf.moments.forEach((v, i) => expect(v).toBeCloseTo(js.moments[i], 2));
       const solved = leastSquares(X, Y, rows, f, o, 1e-9, normalEquationsTf);
       solved.forEach((v, i) => expect(v).toBeCloseTo(W[i], 2));
-    } finally {
-      await tf.setBackend(previous);
-    }
+    });
+  });
+
+  it('redoes in float64 the float32 normal equations whose rounding outweighs the ridge, and solves them as the loops do', async () => {
+    // 200 features mixed from 8 sources (channels that copy one another, as pruned layers have):
+    // X^T X has rank 8, so its smallest pivots are the ridge alone, below float32's rounding.
+    const rows = 640;
+    const f = 200;
+    const o = 16;
+    let seed = 11;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const sources = Float64Array.from({ length: rows * 8 }, next);
+    const X = new Float32Array(rows * f);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < f; i++) for (let s = 0; s < 8; s++) X[r * f + i] += 4 * sources[r * 8 + s] * Math.cos(0.7 * i + 1.3 * s);
+    const Y = Float32Array.from({ length: rows * o }, next);
+    await onWasm(() => {
+      // The premise: float32's sums break the factorization, float64's do not.
+      expect(cholesky(normalEquationsTf(X, Y, rows, f, o).gram, f, 1e-6, true)).toBe(false);
+      expect(cholesky(normalEquationsJs(X, Y, rows, f, o).gram, f, 1e-6, true)).toBe(true);
+      const solved = leastSquares(X, Y, rows, f, o, 1e-6, normalEquationsTf);
+      expect(solved.every(Number.isFinite)).toBe(true);
+      expect(solved).toEqual(leastSquares(X, Y, rows, f, o, 1e-6, normalEquationsJs));
+    });
   });
 });
 
@@ -149,6 +178,35 @@ describe('refit of pruned consumers', () => {
       expect(l.errorRefit, name).toBeLessThan(l.errorSliced);
     }
   });
+
+  for (const name of ['mobilenetV2Like', 'sequentialCnn', 'conv1dNet'] as const) {
+    it(`${name}: the products as tfjs ops on WASM give the loops' refit within float32 rounding, and leave no tensors behind`, async () => {
+      const fixture = TOPOLOGY_FIXTURES[name];
+      const original = await loadModel(asFiles(await exportModel(fixture.build())));
+      const analysis = analyzeModel(original);
+      const result = pruneModel(original, analysis, uniformPolicy(analysis.groups, 0.5), { roundTo: 1 });
+      await onWasm(async () => {
+        const calibration = tf.randomUniform([32, ...fixture.input], -1, 1, 'float32', 3);
+        try {
+          const js = await refitPruned(original, analysis, result, calibration, { seed: 1, products: 'js' });
+          const before = tf.memory().numTensors;
+          const viaTf = await refitPruned(original, analysis, result, calibration, { seed: 1, products: 'tf' });
+          expect(tf.memory().numTensors).toBe(before);
+          const close = (a: number, b: number, what: string) => expect(Math.abs(a - b), what).toBeLessThanOrEqual(1e-4 * Math.abs(a) + 1e-9);
+          expect(viaTf.report.layers.map((l) => [l.layer, l.applied, l.samples, l.features])).toEqual(js.report.layers.map((l) => [l.layer, l.applied, l.samples, l.features]));
+          viaTf.report.layers.forEach((l, i) => {
+            close(l.errorSliced, js.report.layers[i].errorSliced, `${l.layer} sliced`);
+            close(l.errorRefit, js.report.layers[i].errorRefit, `${l.layer} refit`);
+          });
+          expect(viaTf.report.applied).toBe(js.report.applied);
+          // The weights themselves may differ more, along directions the samples barely constrain; what they compute may not.
+          close(viaTf.report.outputErrorRefit, js.report.outputErrorRefit, 'output');
+        } finally {
+          calibration.dispose();
+        }
+      });
+    });
+  }
 
   it('lowers the error of a 1x1 consumer substantially when inputs are redundant', async () => {
     const fixture = TOPOLOGY_FIXTURES.mobilenetV1Like;

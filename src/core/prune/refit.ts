@@ -3,8 +3,9 @@
  * its outputs from the kept inputs match the original model's outputs, by least squares without
  * intercept, on features sampled at random positions (10 per image) of calibration images.
  * 1x1 convs and Dense directly, k x k convs (and 1-D ones, as 1 x k) through im2col of the sampled positions. Solved in
- * float64 (normal equations + small ridge, Cholesky) on the CPU. A refit that makes a layer's
- * error or the model's output error worse than plain slicing is dropped.
+ * float64 (normal equations + small ridge, Cholesky) on the CPU; the matrix products run as tfjs
+ * products on WASM (least-squares.ts). A refit that makes a layer's error or the model's output
+ * error worse than plain slicing is dropped.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelAnalysis } from '../model/analyze';
@@ -14,6 +15,7 @@ import { layerHandler, type RefitKind } from '../model/layers';
 import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
 import { REFIT_DEFAULTS } from './config';
+import { leastSquares, normalEquations, products, type ProductsMode } from './least-squares';
 import { keptIndices } from './masks';
 import { analyzePruned, type PruneResult } from './prune';
 import { mulberry32 } from '../random';
@@ -32,6 +34,8 @@ export interface RefitOptions {
    * features never change.
    */
   originalFeatures?: FeatureCache;
+  /** Where the matrix products run (least-squares.ts; default `auto`: tfjs on WASM for the large ones). */
+  products?: ProductsMode;
 }
 
 export type FeatureCache = Map<string, { values: Float32Array; shape: number[] }>;
@@ -114,10 +118,10 @@ function geometry(layer: GraphLayer, kind: RefitKind): Geometry {
 }
 
 /** im2col rows at the sampled output positions, over the given input channels. */
-function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, channels: readonly number[], positions: [number, number, number][]): Float64Array {
+function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, channels: readonly number[], positions: [number, number, number][]): Float32Array {
   const C = f.shape[f.shape.length - 1];
   const width = g.kh * g.kw * channels.length;
-  const out = new Float64Array(positions.length * width);
+  const out = new Float32Array(positions.length * width);
   positions.forEach(([n, oh, ow], r) => {
     let col = r * width;
     for (let i = 0; i < g.kh; i++) {
@@ -133,118 +137,11 @@ function patches(f: { values: Float32Array; shape: number[] }, g: Geometry, chan
   return out;
 }
 
-/** X^T X (lower triangle at least) and X^T Y, the two products of the normal equations. */
-export interface NormalEquations {
-  /** features x features; only the lower triangle is read. */
-  gram: Float64Array;
-  /** features x outputs. */
-  moments: Float64Array;
-}
-
-/** In float64 JavaScript, skipping the zeros ReLU leaves (about half of every activation). */
-export function normalEquationsJs(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
-  const gram = new Float64Array(features * features);
-  const moments = new Float64Array(features * outputs);
-  for (let r = 0; r < rows; r++) {
-    const x = r * features;
-    for (let i = 0; i < features; i++) {
-      const xi = X[x + i];
-      if (xi === 0) continue;
-      for (let j = 0; j <= i; j++) gram[i * features + j] += xi * X[x + j];
-      for (let o = 0; o < outputs; o++) moments[i * outputs + o] += xi * Y[r * outputs + o];
-    }
-  }
-  return { gram, moments };
-}
-
-/**
- * The same products as two float32 matrix products on the current tfjs backend: on WASM 4-9x
- * faster than the loops (640 sampled positions: 465 -> 53 ms for 480 features and 160 outputs;
- * 7.7 -> 2.1 ms for 64 and 32). A whole refit, timed side by side at width 0.6: plain-cnn 3.6 ->
- * 2.5 s, resnet-like 2.0 -> 1.5 s, mobilenet-like and the Teachable Machine MobileNetV2 within
- * noise (their refit's time is in running the layers for features, not in the solve).
- * float32 sums lose little here: the ridge below bounds the system's condition number.
- */
-export function normalEquationsTf(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
-  const [gram, moments] = tf.tidy(() => {
-    const x = tf.tensor2d(Float32Array.from(X), [rows, features]);
-    const y = tf.tensor2d(Float32Array.from(Y), [rows, outputs]);
-    return [tf.matMul(x, x, true, false), tf.matMul(x, y, true, false)];
-  });
-  try {
-    return { gram: Float64Array.from(gram.dataSync()), moments: Float64Array.from(moments.dataSync()) };
-  } finally {
-    tf.dispose([gram, moments]);
-  }
-}
-
-/**
- * Multiply-adds (rows x features x (features + outputs)) from which the products run as tfjs ops;
- * only on WASM, whose matrix product beats the loops (on WebGPU a read back would stall the queue,
- * and the CPU backend's product is JavaScript too).
- */
-const TF_PRODUCTS_FROM = 1e6;
-
-function normalEquations(X: Float64Array, Y: Float64Array, rows: number, features: number, outputs: number): NormalEquations {
-  const work = rows * features * (features + outputs);
-  return work >= TF_PRODUCTS_FROM && tf.getBackend() === 'wasm' ? normalEquationsTf(X, Y, rows, features, outputs) : normalEquationsJs(X, Y, rows, features, outputs);
-}
-
-/** Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization. */
-export function leastSquares(
-  X: Float64Array,
-  Y: Float64Array,
-  rows: number,
-  features: number,
-  outputs: number,
-  ridge: number = REFIT_DEFAULTS.ridge,
-  products: typeof normalEquations = normalEquations,
-): Float64Array {
-  const { gram: A, moments } = products(X, Y, rows, features, outputs);
-  let trace = 0;
-  for (let i = 0; i < features; i++) trace += A[i * features + i];
-  const lambda = ridge * Math.max(trace / features, 1e-12);
-  for (let i = 0; i < features; i++) A[i * features + i] += lambda;
-  // Cholesky, lower triangle in place.
-  for (let j = 0; j < features; j++) {
-    let d = A[j * features + j];
-    for (let k = 0; k < j; k++) d -= A[j * features + k] ** 2;
-    d = Math.sqrt(Math.max(d, 1e-300));
-    A[j * features + j] = d;
-    for (let i = j + 1; i < features; i++) {
-      let s = A[i * features + j];
-      for (let k = 0; k < j; k++) s -= A[i * features + k] * A[j * features + k];
-      A[i * features + j] = s / d;
-    }
-  }
-  const W = new Float64Array(features * outputs);
-  const b = new Float64Array(features);
-  for (let o = 0; o < outputs; o++) {
-    for (let i = 0; i < features; i++) b[i] = moments[i * outputs + o];
-    for (let i = 0; i < features; i++) {
-      let s = b[i];
-      for (let k = 0; k < i; k++) s -= A[i * features + k] * b[k];
-      b[i] = s / A[i * features + i];
-    }
-    for (let i = features - 1; i >= 0; i--) {
-      let s = b[i];
-      for (let k = i + 1; k < features; k++) s -= A[k * features + i] * b[k];
-      b[i] = s / A[i * features + i];
-    }
-    for (let i = 0; i < features; i++) W[i * outputs + o] = b[i];
-  }
-  return W;
-}
-
-function matmul(X: Float64Array, W: ArrayLike<number>, rows: number, features: number, outputs: number, cols?: readonly number[], wOutputs = outputs): Float64Array {
-  const Y = new Float64Array(rows * outputs);
-  for (let r = 0; r < rows; r++)
-    for (let i = 0; i < features; i++) {
-      const x = X[r * features + i];
-      if (x === 0) continue;
-      for (let o = 0; o < outputs; o++) Y[r * outputs + o] += x * W[i * wOutputs + (cols ? cols[o] : o)];
-    }
-  return Y;
+/** Columns `cols` of a row-major [rows x width] matrix. */
+function keptColumns(W: Float32Array, rows: number, width: number, cols: readonly number[]): Float32Array {
+  const out = new Float32Array(rows * cols.length);
+  for (let r = 0; r < rows; r++) cols.forEach((c, j) => (out[r * cols.length + j] = W[r * width + c]));
+  return out;
 }
 
 const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -294,7 +191,10 @@ export async function refitPruned(
   // Kept inputs are read from the original network (AMC's choice): every consumer is fitted to the
   // same targets its refitted producers approximate, so the fits compose.
   const cache = options.originalFeatures ?? new Map();
-  const fOrig = await originalFeatures(original, analysis, inputsOf, calibration, cache);
+  // The outputs come in the same pass as the consumers' inputs: a second pass of the original
+  // took as long as the first (1.5 s of a first refit of the 224x224 MobileNetV2 on 64 images).
+  const fOrig = await originalFeatures(original, analysis, [...inputsOf, ...analysis.graph.outputs], calibration, cache);
+  const mode = options.products ?? 'auto';
   const N = (Array.isArray(calibration) ? calibration[0] : calibration).shape[0];
 
   const replaced = new Map<string, WeightArray>();
@@ -330,21 +230,25 @@ export async function refitPruned(
     const Xfull = patches(fo, geo, allIn, positions);
     const Xs = patches(fo, geo, inSel, positions);
     const kernelName = `${layer.name}/kernel`;
-    const Worig = original.byName.get(kernelName)!.values as Float32Array;
     const Wsliced = pruned.byName.get(kernelName)!;
     const outAll = layer.outputShape[layer.outputShape.length - 1] as number;
     const rows = positions.length;
-    const Y = matmul(Xfull, Worig, rows, g.kh * g.kw * allIn.length, outKept.length, outKept, outAll);
-    const Wnew = leastSquares(Xs, Y, rows, features, outKept.length, options.ridge);
-    const errorSliced = mse(matmul(Xs, Wsliced.values as Float32Array, rows, features, outKept.length), Y);
-    const errorRefit = mse(matmul(Xs, Wnew, rows, features, outKept.length), Y);
+    const outputs = outKept.length;
+    const featuresAll = g.kh * g.kw * allIn.length;
+    const Wkept = keptColumns(original.byName.get(kernelName)!.values as Float32Array, featuresAll, outAll, outKept);
+    const [Y] = products(mode, Xfull, [Wkept], rows, featuresAll, outputs);
+    const Wnew = Float32Array.from(leastSquares(Xs, Y, rows, features, outputs, options.ridge, (...a) => normalEquations(mode, ...a)));
+    // The refit is checked with the float32 weights it would be applied with.
+    const [slicedOut, refitOut] = products(mode, Xs, [Wsliced.values as Float32Array, Wnew], rows, features, outputs);
+    const errorSliced = mse(slicedOut, Y);
+    const errorRefit = mse(refitOut, Y);
     const applied = errorRefit < errorSliced;
-    if (applied) replaced.set(kernelName, { ...Wsliced, values: Float32Array.from(Wnew) });
+    if (applied) replaced.set(kernelName, { ...Wsliced, values: Wnew });
     layers.push({ ...base, samples: rows, features, errorSliced, errorRefit, applied });
   }
   const weights = pruned.weights.map((w) => replaced.get(w.name) ?? w);
   const refitted: LoadedModel = { ...pruned, weights, byName: new Map(weights.map((w) => [w.name, w])) };
-  const target = await originalFeatures(original, analysis, analysis.graph.outputs, calibration, cache);
+  const target: FeatureCache = new Map(analysis.graph.outputs.map((t) => [t, fOrig.get(t)!]));
   const outputErrorSliced = await outputError(target, pruned, prunedAnalysis, calibration);
   const outputErrorRefit = replaced.size ? await outputError(target, refitted, prunedAnalysis, calibration) : outputErrorSliced;
   const applied = replaced.size > 0 && outputErrorRefit <= outputErrorSliced;
