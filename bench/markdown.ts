@@ -12,7 +12,7 @@ import { EPISODE_LATENCY } from '../src/core/search/scorer';
 import { PAPER, PAPER_CIFAR, PAPER_MOBILENET } from './paper';
 import { recoverySection } from './recovery-section';
 import { evaluatorsSection } from './evaluators-section';
-import { policyStudySection } from './policy-study-section';
+import { policyBudgetSection, policyStudySection } from './policy-study-section';
 import { policyFinetuneSection } from './policy-finetune-section';
 import { readSearchSpeed, searchSpeedSection } from './search-speed-section';
 import type { Spread } from './policy';
@@ -345,7 +345,7 @@ ${table(['search', 'status', 'episodes', 'time (with final scoring)', 'best at e
 }
 
 export function markdown(r: Results): string {
-  return [header(r), policySection(r), speedupSection(r), deviceSection(r), repeatabilitySection(r), costSection(r), searchSpeedSection(readSearchSpeed()), scaleSection(r), memorySection(r), responsivenessSection(r), recoverySection(r.recovery), evaluatorsSection(r.evaluators), policyStudySection(r.policyAuto), policyFinetuneSection(r.policyFinetune, r.recovery), runsSection(r)].join('\n\n') + '\n';
+  return [header(r), policySection(r), speedupSection(r), deviceSection(r), repeatabilitySection(r), costSection(r), searchSpeedSection(readSearchSpeed()), scaleSection(r), memorySection(r), responsivenessSection(r), recoverySection(r.recovery), evaluatorsSection(r.evaluators), policyStudySection(r.policyAuto), ...(r.policyBudget ? [policyBudgetSection(r.policyBudget, r.policyAuto)] : []), policyFinetuneSection(r.policyFinetune, r.recovery), runsSection(r)].join('\n\n') + '\n';
 }
 
 if (process.argv[1]?.endsWith('markdown.ts')) {

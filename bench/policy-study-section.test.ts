@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { policyStudyRows, policyStudySection, type PolicyStudy } from './policy-study-section';
+import { policyBudgetSection, policyStudyRows, policyStudySection, type PolicyStudy } from './policy-study-section';
 import type { RunOutcome, SearchReport } from './runs';
-import { parseTargets, STUDY_FINETUNE, STUDY_SETTINGS, studySpecs } from './policy-study';
+import { budgetStudy, parseTargets, STUDY_DIR, STUDY_FINETUNE, STUDY_SETTINGS, studySpecs } from './policy-study';
 
 function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: number, uniform: number, after: number, resource: 'macs' | 'latency' = 'macs'): RunOutcome {
   const log = [
@@ -81,5 +81,18 @@ describe('policy study section', () => {
     expect(() => parseTargets('latency:1.5')).toThrow(/latency:1.5/);
     const specs = studySpecs(['m'], [1], parseTargets('latency:0.5'));
     expect(specs.map((s) => `${s.resource}:${s.target}:${s.agent}`)).toEqual(['latency:0.5:ddpg', 'latency:0.5:random']);
+  });
+
+  it('puts a longer budget beside the main study, row by row, in a folder of its own', () => {
+    expect(budgetStudy(undefined)).toEqual({ settings: STUDY_SETTINGS, dir: STUDY_DIR });
+    const long = budgetStudy(300);
+    expect(long.dir).toBe(`${STUDY_DIR}-300`);
+    expect(long.settings).toMatchObject({ episodes: 300, warmup: 100, rewardImages: STUDY_SETTINGS.rewardImages });
+    const main: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows: [row], failed: [] };
+    const longer = policyStudyRows([outcome('ddpg', 1, 0.9, 0.8, 0.7, 0.9), outcome('random', 1, 0.8, 0.76, 0.7, 0.8)], { m: 0.9 });
+    const text = policyBudgetSection({ ...main, settings: long.settings, rows: longer }, main);
+    expect(text).toContain('### 9a. The default budget: 300 episodes');
+    expect(text).toContain('| m | 50% MACs | 70.0 (n=1) | 74.0 (n=1) | 77.0 ± 2.8 (n=2) | +3.0 | 76.0 (n=1) | 80.0 (n=1) | +4.0 | -0.400 → -0.200 | 2 (learning) |');
+    expect(policyBudgetSection(undefined, main)).toBe('');
   });
 });

@@ -170,3 +170,30 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
     ...(s.failed.length ? ['', `Failed: ${s.failed.join('; ')}`] : []),
   ].join('\n');
 }
+
+/**
+ * The study at another budget (`--episodes 300`, the CLI's default) beside the main study's rows
+ * for the same model and target, so what the longer search bought is read off one row.
+ */
+export function policyBudgetSection(s: PolicyStudy | undefined, main: PolicyStudy | undefined): string {
+  if (!s) return '';
+  const st = s.settings;
+  const same = (r: PolicyStudyRow) => main?.rows.find((m) => m.model === r.model && (m.resource ?? 'macs') === (r.resource ?? 'macs') && m.target === r.target);
+  const rows = s.rows.map((r) => {
+    const m = same(r);
+    const at = (x: PolicyStudyRow | undefined) => (x ? `${cellText(x.before.random)} | ${cellText(x.before.amc)} | ${diff(x.before.amc, x.before.random)}` : '- | - | -');
+    return `| ${r.model} | ${targetText(r)} | ${cellText(r.before.uniform)} | ${at(m)} | ${at(r)} | ${r.rewards ? `${num(r.rewards.warmup, 3)} → ${num(r.rewards.lastLearning, 3)}` : '-'} | ${r.amcFoundAt.map((f) => `${f.episode} (${f.phase})`).join(', ')} |`;
+  });
+  const mainEpisodes = main?.settings.episodes ?? '-';
+  return [
+    `### 9a. The default budget: ${st.episodes} episodes`,
+    '',
+    `How it was measured (\`${s.command}\`, ${s.date.slice(0, 16).replace('T', ' ')} UTC${s.searchHours ? `; ${s.searchHours.toFixed(1)} h of search wall time, beside other work` : ''}): the same searches as the table above with ${st.episodes} episodes (${st.warmup} warm-up, ${st.episodes - (st.warmup ?? 0)} learning), the CLI's and the app's default budget, for the rows where random search led at ${mainEpisodes}; demo:test top-1 (%) without fine-tuning, seeds ${[...new Set(s.rows.flatMap((r) => r.seeds))].join(', ')}. The mean reward of AMC's warm-up against its last 20 learning episodes says whether the longer search kept learning.`,
+    '',
+    `| model | target | uniform | random, ${mainEpisodes} | AMC, ${mainEpisodes} | AMC − random, ${mainEpisodes} | random, ${st.episodes} | AMC, ${st.episodes} | AMC − random, ${st.episodes} | AMC reward: warm-up → last 20 | AMC best found at |`,
+    '|---|---:|---|---|---|---:|---|---|---:|---|---|',
+    ...rows,
+    ...(s.note ? ['', s.note] : []),
+    ...(s.failed.length ? ['', `Failed: ${s.failed.join('; ')}`] : []),
+  ].join('\n');
+}

@@ -7,6 +7,9 @@
  *
  *   npx tsx bench/policy-study.ts [--jobs 2] [--seeds 1,2,3] [--models a,b] [--targets macs:0.5,macs:0.25,latency:0.5] [--finetune] [--publish] [--note TEXT]
  *
+ * --episodes N: another budget (with the CLI's warm-up for it: 100 of 300), in its own folder
+ * (bench/runs/policy-auto-N/) and published as `policyBudget`, beside the main study.
+ *
  * --targets: RESOURCE:RATIO as `amc search --target` takes it (a bare ratio is MACs). Latency
  * searches time every episode, so run them with --jobs 1 and as little beside them as you can.
  *
@@ -19,14 +22,14 @@
  * BENCHMARKS.md from it (the other sections untouched).
  */
 import { loadavg } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { initBackend } from '../src/core/measure/backends';
-import { markdown } from './markdown';
 import { originalAccuracy } from './policy';
 import { policyStudyRows, type PolicyStudy } from './policy-study-section';
-import type { Results } from './results';
+import { publish } from './results';
 import { runSearches, type RunSpec, type SearchSettings } from './runs';
 import { argValue, DEMO_MODELS, logger } from './util';
+import { defaultWarmup } from '../src/core/search/config';
 
 /**
  * 120 episodes (40 warm-up, 80 learning) is what fits 36 searches into a few hours of this 2-core
@@ -68,6 +71,12 @@ export function parseTargets(text: string): StudyTarget[] {
 }
 export const STUDY_DIR = 'bench/runs/policy-auto';
 
+/** The study's settings and folder for an episode budget (the main study's 120 by default). */
+export function budgetStudy(episodes: number | undefined): { settings: SearchSettings; dir: string } {
+  if (episodes === undefined || episodes === STUDY_SETTINGS.episodes) return { settings: STUDY_SETTINGS, dir: STUDY_DIR };
+  return { settings: { ...STUDY_SETTINGS, episodes, warmup: defaultWarmup(episodes) }, dir: `${STUDY_DIR}-${episodes}` };
+}
+
 /** Seed by seed, so a study stopped early has every model and target for the seeds it finished. */
 export function studySpecs(models: readonly string[], seeds: readonly number[], targets: readonly StudyTarget[] = STUDY_TARGETS, settings: SearchSettings = STUDY_SETTINGS): RunSpec[] {
   const specs: RunSpec[] = [];
@@ -88,8 +97,10 @@ async function main() {
   const asked = argValue(argv, 'targets');
   const targets = asked ? parseTargets(asked) : STUDY_TARGETS;
   const t0 = performance.now();
-  const settings: SearchSettings = argv.includes('--finetune') ? { ...STUDY_SETTINGS, finetune: STUDY_FINETUNE } : STUDY_SETTINGS;
-  const outcomes = await runSearches(studySpecs(models, seeds, targets, settings), STUDY_DIR, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
+  const budget = argValue(argv, 'episodes');
+  const { settings: base, dir } = budgetStudy(budget === undefined ? undefined : Number(budget));
+  const settings: SearchSettings = argv.includes('--finetune') ? { ...base, finetune: STUDY_FINETUNE } : base;
+  const outcomes = await runSearches(studySpecs(models, seeds, targets, settings), dir, { jobs, fresh: false, reuseOnly: argv.includes('--reuse-only') }, log);
   const original = await originalAccuracy(models);
   const study: PolicyStudy = {
     date: new Date().toISOString(),
@@ -102,14 +113,11 @@ async function main() {
     failed: outcomes.filter((o) => o.status === 'failed').map((o) => `${o.dir}: ${o.error}`),
     note: argValue(argv, 'note'),
   };
-  writeFileSync(`${STUDY_DIR}/study.json`, JSON.stringify(study, null, 1) + '\n');
+  writeFileSync(`${dir}/study.json`, JSON.stringify(study, null, 1) + '\n');
   if (argv.includes('--publish')) {
-    const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as Results;
-    results.policyAuto = study;
-    writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
-    writeFileSync('BENCHMARKS.md', markdown(results));
+    publish(dir === STUDY_DIR ? 'policyAuto' : 'policyBudget', study);
     log('wrote bench/results.json and BENCHMARKS.md');
-  } else log(`wrote ${STUDY_DIR}/study.json (--publish also writes bench/results.json and BENCHMARKS.md)`);
+  } else log(`wrote ${dir}/study.json (--publish also writes bench/results.json and BENCHMARKS.md)`);
 }
 
 if (process.argv[1]?.endsWith('policy-study.ts')) void main();

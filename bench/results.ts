@@ -73,6 +73,8 @@ export interface Results {
   evaluators?: EvaluatorStudy;
   /** Policy quality with the app's default evaluator, before and after fine-tuning (bench/policy-study.ts), written by that script. */
   policyAuto?: PolicyStudy;
+  /** The same study at another episode budget (`--episodes 300`: the default's), where it was run. */
+  policyBudget?: PolicyStudy;
   /** Section 9's start points (uniform, random search's best, AMC's best) fine-tuned by `amc finetune` (bench/policy-finetune.ts), written by that script. */
   policyFinetune?: PolicyFinetuneResult;
   notes: string[];
