@@ -123,81 +123,126 @@ export function normalEquations(mode: ProductsMode, X: Matrix, Y: Matrix, rows: 
   return useTf(mode, rows * features * (features + outputs)) ? normalEquationsTf(X, Y, rows, features, outputs) : normalEquationsJs(X, Y, rows, features, outputs);
 }
 
-type NormalEquationsOf = (X: Matrix, Y: Matrix, rows: number, features: number, outputs: number) => NormalEquations;
+/** X X^T [rows x rows], the products of the dual form (leastSquares), and whether summed in float64. */
+export function rowProducts(mode: ProductsMode, X: Matrix, rows: number, features: number): { gram: Float64Array; float64: boolean } {
+  if (useTf(mode, rows * rows * features)) {
+    const k = tf.tidy(() => {
+      const x = tf.tensor2d(asFloat32(X), [rows, features]);
+      return tf.matMul(x, x, false, true);
+    });
+    try {
+      return { gram: Float64Array.from(k.dataSync()), float64: false };
+    } finally {
+      k.dispose();
+    }
+  }
+  const gram = new Float64Array(rows * rows);
+  for (let r = 0; r < rows; r++)
+    for (let q = 0; q <= r; q++) {
+      let s = 0;
+      for (let i = 0; i < features; i++) s += X[r * features + i] * X[q * features + i];
+      gram[r * rows + q] = s;
+    }
+  return { gram, float64: true };
+}
+
+const meanDiagonal = (A: Float64Array, size: number): number => {
+  let trace = 0;
+  for (let i = 0; i < size; i++) trace += A[i * size + i];
+  return trace / size;
+};
 
 /**
- * Adds the ridge to the diagonal of `A` and factors it (Cholesky, lower triangle in place).
- * Returns false, leaving `A` half done, as soon as a pivot falls below half the ridge when
- * `strict`: with exact sums every pivot of X^T X + ridge I is at least the ridge, so a smaller one
- * means the sums' rounding outweighed it. Not strict, it goes on with the pivot clamped above 0.
+ * Adds `lambda` to the diagonal of `A` [size x size] and factors it (Cholesky, lower triangle in
+ * place). Returns false, leaving `A` half done, as soon as a pivot falls below half of `lambda`
+ * when `strict`: with exact sums every pivot of a Gram matrix + lambda I is at least lambda, so a
+ * smaller one means the sums' rounding outweighed it. Not strict, it goes on with the pivot
+ * clamped above 0.
  */
-export function cholesky(A: Float64Array, features: number, ridge: number, strict: boolean): boolean {
-  let trace = 0;
-  for (let i = 0; i < features; i++) trace += A[i * features + i];
-  const lambda = ridge * Math.max(trace / features, 1e-12);
-  for (let i = 0; i < features; i++) A[i * features + i] += lambda;
-  for (let j = 0; j < features; j++) {
-    let d = A[j * features + j];
-    for (let k = 0; k < j; k++) d -= A[j * features + k] ** 2;
+export function cholesky(A: Float64Array, size: number, lambda: number, strict: boolean): boolean {
+  for (let i = 0; i < size; i++) A[i * size + i] += lambda;
+  for (let j = 0; j < size; j++) {
+    let d = A[j * size + j];
+    for (let k = 0; k < j; k++) d -= A[j * size + k] ** 2;
     if (strict && !(d >= lambda / 2)) return false;
     d = Math.sqrt(Math.max(d, 1e-300));
-    A[j * features + j] = d;
-    for (let i = j + 1; i < features; i++) {
-      let s = A[i * features + j];
-      for (let k = 0; k < j; k++) s -= A[i * features + k] * A[j * features + k];
-      A[i * features + j] = s / d;
+    A[j * size + j] = d;
+    for (let i = j + 1; i < size; i++) {
+      let s = A[i * size + j];
+      for (let k = 0; k < j; k++) s -= A[i * size + k] * A[j * size + k];
+      A[i * size + j] = s / d;
     }
   }
   return true;
 }
 
 /**
- * Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization.
- * Normal equations summed in float32 that the factorization cannot trust are summed again in
- * float64: their errors, about 1e-6 of the largest entry, exceed the ridge (1e-6 of the mean
- * diagonal) where a channel is dead or fewer rows than features leave X^T X singular, and the
- * factorization then broke down into NaN (12 of the 29 layers of the Teachable Machine
- * MobileNetV2 at width 0.6, which threw away its whole refit).
+ * Solves L L^T Z = B in place for B [size x outputs], L from cholesky. A row of all outputs at a
+ * time: the back substitution reads L by columns, which one output at a time walked with a stride
+ * of a whole row per multiply-add. Each element's sums run in the same order as column by column.
  */
-export function leastSquares(
-  X: Matrix,
-  Y: Matrix,
-  rows: number,
-  features: number,
-  outputs: number,
-  ridge: number = REFIT_DEFAULTS.ridge,
-  normal: NormalEquationsOf = (...args) => normalEquations('auto', ...args),
-): Float64Array {
-  let { gram: A, moments, float64 } = normal(X, Y, rows, features, outputs);
-  if (!cholesky(A, features, ridge, !float64)) {
-    ({ gram: A, moments } = normalEquationsJs(X, Y, rows, features, outputs));
-    cholesky(A, features, ridge, false);
-  }
-  // Both substitutions a row of all outputs at a time: the back substitution reads L by columns,
-  // which one output at a time walked with a stride of a whole row per multiply-add. Each
-  // element's sums run in the same order as solving column by column would.
-  const W = moments;
-  for (let i = 0; i < features; i++) {
-    const wi = i * outputs;
+function substitute(L: Float64Array, B: Float64Array, size: number, outputs: number): Float64Array {
+  for (let i = 0; i < size; i++) {
+    const bi = i * outputs;
     for (let k = 0; k < i; k++) {
-      const l = A[i * features + k];
+      const l = L[i * size + k];
       if (l === 0) continue;
-      const wk = k * outputs;
-      for (let o = 0; o < outputs; o++) W[wi + o] -= l * W[wk + o];
+      const bk = k * outputs;
+      for (let o = 0; o < outputs; o++) B[bi + o] -= l * B[bk + o];
     }
-    const d = A[i * features + i];
-    for (let o = 0; o < outputs; o++) W[wi + o] /= d;
+    const d = L[i * size + i];
+    for (let o = 0; o < outputs; o++) B[bi + o] /= d;
   }
-  for (let i = features - 1; i >= 0; i--) {
-    const wi = i * outputs;
-    for (let k = i + 1; k < features; k++) {
-      const l = A[k * features + i];
+  for (let i = size - 1; i >= 0; i--) {
+    const bi = i * outputs;
+    for (let k = i + 1; k < size; k++) {
+      const l = L[k * size + i];
       if (l === 0) continue;
-      const wk = k * outputs;
-      for (let o = 0; o < outputs; o++) W[wi + o] -= l * W[wk + o];
+      const bk = k * outputs;
+      for (let o = 0; o < outputs; o++) B[bi + o] -= l * B[bk + o];
     }
-    const d = A[i * features + i];
-    for (let o = 0; o < outputs; o++) W[wi + o] /= d;
+    const d = L[i * size + i];
+    for (let o = 0; o < outputs; o++) B[bi + o] /= d;
   }
-  return W;
+  return B;
+}
+
+/**
+ * Solves (X^T X + ridge) W = X^T Y for W [features x outputs] with a Cholesky factorization; the
+ * ridge is relative to the mean diagonal of X^T X.
+ *
+ * Products summed in float32 that the factorization cannot trust are summed again in float64:
+ * their errors, about 1e-6 of the largest entry, exceed the ridge where a channel is dead or
+ * copies others, and the factorization then broke down into NaN (12 of the 29 layers of the
+ * Teachable Machine MobileNetV2 at width 0.6, which threw away its whole refit).
+ *
+ * With fewer rows than features (a Dense after global pooling reads one position per image) it
+ * solves the dual form W = X^T (X X^T + ridge)^-1 Y, the same W: a rows x rows system instead of
+ * features x features (64 against 768 for the Teachable Machine model's head).
+ */
+export function leastSquares(X: Matrix, Y: Matrix, rows: number, features: number, outputs: number, ridge: number = REFIT_DEFAULTS.ridge, mode: ProductsMode = 'auto'): Float64Array {
+  // trace(X X^T) = trace(X^T X): both forms add the same ridge.
+  const lambdaOf = (gram: Float64Array, size: number) => ridge * Math.max((meanDiagonal(gram, size) * size) / features, 1e-12);
+  if (rows < features) {
+    let { gram: K, float64 } = rowProducts(mode, X, rows, features);
+    if (!cholesky(K, rows, lambdaOf(K, rows), !float64)) {
+      K = rowProducts('js', X, rows, features).gram;
+      cholesky(K, rows, lambdaOf(K, rows), false);
+    }
+    const Z = substitute(K, Float64Array.from(Y), rows, outputs);
+    const W = new Float64Array(features * outputs);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < features; i++) {
+        const x = X[r * features + i];
+        if (x === 0) continue;
+        for (let o = 0; o < outputs; o++) W[i * outputs + o] += x * Z[r * outputs + o];
+      }
+    return W;
+  }
+  let { gram: A, moments, float64 } = normalEquations(mode, X, Y, rows, features, outputs);
+  if (!cholesky(A, features, lambdaOf(A, features), !float64)) {
+    ({ gram: A, moments } = normalEquationsJs(X, Y, rows, features, outputs));
+    cholesky(A, features, lambdaOf(A, features), false);
+  }
+  return substitute(A, moments, features, outputs);
 }

@@ -50,7 +50,7 @@ describe('least squares', () => {
       const viaTf = normalEquationsTf(X, Y, rows, f, o);
       for (let i = 0; i < f; i++) for (let j = 0; j <= i; j++) expect(viaTf.gram[i * f + j]).toBeCloseTo(js.gram[i * f + j], 2);
       viaTf.moments.forEach((v, i) => expect(v).toBeCloseTo(js.moments[i], 2));
-      const solved = leastSquares(X, Y, rows, f, o, 1e-9, normalEquationsTf);
+      const solved = leastSquares(X, Y, rows, f, o, 1e-9, 'tf');
       solved.forEach((v, i) => expect(v).toBeCloseTo(W[i], 2));
     });
   });
@@ -69,12 +69,41 @@ describe('least squares', () => {
     const Y = Float32Array.from({ length: rows * o }, next);
     await onWasm(() => {
       // The premise: float32's sums break the factorization, float64's do not.
-      expect(cholesky(normalEquationsTf(X, Y, rows, f, o).gram, f, 1e-6, true)).toBe(false);
-      expect(cholesky(normalEquationsJs(X, Y, rows, f, o).gram, f, 1e-6, true)).toBe(true);
-      const solved = leastSquares(X, Y, rows, f, o, 1e-6, normalEquationsTf);
+      const exact = normalEquationsJs(X, Y, rows, f, o).gram;
+      let trace = 0;
+      for (let i = 0; i < f; i++) trace += exact[i * f + i];
+      const lambda = (1e-6 * trace) / f;
+      expect(cholesky(normalEquationsTf(X, Y, rows, f, o).gram, f, lambda, true)).toBe(false);
+      expect(cholesky(exact, f, lambda, true)).toBe(true);
+      const solved = leastSquares(X, Y, rows, f, o, 1e-6, 'tf');
       expect(solved.every(Number.isFinite)).toBe(true);
-      expect(solved).toEqual(leastSquares(X, Y, rows, f, o, 1e-6, normalEquationsJs));
+      expect(solved).toEqual(leastSquares(X, Y, rows, f, o, 1e-6, 'js'));
     });
+  });
+
+  it('with fewer rows than features, solves the same ridge system through X X^T', async () => {
+    const rows = 24;
+    const f = 90;
+    const o = 5;
+    let seed = 5;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const X = Float32Array.from({ length: rows * f }, () => Math.max(0, next() - 0.3));
+    const Y = Float32Array.from({ length: rows * o }, () => next() - 0.5);
+    const ridge = 1e-3;
+    for (const mode of ['js', 'tf'] as const) {
+      const W = await onWasm(() => leastSquares(X, Y, rows, f, o, ridge, mode));
+      // (X^T X + lambda I) W = X^T Y, in float64 on the loops' sums.
+      const { gram, moments } = normalEquationsJs(X, Y, rows, f, o);
+      let trace = 0;
+      for (let i = 0; i < f; i++) trace += gram[i * f + i];
+      const lambda = (ridge * trace) / f;
+      for (let i = 0; i < f; i++)
+        for (let k = 0; k < o; k++) {
+          let s = lambda * W[i * o + k];
+          for (let j = 0; j < f; j++) s += gram[Math.max(i, j) * f + Math.min(i, j)] * W[j * o + k];
+          expect(s, mode).toBeCloseTo(moments[i * o + k], mode === 'js' ? 9 : 4);
+        }
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import { layerHandler, type RefitKind } from '../model/layers';
 import { instantiate } from '../model/tfjs-model';
 import type { LoadedModel, WeightArray } from '../model/types';
 import { REFIT_DEFAULTS } from './config';
-import { leastSquares, normalEquations, products, type ProductsMode } from './least-squares';
+import { leastSquares, products, type ProductsMode } from './least-squares';
 import { keptIndices } from './masks';
 import { analyzePruned, type PruneResult } from './prune';
 import { mulberry32 } from '../random';
@@ -237,7 +237,7 @@ export async function refitPruned(
     const featuresAll = g.kh * g.kw * allIn.length;
     const Wkept = keptColumns(original.byName.get(kernelName)!.values as Float32Array, featuresAll, outAll, outKept);
     const [Y] = products(mode, Xfull, [Wkept], rows, featuresAll, outputs);
-    const Wnew = Float32Array.from(leastSquares(Xs, Y, rows, features, outputs, options.ridge, (...a) => normalEquations(mode, ...a)));
+    const Wnew = Float32Array.from(leastSquares(Xs, Y, rows, features, outputs, options.ridge, mode));
     // The refit is checked with the float32 weights it would be applied with.
     const [slicedOut, refitOut] = products(mode, Xs, [Wsliced.values as Float32Array, Wnew], rows, features, outputs);
     const errorSliced = mse(slicedOut, Y);
