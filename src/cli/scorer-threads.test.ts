@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../testing/fixtures';
-import { analyzeModel, type ModelAnalysis } from '../core/model/analyze';
-import { loadModel } from '../core/model/load';
+import { randomImages } from '../testing/fixtures';
+import { searchFixture } from '../testing/search-fixture';
+import type { ModelAnalysis } from '../core/model/analyze';
 import type { LoadedModel } from '../core/model/types';
 import { searchConfig } from '../core/search/config';
 import { PruningEnv } from '../core/search/env';
@@ -16,9 +16,7 @@ let analysis: ModelAnalysis;
 let data: ScoringData;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV1Like.build(), 4)));
-  analysis = analyzeModel(model);
+  ({ model, analysis } = await searchFixture('mobilenetV1Like', 4));
   data = { images: randomImages(20, 8, 4).images, eval: { imageSize: 8, batchSize: 10 }, calibration: randomImages(12, 8, 4, 3).images };
 });
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../../testing/fixtures';
+import { searchFixture } from '../../testing/search-fixture';
 import { analyzeModel, type ModelAnalysis } from '../model/analyze';
 import { loadModel } from '../model/load';
 import type { LoadedModel } from '../model/types';
@@ -15,9 +16,7 @@ let analysis: ModelAnalysis;
 let data: ScoringData;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
-  analysis = analyzeModel(model);
+  ({ model, analysis } = await searchFixture());
   const scoring = randomImages(16, 8, 4, 2);
   data = { ...scoring, eval: { imageSize: 8, batchSize: 16 }, calibration: randomImages(12, 8, 4, 9).images };
 });

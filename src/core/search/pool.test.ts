@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../../testing/fixtures';
-import { analyzeModel, type ModelAnalysis } from '../model/analyze';
-import { loadModel } from '../model/load';
+import { randomImages } from '../../testing/fixtures';
+import { searchFixture } from '../../testing/search-fixture';
+import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
 import { searchConfig, type SearchConfig } from './config';
 import { PruningEnv } from './env';
@@ -17,9 +17,7 @@ let analysis: ModelAnalysis;
 let data: ScoringData;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
-  analysis = analyzeModel(model);
+  ({ model, analysis } = await searchFixture());
   // Calibration images: BatchNorm statistics recomputed, so the pooled scorers run the evaluator too.
   // Unlabeled (fidelity): the mean KL differs from policy to policy, where the top-1 of a random fixture often does not.
   data = { images: randomImages(24, 8, 4).images, eval: { imageSize: 8, batchSize: 12 }, calibration: randomImages(16, 8, 4, 9).images };

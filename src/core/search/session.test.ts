@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { asFiles, exportModel, randomImages, TOPOLOGY_FIXTURES } from '../../testing/fixtures';
-import { analyzeModel, type ModelAnalysis } from '../model/analyze';
-import { loadModel } from '../model/load';
+import { randomImages } from '../../testing/fixtures';
+import { searchFixture } from '../../testing/search-fixture';
+import type { ModelAnalysis } from '../model/analyze';
 import type { LoadedModel } from '../model/types';
 import { searchConfig, type EnvConfig } from './config';
 import type { SavedLatency } from './latency-resource';
@@ -15,9 +15,7 @@ let analysis: ModelAnalysis;
 let data: ScoringData;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  model = await loadModel(asFiles(await exportModel(TOPOLOGY_FIXTURES.mobilenetV2Like.build(), 3)));
-  analysis = analyzeModel(model);
+  ({ model, analysis } = await searchFixture());
   data = { ...randomImages(30, 8, 4), eval: { imageSize: 8, batchSize: 15 } };
 });
 
