@@ -14,7 +14,7 @@ function outcome(agent: 'ddpg' | 'random', seed: number, best: number, test: num
     uniform: { ratio: 0.7, resourceRatio: 0.49, score: { top1: uniform }, keep: {} },
     test: { images: 2000, best: { top1: test }, uniform: { top1: uniform } },
     finetune: { epochs: 1, best: { testBefore: test, testAfter: after }, uniform: { testBefore: uniform, testAfter: uniform + 0.05 } },
-    ...(resource === 'latency' ? { latency: { measured: { originalMs: 2, bestMs: 2 * best - 0.6, uniformMs: 1, speedup: 0, uniformSpeedup: 2, runs: 9 } } } : {}),
+    ...(resource === 'latency' ? { latency: { measured: { originalMs: 2, bestMs: 2 * best - 0.6, uniformMs: 1, speedup: 0, uniformSpeedup: 2, runs: 9, originalSpread: { min: 0.9, max: 1 + best, busy: best > 0.78 } } } } : {}),
     log,
   } as unknown as SearchReport['search'];
   return { spec: { model: 'm', resource, target: 0.5, agent, seed, ...STUDY_SETTINGS }, dir: '', status: 'ran', report: { search } as SearchReport };
@@ -68,7 +68,7 @@ describe('policy study section', () => {
     const study: PolicyStudy = { date: '2026-11-30T12:00:00Z', command: 'x', settings: STUDY_SETTINGS, load: { start: [1], end: [2] }, minutes: 3, rows, failed: [] };
     const text = policyStudySection(study);
     expect(text).toContain('| m (90.0) | 50% latency | bn | 60.0 (n=1) | 65.0 (n=1) | 70.0 (n=1) | +10.0 | +5.0 |');
-    expect(text).toContain('| m | 50% latency | 50.0 (n=1) | 45.0 (n=1) | 50.0 (n=1) |');
+    expect(text).toContain('| m | 50% latency | 50.0 (n=1) | 45.0 (n=1) | 50.0 (n=1) | 1 of 2 (the original up to 1.8x its start) |');
   });
 
   it('reads --targets as the CLI reads --target, a bare ratio being MACs, and refuses the rest', () => {

@@ -38,7 +38,7 @@ export interface PolicyStudyRow {
    * Latency targets: each policy's latency over the original's, as the search measured them at its
    * end (interleaved, median of the runs), so the wall's prediction is checked against the device.
    */
-  latency?: { uniform: Cell | null; random: Cell | null; amc: Cell | null };
+  latency?: { uniform: Cell | null; random: Cell | null; amc: Cell | null; busy?: { searches: number; of: number; maxSpread: number } };
   seeds: number[];
 }
 
@@ -58,6 +58,12 @@ export interface PolicyStudy {
 
 const optimism = (searches: { best: { score: { top1?: number } }; test?: { best: { top1?: number } } }[]) =>
   searches.length ? mean(searches.map((s) => (s.best.score.top1 ?? NaN) - (s.test?.best.top1 ?? NaN))) : NaN;
+
+/** How many of a row's latency searches saw the device's load change (the CLI's originalSpread), and the widest spread. */
+function busyOf(searches: SearchReport['search'][]): { searches: number; of: number; maxSpread: number } {
+  const spreads = searches.map((s) => s.latency?.measured?.originalSpread).filter((x) => x !== undefined);
+  return { searches: spreads.filter((x) => x.busy).length, of: spreads.length, maxSpread: spreads.length ? Math.max(...spreads.map((x) => x.max)) : NaN };
+}
 
 export function policyStudyRows(outcomes: RunOutcome[], original: Record<string, number>): PolicyStudyRow[] {
   const rows: PolicyStudyRow[] = [];
@@ -97,7 +103,7 @@ export function policyStudyRows(outcomes: RunOutcome[], original: Record<string,
           }
         : null,
       optimism: { amc: optimism(amc), random: optimism(random) },
-      ...(resource === 'latency' ? { latency: { uniform: measured(amc, 'uniformMs'), random: measured(random, 'bestMs'), amc: measured(amc, 'bestMs') } } : {}),
+      ...(resource === 'latency' ? { latency: { uniform: measured(amc, 'uniformMs'), random: measured(random, 'bestMs'), amc: measured(amc, 'bestMs'), busy: busyOf(all) } } : {}),
       seeds: [...new Set(mine.map((o) => o.spec.seed))].sort(),
     });
   }
@@ -110,6 +116,8 @@ const num = (x: number | null, digits: number) => (typeof x === 'number' && Numb
 const points = (x: number | null) => num(typeof x === 'number' ? x * 100 : null, 1);
 // One seed has no spread to show.
 const cellText = (c: Cell | null) => (!c ? '-' : c.n === 1 ? `${pct(c.mean)} (n=1)` : `${pct(c.mean)} ± ${pct(c.sd)} (n=${c.n})`);
+const busyText = (b: { searches: number; of: number; maxSpread: number } | undefined) =>
+  !b || !b.of ? '-' : `${b.searches} of ${b.of}${b.searches ? ` (the original up to ${b.maxSpread.toFixed(1)}x its start)` : ''}`;
 const targetText = (r: PolicyStudyRow) => `${Math.round(r.target * 100)}% ${r.resource === 'latency' ? 'latency' : 'MACs'}`;
 const diff = (a: Cell | null, b: Cell | null) => (a && b ? `${a.mean >= b.mean ? '+' : '−'}${pct(Math.abs(a.mean - b.mean))}` : '-');
 
@@ -140,11 +148,11 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
   const latency = latencyRows.length
     ? [
         '',
-        "Latency targets: each policy's latency as a share of the original's (%), as the search measured them at its end (original, best and uniform interleaved in one run, median of the runs, Node WASM on this machine). The wall stops each episode by the per-layer table's prediction, refitted on every episode's measured latency; these columns check where the policies really landed.",
+        "Latency targets: each policy's latency as a share of the original's (%), as the search measured them at its end (original, best and uniform interleaved in one run, median of the runs, Node WASM on this machine). The wall stops each episode by the per-layer table's prediction, refitted on every episode's measured latency; these columns check where the policies really landed. The last column counts the searches during which the original's own latency moved more than 25% from its start (the CLI warns of it): on a busy device short runs are interrupted less, so pruned models look faster than they are.",
         '',
-        '| model | target | uniform | random | AMC |',
-        '|---|---:|---|---|---|',
-        ...latencyRows.map((r) => `| ${r.model} | ${targetText(r)} | ${cellText(r.latency!.uniform)} | ${cellText(r.latency!.random)} | ${cellText(r.latency!.amc)} |`),
+        '| model | target | uniform | random | AMC | load changed during the search |',
+        '|---|---:|---|---|---|---|',
+        ...latencyRows.map((r) => `| ${r.model} | ${targetText(r)} | ${cellText(r.latency!.uniform)} | ${cellText(r.latency!.random)} | ${cellText(r.latency!.amc)} | ${busyText(r.latency!.busy)} |`),
       ]
     : [];
   const learnedTotal = s.rows.flatMap((r) => r.amcFoundAt);

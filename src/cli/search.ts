@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { CHANNELS, generateDataset, IMAGE_SIZE, NUM_CLASSES, SPLIT_SIZES } from '../core/data/procedural';
 import { exportFiles, MODEL_FILE, REPORT_FILE, WEIGHTS_FILE } from '../core/export/files';
-import { pruneReport, searchReport } from '../core/export/report';
+import { pruneReport, searchReport, type SearchLatencyReport } from '../core/export/report';
 import { recoverPolicy, type LabeledImages, type RecoveredPolicy } from '../core/finetune/after-search';
 import { DEMO_AUGMENT } from '../core/finetune/config';
 import type { FinetuneData } from '../core/finetune/distiller';
@@ -31,6 +31,7 @@ import { calibrationImages, defaultWarmup, resolveEvaluator, type EvaluatorChoic
 import { demoScoringData } from '../core/search/demo-data';
 import { bestOf } from '../core/search/best';
 import { SearchError } from '../core/search/env';
+import { originalLatencySpread } from '../core/search/latency-resource';
 import { EPISODES_PER_SCORER } from '../core/search/pool';
 import { EpisodeScorer } from '../core/search/scorer';
 import type { EpisodeRecord, Score } from '../core/search/search';
@@ -223,14 +224,20 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
   const { candidate } = await session.bestModel(recoverOne ? async (c) => ({ ...c, model: await recoverOne('best', c.model) }) : undefined);
   if (recoverOne) await recoverOne('uniform', (await scorer.prune(uniformKeep)).model);
   // The figures a user compares: original, best and uniform, timed interleaved in one run.
-  let measured: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number } | undefined;
+  let measured: NonNullable<SearchLatencyReport['measured']> | undefined;
   if (latency) {
     const uniformModel = await scorer.prune(uniformKeep);
     const nets = await Promise.all([model, candidate.model, uniformModel.model].map((m) => instantiate(m)));
     const [o, b, u] = await measureInterleaved(nets, FINAL_LATENCY, analysis.graph.inputSize);
     nets.forEach((n) => n.dispose());
-    measured = { originalMs: o.medianMs, bestMs: b.medianMs, uniformMs: u.medianMs, speedup: o.medianMs / b.medianMs, uniformSpeedup: o.medianMs / u.medianMs, runs: FINAL_LATENCY.runs };
+    const spread = originalLatencySpread(scorer.originalLatencyMs ?? 0, [...search.log.map((e) => e.score.originalNowMs), o.medianMs]);
+    measured = { originalMs: o.medianMs, bestMs: b.medianMs, uniformMs: u.medianMs, speedup: o.medianMs / b.medianMs, uniformSpeedup: o.medianMs / u.medianMs, runs: FINAL_LATENCY.runs, ...(spread ? { originalSpread: spread } : {}) };
     log(`latency    interleaved, median of ${FINAL_LATENCY.runs}: original ${o.medianMs.toFixed(2)} ms, best ${b.medianMs.toFixed(2)} ms (${pct(b.medianMs / o.medianMs, 1)}), uniform ${u.medianMs.toFixed(2)} ms (${pct(u.medianMs / o.medianMs, 1)})`);
+    if (spread?.busy)
+      log(
+        `warning    the device's load changed during the search: the original ran at ${spread.min.toFixed(2)}-${spread.max.toFixed(2)}x its starting latency (${scorer.originalLatencyMs!.toFixed(2)} ms). ` +
+          'Latency ratios measured on a busy device favour small models and are not to be trusted: close what else runs and search again.',
+      );
   }
   const scorers = session.scorersUsed;
   session.dispose();

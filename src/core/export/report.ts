@@ -126,7 +126,16 @@ export interface SearchLatencyReport {
   /** The table was the saved one (a resumed search), not measured again. */
   reused?: boolean;
   /** Original, best and uniform timed interleaved once the search ended (the CLI). */
-  measured?: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number };
+  measured?: {
+    originalMs: number;
+    bestMs: number;
+    uniformMs: number;
+    speedup: number;
+    uniformSpeedup: number;
+    runs: number;
+    /** The original's latency during the search over its latency at the start (core/search/latency-resource.ts: originalLatencySpread). */
+    originalSpread?: { min: number; max: number; busy: boolean };
+  };
   /** The reference model re-timed during the search (the app's device card). */
   drift?: { episode: number; medianMs: number; drift: number; backend: string }[];
   /** Backend failures the search survived, in words. */

@@ -137,3 +137,23 @@ export async function deviceLatencyTable(
     nets.forEach((n) => disposeModel(n));
   }
 }
+
+/**
+ * How far the device's speed moved during a latency search: the original model's latency in each
+ * episode's paired timing (and any later timing), as a multiple of its latency at the start. On a
+ * device that got busy the spread leaves 1 far behind, and the ratios are then not to be trusted:
+ * measured here with four other processes on two cores, plain-cnn's original went from 3.45 ms at
+ * the start to 7-56 ms in the episodes and 11.8 ms at the end (3.4x), while its uniform policy went
+ * from about 1.75 to 2.19 ms (1.25x): a short run is less often interrupted, so pruned models looked
+ * far faster than they are.
+ */
+export function originalLatencySpread(startMs: number, laterMs: readonly (number | undefined)[]): { min: number; max: number; busy: boolean } | null {
+  const ratios = laterMs.filter((ms): ms is number => typeof ms === 'number' && ms > 0).map((ms) => ms / startMs);
+  if (!(startMs > 0) || !ratios.length) return null;
+  const min = Math.min(...ratios);
+  const max = Math.max(...ratios);
+  return { min, max, busy: max > 1 + LOAD_CHANGE || min < 1 / (1 + LOAD_CHANGE) };
+}
+
+/** A change of the original's latency beyond this (25%) says the device's load changed during the search. */
+export const LOAD_CHANGE = 0.25;
