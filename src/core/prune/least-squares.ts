@@ -30,7 +30,7 @@ export type ProductsMode = 'auto' | 'js' | 'tf';
  */
 const TF_PRODUCTS_FROM = 1e6;
 
-export function useTf(mode: ProductsMode, work: number): boolean {
+function useTf(mode: ProductsMode, work: number): boolean {
   if (mode !== 'auto') return mode === 'tf';
   return work >= TF_PRODUCTS_FROM && tf.getBackend() === 'wasm';
 }
@@ -38,7 +38,7 @@ export function useTf(mode: ProductsMode, work: number): boolean {
 const asFloat32 = (a: Matrix): Float32Array => (a instanceof Float32Array ? a : Float32Array.from(a));
 
 /** X W for each W of `Ws` ([features x outputs] each), in float64, skipping the zeros ReLU leaves (about half of every activation). */
-export function productsJs(X: Matrix, Ws: readonly Matrix[], rows: number, features: number, outputs: number): Float64Array[] {
+function productsJs(X: Matrix, Ws: readonly Matrix[], rows: number, features: number, outputs: number): Float64Array[] {
   return Ws.map((W) => {
     const Y = new Float64Array(rows * outputs);
     for (let r = 0; r < rows; r++)
@@ -58,7 +58,7 @@ export function productsJs(X: Matrix, Ws: readonly Matrix[], rows: number, featu
  * and error checks over the 29 layers of the Teachable Machine MobileNetV2 at width 0.6 took about
  * 1 s as loops and 0.15 s as these.
  */
-export function productsTf(X: Matrix, Ws: readonly Matrix[], rows: number, features: number, outputs: number): Float32Array[] {
+function productsTf(X: Matrix, Ws: readonly Matrix[], rows: number, features: number, outputs: number): Float32Array[] {
   const ys = tf.tidy(() => {
     const x = tf.tensor2d(asFloat32(X), [rows, features]);
     return Ws.map((W) => tf.matMul(x, tf.tensor2d(asFloat32(W), [features, outputs])));
@@ -124,7 +124,7 @@ export function normalEquations(mode: ProductsMode, X: Matrix, Y: Matrix, rows: 
 }
 
 /** X X^T [rows x rows], the products of the dual form (leastSquares), and whether summed in float64. */
-export function rowProducts(mode: ProductsMode, X: Matrix, rows: number, features: number): { gram: Float64Array; float64: boolean } {
+function rowProducts(mode: ProductsMode, X: Matrix, rows: number, features: number): { gram: Float64Array; float64: boolean } {
   if (useTf(mode, rows * rows * features)) {
     const k = tf.tidy(() => {
       const x = tf.tensor2d(asFloat32(X), [rows, features]);
