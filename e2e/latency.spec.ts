@@ -178,6 +178,9 @@ test('a latency-target search measures a table, shows measured latency ratios, a
   const drift = page.getByTestId('search-drift');
   await expect(drift).toBeVisible();
   expect(await value(drift, 'data-points')).toBeGreaterThanOrEqual(1);
+  // Warned of exactly when the drift passed the load change the CLI warns of too (LOAD_CHANGE, 25%).
+  const maxDrift = await value(drift, 'data-max-drift');
+  await expect(drift.getByTestId('search-drift-warning')).toHaveCount(Math.abs(maxDrift) > 0.25 ? 1 : 0);
 
   // The log: every episode measured, its ratio the measured latency over the original's.
   const log = (await download(page, () => panel.getByTestId('search-download-log').click(), fixtureDir('latency-search'))) as {

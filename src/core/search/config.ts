@@ -178,6 +178,12 @@ export function calibrationImages(evaluator: Evaluator): number {
 }
 export const BATCHNORM_IMAGES = 256;
 
+/**
+ * A change of a model's latency beyond this (25%) during a latency search says the device's load
+ * changed (latency-resource.ts: originalLatencySpread; the app's drift of its reference model).
+ */
+export const LOAD_CHANGE = 0.25;
+
 /** Timing presets of a search (the measure step's are in core/measure/config.ts). */
 export const SEARCH_TIMING: Readonly<{
   episode: Readonly<TimingPreset>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOAD_CHANGE, originalLatencySpread } from './latency-resource';
+import { LOAD_CHANGE } from './config';
+import { originalLatencySpread } from './latency-resource';
 
 describe("the original's latency over a search", () => {
   it('is steady within the load change allowed, and says busy beyond it either way', () => {

@@ -11,7 +11,7 @@ import { measureInterleaved, measureLatency, type LatencyOptions } from '../meas
 import { buildLatencyTable, calibrate, predictLatency, tableSum, type LatencyTable } from '../measure/latency-table';
 import { groupImportance, pruneModel } from '../prune/prune';
 import { Rng } from '../random';
-import { SEARCH_TIMING } from './config';
+import { LOAD_CHANGE, SEARCH_TIMING } from './config';
 import type { Resource } from './env';
 
 /**
@@ -154,6 +154,3 @@ export function originalLatencySpread(startMs: number, laterMs: readonly (number
   const max = Math.max(...ratios);
   return { min, max, busy: max > 1 + LOAD_CHANGE || min < 1 / (1 + LOAD_CHANGE) };
 }
-
-/** A change of the original's latency beyond this (25%) says the device's load changed during the search. */
-export const LOAD_CHANGE = 0.25;
