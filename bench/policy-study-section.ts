@@ -148,7 +148,7 @@ export function policyStudySection(s: PolicyStudy | undefined): string {
   const latency = latencyRows.length
     ? [
         '',
-        "Latency targets: each policy's latency as a share of the original's (%), as the search measured them at its end (original, best and uniform interleaved in one run, median of the runs, Node WASM on this machine). The wall stops each episode by the per-layer table's prediction, refitted on every episode's measured latency; these columns check where the policies really landed. The last column counts the searches during which the original's own latency moved more than 25% from its start (the CLI warns of it): on a busy device short runs are interrupted less, so pruned models look faster than they are.",
+        "Latency targets: each policy's latency as a share of the original's (%), as the search measured them at its end (original, best and uniform interleaved in one run, median of the runs, Node WASM on this machine). The wall stops each episode by the per-layer table's prediction, refitted on every episode's measured latency; these columns check where the policies really landed. The last column counts the searches during which more than 10% of the original's own paired timings were more than 25% away from its latency at the start (the CLI warns of it): on a busy device short runs are interrupted less, so pruned models look faster than they are.",
         '',
         '| model | target | uniform | random | AMC | load changed during the search |',
         '|---|---:|---|---|---|---|',

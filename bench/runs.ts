@@ -49,7 +49,7 @@ export interface SearchReport {
     test?: { images: number; best: { top1?: number }; uniform: { top1?: number } };
     calibration?: number;
     finetune?: { epochs: number; best?: { testBefore?: number; testAfter?: number }; uniform?: { testBefore?: number; testAfter?: number } };
-    latency?: { measured?: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number; originalSpread?: { min: number; max: number; busy: boolean } } };
+    latency?: { measured?: { originalMs: number; bestMs: number; uniformMs: number; speedup: number; uniformSpeedup: number; runs: number; originalSpread?: { min: number; max: number; offShare?: number; busy: boolean } } };
     log: { episode: number; phase: string; reward: number; resourceRatio: number; ms: Record<string, number> }[];
   };
 }

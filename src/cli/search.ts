@@ -27,7 +27,7 @@ import { instantiate } from '../core/model/tfjs-model';
 import type { LoadedModel } from '../core/model/types';
 import { batchNormUnsupported } from '../core/prune/batchnorm';
 import { EVALUATORS, evaluatorText } from '../core/prune/config';
-import { calibrationImages, defaultWarmup, resolveEvaluator, type EvaluatorChoice, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
+import { calibrationImages, defaultWarmup, LOAD_CHANGE, resolveEvaluator, type EvaluatorChoice, ENV_DEFAULTS, SCORING_DEFAULTS, SEARCH_DEFAULTS, SEARCH_TIMING, searchConfig, type Protocol, type ResourceKind } from '../core/search/config';
 import { demoScoringData } from '../core/search/demo-data';
 import { bestOf } from '../core/search/best';
 import { SearchError } from '../core/search/env';
@@ -235,7 +235,7 @@ export async function runSearch(args: ParsedArgs): Promise<void> {
     log(`latency    interleaved, median of ${FINAL_LATENCY.runs}: original ${o.medianMs.toFixed(2)} ms, best ${b.medianMs.toFixed(2)} ms (${pct(b.medianMs / o.medianMs, 1)}), uniform ${u.medianMs.toFixed(2)} ms (${pct(u.medianMs / o.medianMs, 1)})`);
     if (spread?.busy)
       log(
-        `warning    the device's load changed during the search: the original ran at ${spread.min.toFixed(2)}-${spread.max.toFixed(2)}x its starting latency (${scorer.originalLatencyMs!.toFixed(2)} ms). ` +
+        `warning    the device's load changed during the search: in ${Math.round(spread.offShare * 100)}% of its timings the original ran more than ${Math.round(LOAD_CHANGE * 100)}% away from its starting latency (${scorer.originalLatencyMs!.toFixed(2)} ms; ${spread.min.toFixed(2)}-${spread.max.toFixed(2)}x). ` +
           'Latency ratios measured on a busy device favour small models and are not to be trusted: close what else runs and search again.',
       );
   }

@@ -134,7 +134,7 @@ export interface SearchLatencyReport {
     uniformSpeedup: number;
     runs: number;
     /** The original's latency during the search over its latency at the start (core/search/latency-resource.ts: originalLatencySpread). */
-    originalSpread?: { min: number; max: number; busy: boolean };
+    originalSpread?: { startMs: number; min: number; max: number; offShare: number; busy: boolean };
   };
   /** The reference model re-timed during the search (the app's device card). */
   drift?: { episode: number; medianMs: number; drift: number; backend: string }[];

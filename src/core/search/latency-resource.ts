@@ -140,17 +140,20 @@ export async function deviceLatencyTable(
 
 /**
  * How far the device's speed moved during a latency search: the original model's latency in each
- * episode's paired timing (and any later timing), as a multiple of its latency at the start. On a
- * device that got busy the spread leaves 1 far behind, and the ratios are then not to be trusted:
- * measured here with four other processes on two cores, plain-cnn's original went from 3.45 ms at
- * the start to 7-56 ms in the episodes and 11.8 ms at the end (3.4x), while its uniform policy went
- * from about 1.75 to 2.19 ms (1.25x): a short run is less often interrupted, so pruned models looked
- * far faster than they are.
+ * episode's paired timing (and any later timing), as a multiple of its latency at the start, and
+ * the share of those timings more than LOAD_CHANGE away from it. Busy when that share passes
+ * BUSY_SHARE: a lone spike disturbs one episode, a busy stretch disturbs the search. Ratios measured
+ * on a busy device are not to be trusted: measured here with four other processes on two cores,
+ * plain-cnn's original went from 3.45 ms at the start to 7-56 ms in the episodes and 11.8 ms at the
+ * end (3.4x), while its uniform policy went from about 1.75 to 2.19 ms (1.25x): a short run is less
+ * often interrupted, so pruned models looked far faster than they are.
  */
-export function originalLatencySpread(startMs: number, laterMs: readonly (number | undefined)[]): { min: number; max: number; busy: boolean } | null {
+export function originalLatencySpread(startMs: number, laterMs: readonly (number | undefined)[]): { startMs: number; min: number; max: number; offShare: number; busy: boolean } | null {
   const ratios = laterMs.filter((ms): ms is number => typeof ms === 'number' && ms > 0).map((ms) => ms / startMs);
   if (!(startMs > 0) || !ratios.length) return null;
-  const min = Math.min(...ratios);
-  const max = Math.max(...ratios);
-  return { min, max, busy: max > 1 + LOAD_CHANGE || min < 1 / (1 + LOAD_CHANGE) };
+  const offShare = ratios.filter((r) => r > 1 + LOAD_CHANGE || r < 1 / (1 + LOAD_CHANGE)).length / ratios.length;
+  return { startMs, min: Math.min(...ratios), max: Math.max(...ratios), offShare, busy: offShare > BUSY_SHARE };
 }
+
+/** More than this share (10%) of a search's timings off by LOAD_CHANGE: the device was busy, not merely spiking. */
+export const BUSY_SHARE = 0.1;
