@@ -72,11 +72,15 @@ describe('policyFinetuneSection', () => {
       ]),
     );
     expect(md).toContain('| mobilenet-like | 50% MACs | 79.0 → 85.0 → 88.0 | 80.0 → 86.0 → 90.0 | 84.0 → 87.0 → 89.0 | +5.0 → +1.0 | +4.0 → −1.0 | 300 | 3.0 |');
-    expect(md).toContain('within 0.00 points');
+    expect(md).toContain("epoch 0 equals the search's own demo:test figure");
     expect(md).toMatch(/Not finished[^\n]*resnet-like 50% MACs: uniform \(stopped after epoch 0 of 2\), random search \(not reached[^)]*\), AMC \(not planned\)/);
     expect(md).toContain('Not run, their searches had not finished: resnet-like 50% latency.');
     expect(md).not.toContain('| resnet-like | 50% latency |');
     expect(md).toContain('beside latency searches');
+  });
+
+  it('says how far epoch 0 is from the search\'s figure when it is not the same', () => {
+    expect(policyFinetuneSection(result([cell('amc', [0.84, 0.87, 0.89], { searchTop1: 0.8385 })]))).toContain('within 0.15 points');
   });
 
   it('says "all three" when a whole triple is missing for one reason', () => {
