@@ -63,15 +63,15 @@ describe('policyFinetuneSection', () => {
   it('renders one row per model and target, signed differences, and what did not finish', () => {
     const md = policyFinetuneSection(
       result([
-        cell('uniform', [0.79, 0.85, 0.88], { searchTop1: 0.79 }),
-        cell('random', [0.8, 0.86, 0.9]),
-        cell('amc', [0.84, 0.87, 0.89]),
+        cell('uniform', [0.79, 0.85, 0.88], { searchTop1: 0.79, macsRatio: 0.498 }),
+        cell('random', [0.8, 0.86, 0.9], { macsRatio: 0.5 }),
+        cell('amc', [0.84, 0.87, 0.89], { macsRatio: 0.499 }),
         cell('uniform', [0.5], { model: 'resnet-like', status: 'partial' }),
         cell('random', [], { model: 'resnet-like', status: 'not run', top1ByEpoch: undefined }),
         cell('amc', [], { model: 'resnet-like', target: 'latency50', status: 'no search', top1ByEpoch: undefined }),
       ]),
     );
-    expect(md).toContain('| mobilenet-like | 50% MACs | 79.0 → 85.0 → 88.0 | 80.0 → 86.0 → 90.0 | 84.0 → 87.0 → 89.0 | +5.0 → +1.0 | +4.0 → −1.0 | 300 | 3.0 |');
+    expect(md).toContain('| mobilenet-like | 50% MACs | 79.0 → 85.0 → 88.0 | 80.0 → 86.0 → 90.0 | 84.0 → 87.0 → 89.0 | +5.0 → +1.0 | +4.0 → −1.0 | 49.8 / 50.0 / 49.9 | 300 | 3.0 |');
     expect(md).toContain("epoch 0 equals the search's own demo:test figure");
     expect(md).toMatch(/Not finished[^\n]*resnet-like 50% MACs: uniform \(stopped after epoch 0 of 2\), random search \(not reached[^)]*\), AMC \(not planned\)/);
     expect(md).toContain('Not run, their searches had not finished: resnet-like 50% latency.');
@@ -86,7 +86,7 @@ describe('policyFinetuneSection', () => {
   it('says "all three" when a whole triple is missing for one reason', () => {
     const md = policyFinetuneSection(result([cell('uniform', [0.79, 0.85, 0.88]), cell('random', [0.8, 0.86, 0.9]), cell('amc', [0.84, 0.87, 0.89]), ...(['uniform', 'random', 'amc'] as const).map((s) => cell(s, [], { model: 'plain-cnn', status: 'not run', top1ByEpoch: undefined }))]));
     expect(md).toContain('plain-cnn 50% MACs: all three (not reached in the time this study had)');
-    expect(md).toContain('| plain-cnn | 50% MACs | - | - | - | - → - | - → - | - | - |');
+    expect(md).toContain('| plain-cnn | 50% MACs | - | - | - | - → - | - → - | - / - / - | - | - |');
   });
 
   it('says how to run it when there is no result', () => {

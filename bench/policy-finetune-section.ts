@@ -51,6 +51,8 @@ export interface PolicyFinetuneRow {
   /** Mean over the row's cells that trained at least one epoch. */
   secondsPerEpoch?: number;
   load?: number;
+  /** MACs of each start point over the original's (a latency target lands each policy at its own MACs). */
+  macsRatio: Record<Start, number | undefined>;
   /** Starts whose fine-tune did not reach the plan's last epoch. */
   unfinished: Start[];
 }
@@ -75,6 +77,7 @@ export function policyFinetuneRows(r: PolicyFinetuneResult): PolicyFinetuneRow[]
       model,
       target,
       top1,
+      macsRatio: Object.fromEntries(STARTS.map((s) => [s, of(s)?.macsRatio])) as PolicyFinetuneRow['macsRatio'],
       amcMinusUniform: { before: diff(top1.amc[0], top1.uniform[0]), after: diff(top1.amc[last], top1.uniform[last]) },
       amcMinusRandom: { before: diff(top1.amc[0], top1.random[0]), after: diff(top1.amc[last], top1.random[last]) },
       secondsPerEpoch: meanOf(trained.map((c) => c!.secondsPerEpoch)),
@@ -109,8 +112,8 @@ export function policyFinetuneSection(r: PolicyFinetuneResult | undefined, recov
   const E = r.plan.epochs;
   const curve = (xs: (number | undefined)[]) => (xs.every((x) => x === undefined) ? '-' : xs.map(pct).join(' → '));
   const table = [
-    `| model | target | uniform (${Array.from({ length: E + 1 }, (_, e) => e).join(' → ')}) | random search | AMC | AMC − uniform, before → after | AMC − random, before → after | s / epoch | load |`,
-    '|---|---|---|---|---|---:|---:|---:|---:|',
+    `| model | target | uniform (${Array.from({ length: E + 1 }, (_, e) => e).join(' → ')}) | random search | AMC | AMC − uniform, before → after | AMC − random, before → after | MACs %: uniform / random / AMC | s / epoch | load |`,
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|',
     ...rows.map((x) =>
       [
         x.model,
@@ -120,6 +123,7 @@ export function policyFinetuneSection(r: PolicyFinetuneResult | undefined, recov
         curve(x.top1.amc),
         `${points(x.amcMinusUniform.before)} → ${points(x.amcMinusUniform.after)}`,
         `${points(x.amcMinusRandom.before)} → ${points(x.amcMinusRandom.after)}`,
+        STARTS.map((s) => pct(x.macsRatio[s])).join(' / '),
         x.secondsPerEpoch !== undefined ? x.secondsPerEpoch.toFixed(0) : '-',
         x.load !== undefined ? x.load.toFixed(1) : '-',
       ].join(' | '),
@@ -136,6 +140,7 @@ export function policyFinetuneSection(r: PolicyFinetuneResult | undefined, recov
     '',
     table,
   ];
+  if (rows.some((x) => !x.target.startsWith('macs'))) lines.push('', "Under a latency target each policy lands at its own MACs (the MACs column): those rows compare policies that met the same latency budget as each search measured it, not models of equal MACs.");
   const missing = rows
     .filter((x) => x.unfinished.length)
     .map((x) => {

@@ -103,7 +103,8 @@ async function runCell(cell: PolicyFinetuneCell, opts: Options, log: (s: string)
   const keep = cell.start === 'uniform' ? report.search.uniform.keep : report.search.best.keep;
   cell.source = `${from}: ${cell.start === 'uniform' ? 'its uniform policy' : 'best policy'}`;
   cell.searchTop1 = cell.start === 'uniform' ? report.search.test?.uniform.top1 : report.search.test?.best.top1;
-  cell.macsRatio = cell.start === 'uniform' ? undefined : report.ratios.macs;
+  const made = readJson<{ keep: Record<string, number>; macsRatio: number }>(join(ROOT, `${cell.model}-${cell.target}-uniform-search${cell.searchSeed}-start`, 'start.json'));
+  cell.macsRatio = cell.start !== 'uniform' ? report.ratios.macs : made && JSON.stringify(made.keep) === JSON.stringify(keep) ? made.macsRatio : undefined;
   cell.status = 'not run';
   const record = readJson<CellRecord>(join(dir, 'cell.json'));
   const sameStart = record && JSON.stringify(record.keep) === JSON.stringify(keep) && JSON.stringify(record.plan) === JSON.stringify(opts.plan);
