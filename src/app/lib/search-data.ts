@@ -87,15 +87,15 @@ export function dataChoiceLabel(d: DataChoice, analysis: ModelAnalysis | null): 
 export function searchDataWarnings(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration = 0): string[] {
   const c = choose(model, analysis, data, count, calibration);
   const n = c.kind === 'files' ? c.keep.length : c.count;
-  const calib = c.kind === 'files' ? c.calibration.length : c.calibration;
-  return [rewardSetWarning(n), calibrationWarning(calib, c.kind === 'files' && c.shared)].filter((w): w is string => w !== null);
+  return [rewardSetWarning(n), calibrationWarning(calibrationOf(c), c.kind === 'files' && c.shared)].filter((w): w is string => w !== null);
 }
 
 /** How many calibration images the evaluator will really get: a small folder has fewer than asked for. */
 export function searchCalibrationCount(model: LoadedModel, analysis: ModelAnalysis, data: DataState | null | undefined, count: number, calibration: number): number {
-  const c = choose(model, analysis, data, count, calibration);
-  return c.kind === 'files' ? c.calibration.length : c.calibration;
+  return calibrationOf(choose(model, analysis, data, count, calibration));
 }
+
+const calibrationOf = (c: Choice): number => (c.kind === 'files' ? c.calibration.length : c.calibration);
 
 function labelOf(c: Choice, analysis: ModelAnalysis): string {
   const d: DataChoice = c.kind === 'files' ? { kind: 'images', name: c.name, count: c.keep.length, labeled: c.labeled } : { kind: 'demo', split: 'val', count: c.count, labeled: c.labeled };
